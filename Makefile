@@ -1,0 +1,154 @@
+# The LiPS diffusion study. `make report` regenerates everything; `make help` lists targets.
+# Every training run and every MD run is its own target (its run summary), so finished pieces
+# are reused, `make -j2` runs two of them at once (one thread each), and an interrupted run
+# resumes from its checkpoint when the same target is made again.
+
+SHELL := /bin/bash
+.DELETE_ON_ERROR:
+.SECONDARY:
+.SUFFIXES:
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+JOBS ?= 2
+LAUNCH ?=
+
+# ---- where results go (the smoke run uses its own folder) -------------------------------
+STUDY ?= data
+REPORT_OUT ?= report/_output
+export LIPS_STUDY_DIR := $(abspath $(STUDY))
+export OMP_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
+RUNS := $(STUDY)/runs
+DERIVED := $(STUDY)/derived
+NB := $(LAUNCH) $(PY) -m analysis.notebooks
+
+# ---- production settings (see study notebooks for the reasoning) ------------------------
+N_TEST ?= 40
+SPLIT_SEED ?= 0
+ARCH ?= c32-L1-r5
+N_TRAIN ?= 160
+EPOCHS ?= 120
+STAGE2 ?= 90
+TEMPS ?= 500 600 700 800 900
+SEEDS ?= 1 2
+TIMESTEP_FS ?= 2.0
+EQUIL_PS ?= 10
+PROD_PS ?= 100
+CHUNK_PS ?= 5
+MIN_DIST ?= 1.5
+FIT_START_PS ?= 5
+LC_ARCH ?= c32-L0-r5
+LC_SIZES ?= 10 20 40 80 160
+LC_SEEDS ?= 1 2 3
+LC_EPOCHS ?= 40
+LC_STAGE2 ?= null
+
+# one MD run on demand: make md T=650 SEED=2
+T ?= 600
+SEED ?= 1
+
+PROD_RUN := $(RUNS)/train-$(ARCH)-n$(N_TRAIN)-seed1-ep$(EPOCHS)
+MODEL := $(STUDY)/model/lips_mace.model
+DATASET := $(DERIVED)/dataset.json
+SPLIT := $(DERIVED)/split.json
+lc_epochs = $(shell echo $$(( $(LC_EPOCHS) * 160 / $(1) > 2000 ? 2000 : $(LC_EPOCHS) * 160 / $(1) )))
+LC_RUNS := $(foreach n,$(LC_SIZES),$(foreach s,$(LC_SEEDS),$(RUNS)/train-$(LC_ARCH)-n$(n)-seed$(s)-ep$(call lc_epochs,$(n))))
+MD_RUNS := $(foreach t,$(TEMPS),$(foreach s,$(SEEDS),$(RUNS)/md-T$(t)-seed$(s)))
+FIGURES := $(addprefix $(DERIVED)/figures/,dataset_overview.png learning_curve.png msd.png arrhenius.png)
+
+.PHONY: help report study render smoke test test-all install md train bench clean-smoke
+help:
+	@echo "make report      - install, run the whole study (make -j$(JOBS)), render the report"
+	@echo "make render      - re-render the report from existing results (no computation)"
+	@echo "make smoke       - the whole pipeline on tiny settings into data/smoke/"
+	@echo "make test        - the test suite (includes the smoke pipeline)"
+	@echo "make md T=650 SEED=2   - one more MD run with the production model"
+	@echo "make train ARCH=c32-L0-r5 EPOCHS=80   - one more training run"
+
+report: $(INSTALLED)
+	$(MAKE) -j$(JOBS) study
+	$(MAKE) render
+
+study: $(DERIVED)/summary.json $(FIGURES)
+
+# ---- environment ------------------------------------------------------------------------
+install: $(INSTALLED)
+$(INSTALLED): pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet torch==2.13.0
+	$(VENV)/bin/pip install --quiet -r requirements.lock
+	$(VENV)/bin/pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name lips-study --display-name "LiPS study" >/dev/null
+	touch $@
+
+# ---- 1. dataset ---------------------------------------------------------------------------
+$(DATASET) $(SPLIT) $(DERIVED)/figures/dataset_overview.png &: study/01_dataset.py | $(INSTALLED)
+	$(NB) study/01_dataset.py $(DERIVED)/notebooks/01_dataset.ipynb -p n_test $(N_TEST) -p split_seed $(SPLIT_SEED)
+
+# ---- 2. training runs (production + learning curve) ---------------------------------------
+# $(1) arch, $(2) n_train, $(3) seed, $(4) epochs, $(5) stage-two start, $(6) group, $(7) figure prefix
+define TRAIN_RULE
+$(RUNS)/train-$(1)-n$(2)-seed$(3)-ep$(4)/evaluation.json: study/02_train.py $(SPLIT) | $(INSTALLED)
+	$(NB) study/02_train.py $$(@D)/notebook.ipynb -p architecture $(1) -p n_train $(2) -p seed $(3) \
+	  -p max_epochs $(4) -p stage_two_start_epoch $(5) -p group "$(6)" -p figure_prefix "$(7)" \
+	  -p run_name $$(notdir $$(@D))
+endef
+$(eval $(call TRAIN_RULE,$(ARCH),$(N_TRAIN),1,$(EPOCHS),$(STAGE2),production,production))
+$(foreach n,$(LC_SIZES),$(foreach s,$(LC_SEEDS),$(eval $(call TRAIN_RULE,$(LC_ARCH),$(n),$(s),$(call lc_epochs,$(n)),$(LC_STAGE2),learning_curve,))))
+
+$(MODEL): $(PROD_RUN)/evaluation.json
+	$(PY) -m analysis.summary promote $(PROD_RUN)
+
+train: $(INSTALLED) $(SPLIT)
+	$(NB) study/02_train.py $(RUNS)/train-$(ARCH)-n$(N_TRAIN)-seed$(SEED)-ep$(EPOCHS)/notebook.ipynb \
+	  -p architecture $(ARCH) -p n_train $(N_TRAIN) -p seed $(SEED) -p max_epochs $(EPOCHS) -p stage_two_start_epoch $(STAGE2)
+
+# ---- 3. learning curve --------------------------------------------------------------------
+$(DERIVED)/learning_curve.json $(DERIVED)/figures/learning_curve.png &: study/03_learning_curve.py $(addsuffix /evaluation.json,$(LC_RUNS))
+	$(NB) study/03_learning_curve.py $(DERIVED)/notebooks/03_learning_curve.ipynb
+
+# ---- 4. MD runs ---------------------------------------------------------------------------
+MD_PARAMS = -p timestep_fs $(TIMESTEP_FS) -p equilibration_ps $(EQUIL_PS) -p production_ps $(PROD_PS) \
+  -p chunk_ps $(CHUNK_PS) -p min_distance_A $(MIN_DIST)
+$(RUNS)/md-T%/summary.json: study/04_md.py $(MODEL) | $(INSTALLED)
+	$(NB) study/04_md.py $(@D)/notebook.ipynb -p temperature_K $(firstword $(subst -seed, ,$*)) \
+	  -p seed $(lastword $(subst -seed, ,$*)) $(MD_PARAMS) -p run_name $(notdir $(@D))
+
+md: $(INSTALLED) $(MODEL)
+	$(NB) study/04_md.py $(RUNS)/md-T$(T)-seed$(SEED)/notebook.ipynb -p temperature_K $(T) -p seed $(SEED) \
+	  $(MD_PARAMS) -p run_name md-T$(T)-seed$(SEED)
+
+# ---- 5. diffusion + Arrhenius, summary ------------------------------------------------------
+$(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: study/05_diffusion.py $(addsuffix /summary.json,$(MD_RUNS)) $(DATASET)
+	$(NB) study/05_diffusion.py $(DERIVED)/notebooks/05_diffusion.ipynb -p fit_start_ps $(FIT_START_PS)
+
+$(DERIVED)/summary.json: $(DATASET) $(MODEL) $(DERIVED)/learning_curve.json $(DERIVED)/diffusion.json
+	$(PY) -m analysis.summary build
+
+# ---- report -------------------------------------------------------------------------------
+render: $(INSTALLED)
+	$(PY) -m analysis.render --out $(REPORT_OUT)
+
+# ---- smoke pipeline and tests ---------------------------------------------------------------
+SMOKE := STUDY=data/smoke REPORT_OUT=data/smoke/report ARCH=tiny N_TRAIN=20 EPOCHS=6 STAGE2=4 \
+  TEMPS="600 800" SEEDS=1 TIMESTEP_FS=1.0 EQUIL_PS=0.05 PROD_PS=0.6 CHUNK_PS=0.2 MIN_DIST=0.7 FIT_START_PS=0.05 \
+  LC_ARCH=tiny LC_SIZES="10 20" LC_SEEDS="1 2" LC_EPOCHS=3 LC_STAGE2=null
+smoke: $(INSTALLED)
+	$(MAKE) -j$(JOBS) study $(SMOKE)
+	$(MAKE) render $(SMOKE)
+
+clean-smoke:
+	rm -rf data/smoke
+
+test: $(INSTALLED)
+	$(PY) -m pytest -q tests
+
+test-all: $(INSTALLED)
+	$(PY) -m pytest -q --run-slow tests
+
+bench: $(INSTALLED)
+	$(PY) -m analysis.bench

@@ -1,0 +1,344 @@
+"""NVT molecular dynamics with a trained MACE model (ASE), chunked, resumable and monitored.
+
+Thermostat: Bussi stochastic velocity rescaling (CSVR). It samples the canonical ensemble, and
+because it only rescales the total kinetic energy with a weak coupling (``thermostat_time_fs``
+much longer than the Li vibrational period) it perturbs single-particle dynamics, and so
+diffusion, far less than Langevin friction on every atom.
+
+A run folder holds ``settings.json``, trajectory chunks (``chunks/*.traj``, positions
+unwrapped, one frame every ``sample_interval_fs``), ``thermo.csv`` and, once finished,
+``summary.json``. A checkpoint (positions, momenta, step, thermostat RNG state) is written after
+every chunk, so an interrupted run resumes where it stopped and gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms, units
+from ase.io import Trajectory
+from ase.md.bussi import Bussi
+from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+from ase.neighborlist import neighbor_list
+
+from analysis import data, runs
+from analysis.model import ModelError, file_sha256, load_calculator
+
+log = logging.getLogger(__name__)
+SPECIES_PAIRS = ("Li-Li", "Li-P", "Li-S", "P-P", "P-S", "S-S")
+THERMO_COLUMNS = ("step", "time_ps", "phase", "temperature_K", "epot_eV", "ekin_eV",
+                  "min_distance_A", "thermostat_energy_eV")
+
+
+class MDError(RuntimeError):
+    """The MD run cannot start or continue (bad settings, bad model, unphysical dynamics)."""
+
+
+@dataclass
+class MDSettings:
+    """One NVT run. Times in fs or ps as named, temperatures in K, distances in Å."""
+
+    temperature_K: float = 600.0
+    seed: int = 1
+    timestep_fs: float = 2.0
+    equilibration_ps: float = 10.0
+    production_ps: float = 100.0
+    thermostat_time_fs: float = 100.0
+    sample_interval_fs: float = 20.0
+    chunk_ps: float = 5.0
+    start_config_index: int = 0
+    dtype: str = "float32"
+    min_distance_A: float = 1.5
+    max_temperature_factor: float = 2.5
+    monitor_radius_A: float = 4.0
+
+    def check(self) -> None:
+        """Refuse settings that make no physical or numerical sense."""
+        for name in ("temperature_K", "timestep_fs", "thermostat_time_fs", "sample_interval_fs",
+                     "chunk_ps", "production_ps", "min_distance_A"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
+                raise MDError(f"{name}={value!r}: must be a positive number")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise MDError(f"seed={self.seed!r}: must be an integer")
+        if self.equilibration_ps < 0:
+            raise MDError(f"equilibration_ps={self.equilibration_ps}: must not be negative")
+        if self.timestep_fs > 5.0:
+            raise MDError(f"timestep_fs={self.timestep_fs}: too long for Li dynamics (max 5 fs)")
+        if self.steps_per_sample < 1 or not math.isclose(
+            self.steps_per_sample * self.timestep_fs, self.sample_interval_fs
+        ):
+            raise MDError(
+                f"sample_interval_fs={self.sample_interval_fs} must be a multiple of timestep_fs={self.timestep_fs}"
+            )
+        if self.dtype not in ("float32", "float64"):
+            raise MDError(f"dtype='{self.dtype}': use float32 or float64")
+        if self.max_temperature_factor <= 1:
+            raise MDError(f"max_temperature_factor={self.max_temperature_factor}: must exceed 1")
+
+    @property
+    def steps_per_sample(self) -> int:
+        return int(round(self.sample_interval_fs / self.timestep_fs))
+
+    def _steps(self, duration_ps: float) -> int:
+        samples = int(round(duration_ps * 1000.0 / self.sample_interval_fs))
+        return samples * self.steps_per_sample
+
+    @property
+    def equilibration_steps(self) -> int:
+        return self._steps(self.equilibration_ps)
+
+    @property
+    def production_steps(self) -> int:
+        return self._steps(self.production_ps)
+
+    @property
+    def steps_per_chunk(self) -> int:
+        return max(self.steps_per_sample, self._steps(self.chunk_ps))
+
+    def run_name(self) -> str:
+        """``md-T600-seed1``, plus ``-key<value>`` for every setting that differs from the defaults."""
+        name = f"md-T{runs.format_value(self.temperature_K)}-seed{self.seed}"
+        defaults = MDSettings()
+        for f in fields(self):
+            if f.name in ("temperature_K", "seed", "chunk_ps"):
+                continue
+            value = getattr(self, f.name)
+            if value != getattr(defaults, f.name):
+                name += f"-{f.name.split('_')[0]}{runs.format_value(value)}"
+        return name
+
+
+# --------------------------------------------------------------------------- monitor
+def pair_min_distances(atoms: Atoms, radius_A: float) -> dict[str, float]:
+    """Minimum distance (Å, minimum image) for each species pair within ``radius_A``."""
+    i, j, d = neighbor_list("ijd", atoms, radius_A)
+    symbols = np.array(atoms.get_chemical_symbols())
+    result = {pair: math.inf for pair in SPECIES_PAIRS}
+    if len(d) == 0:
+        return result
+    a, b = symbols[i], symbols[j]
+    first = np.where(a <= b, a, b)
+    second = np.where(a <= b, b, a)
+    keys = np.char.add(np.char.add(first, "-"), second)
+    for pair in SPECIES_PAIRS:
+        mask = keys == pair
+        if mask.any():
+            result[pair] = float(d[mask].min())
+    return result
+
+
+# --------------------------------------------------------------------------- run
+def _chunk_path(run: Path, index: int) -> Path:
+    return run / "chunks" / f"chunk-{index:05d}.traj"
+
+
+def _save_checkpoint(run: Path, atoms: Atoms, step: int, chunk: int, rng, thermo_rows: int,
+                     thermostat_energy: float, minima: dict) -> None:
+    buf = io.BytesIO()
+    np.savez(buf, positions=atoms.get_positions(), momenta=atoms.get_momenta())
+    tmp = run / "checkpoint.npz.tmp"
+    tmp.write_bytes(buf.getvalue())
+    tmp.replace(run / "checkpoint.npz")
+    runs.write_json(run / "checkpoint.json", {
+        "step": step, "chunk": chunk, "rng_state": rng.bit_generator.state,
+        "thermo_rows": thermo_rows, "thermostat_energy_eV": thermostat_energy, "minima": minima,
+    })
+
+
+def _write_thermo(path: Path, rows: list[dict]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=THERMO_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    runs.atomic_write_text(path, buf.getvalue())
+
+
+def read_thermo(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with open(path) as handle:
+        return list(csv.DictReader(handle))
+
+
+def run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | None = None,
+           log_every_chunks: int = 1) -> dict:
+    """Run (or resume) one NVT run into ``run`` and return its summary.
+
+    The run stops early, with ``status: unstable`` and the reason in the summary, when two
+    atoms come closer than ``min_distance_A``, the temperature exceeds
+    ``max_temperature_factor`` x target, or energies become NaN. The trajectory up to that
+    point is kept. A folder that holds a run with other settings or another model is refused.
+    """
+    settings.check()
+    run = Path(run)
+    model_path = Path(model_path)
+    if not model_path.exists():
+        raise MDError(f"{model_path}: model file not found")
+    model_sha = file_sha256(model_path)
+    identity = {"settings": asdict(settings), "model_sha256": model_sha}
+    identity_file = run / "settings.json"
+    if identity_file.exists():
+        previous = runs.read_json(identity_file)
+        if previous != identity:
+            raise MDError(
+                f"{run}: holds a run with other settings or another model; "
+                f"choose other parameters or delete the folder"
+            )
+        if runs.is_finished(run) or _final_status(run) == "unstable":
+            return runs.read_json(runs.summary_path(run))
+    run.mkdir(parents=True, exist_ok=True)
+    runs.write_json(identity_file, identity)
+
+    calc = load_calculator(model_path, settings.dtype)
+    if start is None:
+        start = data.read_extxyz(data.paths.dataset_xyz())[settings.start_config_index]
+    atoms = Atoms(start.numbers, positions=start.positions, cell=start.cell, pbc=True)
+    atoms.calc = calc
+
+    rng = np.random.default_rng(settings.seed)
+    checkpoint = run / "checkpoint.json"
+    thermo_rows = read_thermo(run / "thermo.csv")
+    if checkpoint.exists():
+        state = runs.read_json(checkpoint)
+        arrays = np.load(run / "checkpoint.npz")
+        atoms.set_positions(arrays["positions"])
+        atoms.set_momenta(arrays["momenta"])
+        rng.bit_generator.state = state["rng_state"]
+        step, chunk = state["step"], state["chunk"]
+        thermo_rows = thermo_rows[: state["thermo_rows"]]
+        thermostat_energy = state["thermostat_energy_eV"]
+        minima = state["minima"]
+        log.info("%s: resuming at step %d (%.2f ps)", run.name, step, step * settings.timestep_fs / 1000)
+    else:
+        MaxwellBoltzmannDistribution(atoms, temperature_K=settings.temperature_K, rng=rng)
+        Stationary(atoms)
+        step, chunk, thermostat_energy = 0, 0, 0.0
+        minima = {pair: math.inf for pair in SPECIES_PAIRS}
+        thermo_rows = []
+
+    dyn = Bussi(atoms, timestep=settings.timestep_fs * units.fs, temperature_K=settings.temperature_K,
+                taut=settings.thermostat_time_fs * units.fs, rng=rng)
+    dyn.transferred_energy = thermostat_energy
+    total_steps = settings.equilibration_steps + settings.production_steps
+    started = time.time()
+    failure = None
+
+    while step < total_steps and failure is None:
+        chunk_end = min(total_steps, step + settings.steps_per_chunk)
+        frames: list[Atoms] = []
+        while step < chunk_end:
+            dyn.run(settings.steps_per_sample)
+            step += settings.steps_per_sample
+            row, failure, minima = _observe(atoms, settings, step, minima, dyn.transferred_energy)
+            thermo_rows.append(row)
+            if row["phase"] == "production":
+                frames.append(_snapshot(atoms))
+            if failure is not None:
+                break
+        if frames:
+            _write_chunk(_chunk_path(run, chunk), frames)
+            chunk += 1
+        _write_thermo(run / "thermo.csv", thermo_rows)
+        _save_checkpoint(run, atoms, step, chunk, rng, len(thermo_rows), dyn.transferred_energy, minima)
+        if chunk % log_every_chunks == 0 or failure is not None:
+            elapsed = time.time() - started
+            log.info("%s: %.1f / %.1f ps, T=%.0f K, min distance %.2f Å, %.1f s",
+                     run.name, step * settings.timestep_fs / 1000, total_steps * settings.timestep_fs / 1000,
+                     float(row["temperature_K"]), float(row["min_distance_A"]), elapsed)
+
+    wall_time_s = time.time() - started
+    production_steps_done = max(0, step - settings.equilibration_steps)
+    summary = {
+        "kind": "md",
+        "status": "done" if failure is None else "unstable",
+        "failure": failure,
+        "settings": asdict(settings),
+        "run_name": run.name,
+        "model_path": str(model_path),
+        "model_sha256": model_sha,
+        "production_ps": production_steps_done * settings.timestep_fs / 1000.0,
+        "min_distance_A": min(minima.values()),
+        "min_pair_distance_A": minima,
+        "mean_temperature_K": _mean_production_temperature(thermo_rows),
+        "n_frames": sum(len(Trajectory(p)) for p in sorted((run / "chunks").glob("chunk-*.traj"))),
+        "wall_time_s_this_session": wall_time_s,
+        "steps_per_s": (step / wall_time_s) if wall_time_s > 0 else None,
+        "outputs": {"trajectory_chunks": "chunks/", "thermo": "thermo.csv"},
+        **runs.provenance(),
+    }
+    runs.write_json(runs.summary_path(run), summary)
+    if failure is not None:
+        log.warning("%s: UNSTABLE at %.2f ps: %s", run.name, failure["time_ps"], failure["reason"])
+    return summary
+
+
+def _final_status(run: Path) -> str | None:
+    path = runs.summary_path(run)
+    return runs.read_json(path).get("status") if path.exists() else None
+
+
+def _snapshot(atoms: Atoms) -> Atoms:
+    return Atoms(atoms.numbers, positions=atoms.get_positions(), cell=atoms.cell, pbc=True)
+
+
+def _write_chunk(path: Path, frames: list[Atoms]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with Trajectory(tmp, "w") as traj:
+        for frame in frames:
+            traj.write(frame)
+    tmp.replace(path)
+
+
+def _observe(atoms: Atoms, settings: MDSettings, step: int, minima: dict, thermostat_energy: float):
+    """One thermo row, the running per-pair minimum distances, and a failure record or None."""
+    time_ps = step * settings.timestep_fs / 1000.0
+    phase = "equilibration" if step <= settings.equilibration_steps else "production"
+    epot = float(atoms.get_potential_energy())
+    temperature = float(atoms.get_temperature())
+    pair_min = pair_min_distances(atoms, settings.monitor_radius_A)
+    minima = {pair: min(minima[pair], pair_min[pair]) for pair in SPECIES_PAIRS}
+    closest_pair = min(pair_min, key=pair_min.get)
+    min_distance = pair_min[closest_pair]
+    row = {"step": step, "time_ps": round(time_ps, 6), "phase": phase, "temperature_K": temperature,
+           "epot_eV": epot, "ekin_eV": float(atoms.get_kinetic_energy()),
+           "min_distance_A": min_distance, "thermostat_energy_eV": thermostat_energy}
+    failure = None
+    forces = atoms.get_forces()
+    if not (np.isfinite(epot) and np.all(np.isfinite(forces))):
+        failure = {"reason": "energy or forces became NaN/inf"}
+    elif min_distance < settings.min_distance_A:
+        failure = {"reason": f"{closest_pair} distance {min_distance:.2f} Å < {settings.min_distance_A} Å"}
+    elif temperature > settings.max_temperature_factor * settings.temperature_K:
+        failure = {"reason": f"temperature {temperature:.0f} K > {settings.max_temperature_factor} x "
+                             f"{settings.temperature_K:g} K"}
+    if failure is not None:
+        failure.update({"step": step, "time_ps": time_ps, "phase": phase})
+    return row, failure, minima
+
+
+def _mean_production_temperature(rows: list[dict]) -> float | None:
+    values = [float(r["temperature_K"]) for r in rows if r["phase"] == "production"]
+    return float(np.mean(values)) if values else None
+
+
+def read_trajectory(run: Path) -> list[Atoms]:
+    """All production frames of a run, in order (positions unwrapped, Å)."""
+    frames: list[Atoms] = []
+    for path in sorted((Path(run) / "chunks").glob("chunk-*.traj")):
+        with Trajectory(path) as traj:
+            frames.extend(traj)
+    return frames
+
+
+def load_settings(run: Path) -> MDSettings:
+    return MDSettings(**json.loads((Path(run) / "settings.json").read_text())["settings"])

@@ -1,0 +1,44 @@
+"""Loading a trained MACE model as an ASE calculator, with clear errors for bad model files."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ase import Atoms
+
+
+class ModelError(RuntimeError):
+    """A model file that is missing, unreadable or made for other species."""
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def device() -> str:
+    """CUDA when a GPU is present, otherwise the CPU."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_calculator(model_path: Path, dtype: str = "float32", species: tuple[str, ...] = ("Li", "P", "S")):
+    """MACE ASE calculator for ``model_path``, checked to cover ``species``."""
+    from mace.calculators import MACECalculator
+
+    model_path = Path(model_path)
+    if not model_path.exists():
+        raise ModelError(f"{model_path}: model file not found")
+    try:
+        calc = MACECalculator(model_paths=str(model_path), device=device(), default_dtype=dtype)
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for a corrupt file
+        raise ModelError(f"{model_path}: cannot load MACE model ({type(exc).__name__}: {exc})") from None
+    model_numbers = {int(z) for z in calc.z_table.zs}
+    needed = {int(Atoms(s).numbers[0]) for s in species}
+    if not needed <= model_numbers:
+        raise ModelError(
+            f"{model_path}: model trained for atomic numbers {sorted(model_numbers)}, "
+            f"this system needs {sorted(needed)}"
+        )
+    return calc

@@ -1,0 +1,96 @@
+"""Run a study notebook (jupytext ``.py`` source) through papermill with parameters.
+
+    python -m analysis.notebooks study/04_md.py data/runs/md-T650-seed2/notebook.ipynb \\
+        -p temperature_K 650 -p seed 2
+
+Parameters are parsed as YAML, like ``papermill -p``. The executed notebook is written next to
+its run. A failed notebook is kept as ``*.failed.ipynb`` for inspection and never counts as done
+(the study's Make targets are the run summaries the notebooks write last). On failure the last
+line printed is the notebook's error, and the exit status is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from analysis import paths
+
+KERNEL_NAME = "lips-study"
+
+
+def _kernel_name() -> str:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return KERNEL_NAME if KERNEL_NAME in KernelSpecManager().find_kernel_specs() else "python3"
+
+
+def run_notebook(source: Path, output: Path, parameters: dict) -> None:
+    """Execute ``source`` (jupytext percent format) with ``parameters`` into ``output``."""
+    import jupytext
+    import papermill
+
+    source, output = Path(source), Path(output)
+    if not source.exists():
+        raise FileNotFoundError(f"{source}: notebook not found")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    failed = output.with_name(output.stem + ".failed.ipynb")
+    notebook = jupytext.read(source)
+    kernel = _kernel_name()
+    notebook.metadata["kernelspec"] = {"name": kernel, "language": "python", "display_name": "Python 3"}
+    notebook.metadata["language_info"] = {"name": "python"}
+    with tempfile.TemporaryDirectory() as tmp:
+        converted = Path(tmp) / (source.stem + ".ipynb")
+        jupytext.write(notebook, converted)
+        partial = output.with_name(output.stem + ".running.ipynb")
+        try:
+            papermill.execute_notebook(
+                str(converted), str(partial), parameters=parameters, kernel_name=kernel, language="python",
+                cwd=str(paths.ROOT), log_output=True, progress_bar=False,
+            )
+        except papermill.PapermillExecutionError as exc:
+            partial.replace(failed)
+            raise NotebookFailed(f"{source} failed (kept as {failed}): {exc.ename}: {_last_line(exc.evalue)}") from None
+        except BaseException:
+            if partial.exists():
+                partial.replace(failed)
+            raise
+    partial.replace(output)
+    failed.unlink(missing_ok=True)
+
+
+class NotebookFailed(RuntimeError):
+    pass
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in str(text).strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("source", type=Path, help="study notebook (.py, jupytext percent format)")
+    parser.add_argument("output", type=Path, help="executed notebook to write (.ipynb)")
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                        metavar=("NAME", "VALUE"), help="parameter (value parsed as YAML)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    parameters = {name: yaml.safe_load(value) for name, value in args.parameter}
+    try:
+        run_notebook(args.source, args.output, parameters)
+    except (NotebookFailed, FileNotFoundError) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""One plotting style and the study's figures. Each function returns a Figure; ``save`` writes it.
+
+Figures are saved as PNG (200 dpi) into ``derived/figures`` under a fixed name, which the report
+includes by path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sys
+
+import matplotlib
+import numpy as np
+
+if "ipykernel" not in sys.modules:  # scripts and tests: no display; notebooks keep inline plots
+    matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from analysis import paths  # noqa: E402
+
+ELEMENT_COLOURS = {"Li": "#4c72b0", "P": "#dd8452", "S": "#c9a227"}
+STYLE = {
+    "figure.figsize": (4.8, 3.4),
+    "figure.dpi": 100,
+    "savefig.dpi": 200,
+    "savefig.bbox": "tight",
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+}
+plt.rcParams.update(STYLE)
+
+
+def save(fig, name: str, directory: Path | None = None) -> Path:
+    """Write ``fig`` as ``<name>.png`` into the figures folder and return the path."""
+    directory = Path(directory) if directory is not None else paths.figures_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.png"
+    tmp = path.with_name(path.stem + ".tmp.png")
+    fig.savefig(tmp)
+    tmp.replace(path)
+    return path
+
+
+def dataset_overview(energy_per_atom_eV: np.ndarray, forces_eV_A: np.ndarray, symbols: np.ndarray):
+    """Histogram of energies (meV/atom relative to the mean) and force components per element."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.0, 2.8))
+    rel = (energy_per_atom_eV - energy_per_atom_eV.mean()) * 1000
+    ax1.hist(rel, bins=25, color="grey")
+    ax1.set_xlabel("E − ⟨E⟩ (meV/atom)")
+    ax1.set_ylabel("configurations")
+    bins = np.linspace(-4, 4, 81)
+    for element in ("Li", "P", "S"):
+        mask = symbols == element
+        ax2.hist(forces_eV_A[:, mask].ravel(), bins=bins, histtype="step", density=True,
+                 color=ELEMENT_COLOURS[element], label=element)
+    ax2.set_xlabel("force component (eV/Å)")
+    ax2.set_ylabel("density")
+    ax2.set_yscale("log")
+    ax2.legend()
+    fig.tight_layout()
+    return fig
+
+
+def pair_distances(histograms: dict[str, tuple[np.ndarray, np.ndarray]]):
+    """Pair-distance distributions (counts per configuration) for each species pair."""
+    fig, ax = plt.subplots(figsize=(4.8, 3.0))
+    for pair, (centres, counts) in histograms.items():
+        ax.plot(centres, counts, label=pair)
+    ax.set_xlabel("distance (Å)")
+    ax.set_ylabel("pairs per configuration per bin")
+    ax.legend(ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def parity(pred: dict):
+    """Energy and force parity plots (model vs DFT) on the test set."""
+    n = pred["n_atoms"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.0, 3.2))
+    e_ref = pred["energy_ref_eV"] / n * 1000
+    e_mod = pred["energy_model_eV"] / n * 1000
+    shift = e_ref.mean()
+    ax1.scatter(e_ref - shift, e_mod - shift, s=10, color="k")
+    lim = np.array([min(e_ref.min(), e_mod.min()), max(e_ref.max(), e_mod.max())]) - shift
+    ax1.plot(lim, lim, color="grey", lw=0.8)
+    ax1.set_xlabel("DFT energy − ⟨E⟩ (meV/atom)")
+    ax1.set_ylabel("MACE energy − ⟨E⟩ (meV/atom)")
+    for element in ("S", "P", "Li"):
+        mask = pred["symbols"] == element
+        ax2.scatter(pred["forces_ref_eV_A"][:, mask].ravel(), pred["forces_model_eV_A"][:, mask].ravel(),
+                    s=1, alpha=0.4, color=ELEMENT_COLOURS[element], label=element, rasterized=True)
+    flim = np.abs(pred["forces_ref_eV_A"]).max() * 1.05
+    ax2.plot([-flim, flim], [-flim, flim], color="grey", lw=0.8)
+    ax2.set_xlabel("DFT force component (eV/Å)")
+    ax2.set_ylabel("MACE force component (eV/Å)")
+    ax2.legend(markerscale=6)
+    fig.tight_layout()
+    return fig
+
+
+def learning_curve(table, fits: dict):
+    """Test energy and force RMSE against training-set size, log-log, mean ± std over seeds."""
+    fig, axes = plt.subplots(1, 2, figsize=(7.0, 3.0))
+    for ax, column, label in zip(
+        axes,
+        ("test_energy_rmse_meV_per_atom", "test_force_rmse_meV_per_A"),
+        ("energy RMSE (meV/atom)", "force RMSE (meV/Å)"),
+    ):
+        stats = table.groupby("n_train")[column].agg(["mean", "std"]).reset_index()
+        ax.errorbar(stats["n_train"], stats["mean"], yerr=stats["std"].fillna(0), fmt="o", color="k", capsize=3)
+        ax.scatter(table["n_train"], table[column], s=8, color="grey", alpha=0.6)
+        fit = fits.get(column)
+        if fit is not None:
+            n = np.geomspace(stats["n_train"].min(), stats["n_train"].max(), 50)
+            ax.plot(n, np.exp(fit["intercept"]) * n ** fit["slope"], color="C3",
+                    label=f"slope {fit['slope']:.2f} ± {fit['slope_err']:.2f}")
+            ax.legend()
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("training configurations")
+        ax.set_ylabel(label)
+    fig.tight_layout()
+    return fig
+
+
+def thermo(rows, temperature_K: float, min_distance_A: float):
+    """Temperature, potential energy and minimum interatomic distance along one MD run."""
+    time_ps = np.array([float(r["time_ps"]) for r in rows])
+    fig, axes = plt.subplots(3, 1, figsize=(5.5, 5.0), sharex=True)
+    axes[0].plot(time_ps, [float(r["temperature_K"]) for r in rows], lw=0.6)
+    axes[0].axhline(temperature_K, color="k", lw=0.8)
+    axes[0].set_ylabel("T (K)")
+    axes[1].plot(time_ps, [float(r["epot_eV"]) for r in rows], lw=0.6)
+    axes[1].set_ylabel("E_pot (eV)")
+    axes[2].plot(time_ps, [float(r["min_distance_A"]) for r in rows], lw=0.6)
+    axes[2].axhline(min_distance_A, color="C3", lw=0.8, label="stop threshold")
+    axes[2].set_ylabel("min. distance (Å)")
+    axes[2].set_xlabel("time (ps)")
+    axes[2].legend()
+    fig.tight_layout()
+    return fig
+
+
+def msd_curves(curves: dict[float, list[tuple[np.ndarray, np.ndarray]]], fit_start_ps: float | None = None):
+    """Li MSD against time for every temperature (one line per run), log-log."""
+    fig, ax = plt.subplots(figsize=(4.8, 3.4))
+    cmap = plt.get_cmap("coolwarm")
+    temps = sorted(curves)
+    for k, T in enumerate(temps):
+        colour = cmap(k / max(1, len(temps) - 1))
+        for j, (t, m) in enumerate(curves[T]):
+            ax.loglog(t, m, color=colour, lw=0.9, label=f"{T:g} K" if j == 0 else None)
+    if fit_start_ps:
+        ax.axvline(fit_start_ps, color="grey", ls="--", lw=0.8, label="fit start")
+    ax.set_xlabel("time lag (ps)")
+    ax.set_ylabel("Li MSD (Å²)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def arrhenius(per_run, per_temperature, fit: dict | None, extrapolate_to_K: float = 300.0):
+    """ln D against 1000/T with error bars, the weighted fit, and its extrapolation."""
+    from analysis.arrhenius import KB_EV_PER_K
+
+    fig, ax = plt.subplots(figsize=(4.8, 3.4))
+    ax.scatter(1000 / per_run["temperature_K"], per_run["D_cm2_s"], s=10, color="grey", label="single runs")
+    ax.errorbar(1000 / per_temperature["temperature_K"], per_temperature["D_cm2_s"],
+                yerr=per_temperature["D_err_cm2_s"], fmt="o", color="k", capsize=3, label="per T")
+    if fit is not None:
+        T = np.linspace(extrapolate_to_K, per_temperature["temperature_K"].max(), 100)
+        D = np.exp(fit["lnD0"] - fit["Ea_eV"] / (KB_EV_PER_K * T))
+        ax.plot(1000 / T, D, color="C3", label=f"fit, Ea = {fit['Ea_eV']:.2f} ± {fit['Ea_err_eV']:.2f} eV")
+    ax.set_yscale("log")
+    ax.set_xlabel("1000 / T (1/K)")
+    ax.set_ylabel("D (cm²/s)")
+    ax.legend()
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,117 @@
+"""Run folders, run summaries and provenance.
+
+One run = one parameter set = one folder named by its parameters (``md-T600-seed1``). Each run
+writes ``summary.json`` (parameters, seed, versions, git commit, timings, outputs, status) last
+and atomically, so a folder without a finished summary is never mistaken for a finished run.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+from analysis import paths
+
+TRACKED_PACKAGES = ("mace-torch", "torch", "ase", "numpy", "scipy", "kinisi", "papermill")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write text via a temporary file and rename, so a crash never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Strict JSON (NaN/inf become null), written atomically."""
+    atomic_write_text(path, json.dumps(_finite(data), indent=1, default=_json_default, allow_nan=False) + "\n")
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        return _finite(value.item())
+    return value
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def _json_default(value):
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def git_commit() -> str:
+    """Current commit of the study repository (``unknown`` outside git); ``+dirty`` if modified."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=paths.ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "analysis", "study"],
+            cwd=paths.ROOT, capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        return commit + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in TRACKED_PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def provenance() -> dict:
+    return {"git_commit": git_commit(), "created": now_iso(), "versions": versions(),
+            "machine": platform.machine(), "host_cpus": _cpu_count()}
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def format_value(value) -> str:
+    """Parameter value as it appears in a run name (``600`` not ``600.0``)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def summary_path(run: Path) -> Path:
+    return Path(run) / "summary.json"
+
+
+def is_finished(run: Path) -> bool:
+    """A run is finished only when its summary exists and says ``status: done``."""
+    path = summary_path(run)
+    return path.exists() and read_json(path).get("status") == "done"

@@ -1,0 +1,100 @@
+"""The study's headline numbers: ``derived/summary.json``, assembled from the stage results.
+
+    python -m analysis.summary promote data/runs/train-…   # make a run's model the production model
+    python -m analysis.summary build                       # write derived/summary.json
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from analysis import model, paths, runs
+
+
+def _relative(path: Path) -> str:
+    path = Path(path).resolve()
+    return str(path.relative_to(paths.ROOT)) if path.is_relative_to(paths.ROOT) else str(path)
+
+
+def promote(run: Path) -> Path:
+    """Copy a finished training run's final model to the production-model path, with a record."""
+    run = Path(run)
+    evaluation = run / "evaluation.json"
+    if not evaluation.exists():
+        raise FileNotFoundError(f"{evaluation}: not found (train and evaluate the run first)")
+    record = runs.read_json(evaluation)
+    source = paths.ROOT / record["model_path"] if not Path(record["model_path"]).is_absolute() else Path(record["model_path"])
+    target = paths.production_model()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.copyfile(source, tmp)
+    tmp.replace(target)
+    runs.write_json(target.with_suffix(".json"), {
+        "source_run": run.name, "source_model": _relative(source), "sha256": model.file_sha256(target),
+        **{k: record[k] for k in record if k.startswith("test_") or k in ("n_train", "architecture", "hyperparameters")},
+    })
+    return target
+
+
+def build() -> dict:
+    """Assemble ``summary.json`` from dataset.json, the production model record,
+    learning_curve.json and diffusion.json (stages not yet computed are left out)."""
+    derived = paths.derived_dir()
+    summary: dict = {}
+    dataset = derived / "dataset.json"
+    if dataset.exists():
+        d = runs.read_json(dataset)
+        summary["dataset"] = {k: d[k] for k in ("name", "source", "n_configs", "sha256", "n_train", "n_test",
+                                                "test_indices", "split_seed", "volume_A3", "formula",
+                                                "energy_per_atom_std_meV", "force_rms_eV_A")}
+    production = paths.production_model().with_suffix(".json")
+    if production.exists():
+        p = runs.read_json(production)
+        run_eval = runs.read_json(paths.run_dir(p["source_run"]) / "evaluation.json")
+        summary["model"] = {
+            "path": _relative(paths.production_model()), "sha256": p["sha256"], "source_run": p["source_run"],
+            **{k: v for k, v in run_eval.items() if k.startswith(("test_", "baseline_"))},
+            "n_train": run_eval["n_train"], "train_wall_time_s": run_eval["train_wall_time_s"],
+            "hyperparameters": run_eval["hyperparameters"],
+        }
+    curve = derived / "learning_curve.json"
+    if curve.exists():
+        c = runs.read_json(curve)
+        summary["learning_curve"] = [
+            {k: r[k] for k in ("n_train", "seed", "test_energy_rmse_meV_per_atom", "test_force_rmse_meV_per_A")}
+            for r in c["runs"]
+        ]
+        summary["learning_curve_fit"] = c["fits"]
+    diffusion = derived / "diffusion.json"
+    if diffusion.exists():
+        df = runs.read_json(diffusion)
+        summary["diffusion"] = df["per_run"]
+        summary["diffusion_per_temperature"] = df["per_temperature"]
+        summary["diffusion_excluded"] = df["excluded"]
+        summary["arrhenius"] = df["arrhenius"]
+    summary["provenance"] = runs.provenance()
+    runs.write_json(paths.summary_file(), summary)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if argv[:1] == ["promote"] and len(argv) == 2:
+            print(promote(Path(argv[1])))
+        elif argv == ["build"]:
+            build()
+            print(paths.summary_file())
+        else:
+            print(__doc__, file=sys.stderr)
+            return 2
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The temperature series: D per run and per temperature, then the Arrhenius fit.
+
+Units: T in K, D in cm²/s, Ea in eV, σ in S/cm.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from analysis import arrhenius, diffusion, md, runs
+
+log = logging.getLogger(__name__)
+
+
+def collect_runs(runs_root: Path, model_sha256: str | None = None) -> tuple[list[dict], list[dict]]:
+    """Finished MD runs made with ``model_sha256`` (all models when None), and those excluded.
+
+    Unstable runs, unfinished runs and runs of another model are excluded with a warning,
+    never silently used.
+    """
+    used, excluded = [], []
+    for path in sorted(Path(runs_root).glob("md-*/summary.json")):
+        summary = runs.read_json(path)
+        reason = None
+        if summary.get("status") == "unstable":
+            failure = summary["failure"]
+            reason = f"unstable at {failure['time_ps']:.2f} ps ({failure['reason']})"
+        elif summary.get("status") != "done":
+            reason = f"status {summary.get('status')}"
+        elif model_sha256 is not None and summary["model_sha256"] != model_sha256:
+            reason = "made with another model"
+        if reason is None:
+            used.append({**summary, "run_dir": str(path.parent)})
+        else:
+            message = f"{path.parent.name}: excluded from the diffusion analysis: {reason}"
+            warnings.warn(message, stacklevel=2)
+            excluded.append({"run_name": path.parent.name, "reason": reason})
+    return used, excluded
+
+
+def analyse(used: list[dict], fit_start_ps: float, seed: int = 0) -> dict:
+    """D for every run (kinisi), per temperature (combined), the Arrhenius fit and 300 K values."""
+    per_run, curves = [], {}
+    for summary in used:
+        settings = summary["settings"]
+        frames = md.read_trajectory(Path(summary["run_dir"]))
+        dt_ps = settings["sample_interval_fs"] / 1000.0
+        result = diffusion.diffusion_coefficient([frames], dt_ps, fit_start_ps, seed=seed)
+        t_ps, msd_A2 = diffusion.msd(frames, dt_ps)
+        curves.setdefault(settings["temperature_K"], []).append((t_ps, msd_A2))
+        per_run.append({
+            "run_name": summary["run_name"], "temperature_K": settings["temperature_K"],
+            "seed": settings["seed"], "production_ps": summary["production_ps"],
+            "D_cm2_s": result["D_cm2_s"], "D_err_cm2_s": result["D_err_cm2_s"],
+            "fit_start_ps": result["fit_start_ps"], "fit_end_ps": result["fit_end_ps"],
+            "msd_exponent": diffusion.msd_exponent(t_ps, msd_A2, result["fit_start_ps"]),
+            "min_distance_A": summary["min_distance_A"],
+            "mean_temperature_K": summary["mean_temperature_K"],
+        })
+    per_temperature = []
+    for T in sorted({r["temperature_K"] for r in per_run}):
+        group = [r for r in per_run if r["temperature_K"] == T]
+        combined = diffusion.combine([r["D_cm2_s"] for r in group], [r["D_err_cm2_s"] for r in group])
+        per_temperature.append({"temperature_K": T, **combined,
+                                "production_ps_total": sum(r["production_ps"] for r in group)})
+    return {"per_run": per_run, "per_temperature": per_temperature, "msd_curves": curves}
+
+
+def arrhenius_summary(per_temperature: list[dict], n_li: int, volume_A3: float,
+                      target_K: float = 300.0, haven_ratio: float = 1.0) -> dict | None:
+    """Arrhenius fit over the temperatures, D and Nernst–Einstein σ extrapolated to ``target_K``."""
+    if len(per_temperature) < 2:
+        log.warning("fewer than 2 temperatures: no Arrhenius fit")
+        return None
+    T = np.array([r["temperature_K"] for r in per_temperature])
+    D = np.array([r["D_cm2_s"] for r in per_temperature])
+    err = np.array([r["D_err_cm2_s"] for r in per_temperature])
+    fit = arrhenius.fit(T, D, err)
+    D_target, D_target_err = arrhenius.extrapolate(fit, target_K)
+    sigma = arrhenius.nernst_einstein_conductivity(D_target, n_li, volume_A3, target_K, haven_ratio)
+    return {**fit, f"D{target_K:g}K_cm2_s": D_target, f"D{target_K:g}K_err_cm2_s": D_target_err,
+            f"sigma{target_K:g}K_S_cm": sigma, f"sigma{target_K:g}K_err_S_cm": sigma * D_target_err / D_target,
+            "haven_ratio": haven_ratio, "n_li": n_li, "volume_A3": volume_A3}

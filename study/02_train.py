@@ -1,0 +1,80 @@
+# %% [markdown]
+# # 2. Training and validating a MACE potential
+#
+# mace-torch trains the model (our `analysis.training` only builds its arguments and calls its
+# entry point); we then evaluate the saved model ourselves on the 40 held-out configurations.
+
+# %% tags=["parameters"]
+architecture = "c32-L1-r5"   # key of analysis.training.ARCHITECTURES
+n_train = None               # None: all 160 training configurations
+seed = 1                     # seed of the training subset and of mace-torch
+max_epochs = 120
+stage_two_start_epoch = 90   # None: no stage two (SWA with a larger energy weight)
+run_name = ""                # "" : named from the parameters
+figure_prefix = ""           # "" : figures stay in the run folder; "production": report figures
+group = ""                   # "learning_curve" marks the runs notebook 3 collects
+
+# %%
+import logging
+
+from analysis import data, evaluation, paths, plotting, runs, training
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+settings = training.TrainSettings(architecture=architecture, n_train=n_train, seed=seed,
+                                  max_epochs=max_epochs, stage_two_start_epoch=stage_two_start_epoch)
+pool = data.read_extxyz(paths.train_xyz())
+run = paths.run_dir(run_name or settings.run_name(len(pool)))
+run = training.train(settings, run)
+model_path = training.final_model_path(run, settings)
+print(run, model_path)
+
+# %% [markdown]
+# ## Test-set errors (our evaluation of the saved model)
+
+# %%
+test = data.read_extxyz(paths.test_xyz())
+train_frames = data.read_extxyz(run / "train.extxyz")
+pred, metrics = evaluation.evaluate(model_path, test, train_frames)
+metrics
+
+# %%
+fig = plotting.parity(pred)
+plotting.save(fig, "parity", run)
+if figure_prefix:
+    plotting.save(fig, f"{figure_prefix}_parity")
+
+# %%
+summary = runs.read_json(runs.summary_path(run))
+runs.write_json(run / "evaluation.json", {
+    "run_name": run.name, "model_path": str(model_path.relative_to(paths.ROOT)) if model_path.is_relative_to(paths.ROOT) else str(model_path),
+    "n_train": summary["n_train"], "seed": seed, "architecture": architecture, "group": group,
+    "hyperparameters": {**summary["architecture"], **summary["settings"]},
+    "train_wall_time_s": summary["wall_time_s"], **metrics, **runs.provenance(),
+})
+
+# %% [markdown]
+# ## Discussion
+
+# %%
+from IPython.display import Markdown
+
+worst = max(("Li", "P", "S"), key=lambda el: metrics[f"test_force_rmse_{el}_meV_per_A"])
+Markdown(f"""
+**How accurate is the model?** On {metrics['n_test']} held-out configurations the force RMSE is
+{metrics['test_force_rmse_meV_per_A']:.1f} meV/Å (MAE {metrics['test_force_mae_meV_per_A']:.1f} meV/Å),
+against an RMS DFT force of {metrics['baseline_force_rmse_meV_per_A']:.0f} meV/Å. The energy RMSE is
+{metrics['test_energy_rmse_meV_per_atom']:.2f} meV/atom, against {metrics['baseline_energy_rmse_meV_per_atom']:.2f}
+meV/atom for a constant predictor (the training-set mean).
+
+**Where are the errors largest?** Per element, the force RMSE is Li
+{metrics['test_force_rmse_Li_meV_per_A']:.1f}, P {metrics['test_force_rmse_P_meV_per_A']:.1f} and S
+{metrics['test_force_rmse_S_meV_per_A']:.1f} meV/Å — largest for {worst}. P and S sit in stiff PS₄ and P₂S₇
+units with large forces, so their absolute errors are larger than those of the softly bound Li.
+
+**Why these settings?** {architecture} ({summary['architecture']['num_channels']} channels, max_L
+{summary['architecture']['max_L']}, r_max {summary['architecture']['r_max_A']} Å), ZBL pair repulsion (no
+close contacts exist in the data, see notebook 1), force weight {summary['settings']['forces_weight']:g} vs
+energy weight {summary['settings']['energy_weight']:g} (forces carry 249 numbers per configuration, the
+energy one), and a second stage with energy weight {summary['settings']['stage_two_energy_weight']:g} to
+fix the energy scale. Training took {summary['wall_time_s'] / 60:.1f} min here.
+""")
