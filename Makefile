@@ -24,6 +24,8 @@ export MKL_NUM_THREADS := 1
 RUNS := $(STUDY)/runs
 DERIVED := $(STUDY)/derived
 NB := $(LAUNCH) $(PY) -m analysis.notebooks
+# cheap aggregate steps rerun when the analysis code changes; expensive runs do not
+ANALYSIS_SRC := $(wildcard analysis/*.py)
 
 # ---- production settings (see study notebooks for the reasoning) ------------------------
 N_TEST ?= 40
@@ -108,7 +110,7 @@ train: $(INSTALLED) $(SPLIT)
 	  -p architecture $(ARCH) -p n_train $(N_TRAIN) -p seed $(SEED) -p max_epochs $(EPOCHS) -p stage_two_start_epoch $(STAGE2)
 
 # ---- 3. learning curve --------------------------------------------------------------------
-$(DERIVED)/learning_curve.json $(DERIVED)/figures/learning_curve.png &: study/03_learning_curve.py $(addsuffix /evaluation.json,$(LC_RUNS))
+$(DERIVED)/learning_curve.json $(DERIVED)/figures/learning_curve.png &: study/03_learning_curve.py $(ANALYSIS_SRC) $(addsuffix /evaluation.json,$(LC_RUNS))
 	$(NB) study/03_learning_curve.py $(DERIVED)/notebooks/03_learning_curve.ipynb
 
 # ---- 4. MD runs ---------------------------------------------------------------------------
@@ -123,10 +125,10 @@ md: $(INSTALLED) $(MODEL)
 	  $(MD_PARAMS) -p run_name md-T$(T)-seed$(SEED)
 
 # ---- 5. diffusion + Arrhenius, summary ------------------------------------------------------
-$(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: study/05_diffusion.py $(addsuffix /summary.json,$(MD_RUNS)) $(DATASET)
+$(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: study/05_diffusion.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS)) $(DATASET)
 	$(NB) study/05_diffusion.py $(DERIVED)/notebooks/05_diffusion.ipynb -p fit_start_ps $(FIT_START_PS)
 
-$(DERIVED)/summary.json: $(DATASET) $(MODEL) $(DERIVED)/learning_curve.json $(DERIVED)/diffusion.json
+$(DERIVED)/summary.json: $(ANALYSIS_SRC) $(DATASET) $(MODEL) $(DERIVED)/learning_curve.json $(DERIVED)/diffusion.json
 	$(PY) -m analysis.summary build
 
 # ---- report -------------------------------------------------------------------------------
@@ -134,7 +136,8 @@ render: $(INSTALLED)
 	$(PY) -m analysis.render --out $(REPORT_OUT)
 
 # ---- smoke pipeline and tests ---------------------------------------------------------------
-SMOKE := STUDY=data/smoke REPORT_OUT=data/smoke/report ARCH=tiny N_TRAIN=20 EPOCHS=6 STAGE2=4 \
+SMOKE_DIR ?= data/smoke
+SMOKE := STUDY=$(SMOKE_DIR) REPORT_OUT=$(SMOKE_DIR)/report ARCH=tiny N_TRAIN=20 EPOCHS=6 STAGE2=4 \
   TEMPS="600 800" SEEDS=1 TIMESTEP_FS=1.0 EQUIL_PS=0.05 PROD_PS=0.6 CHUNK_PS=0.2 MIN_DIST=0.7 FIT_START_PS=0.05 \
   LC_ARCH=tiny LC_SIZES="10 20" LC_SEEDS="1 2" LC_EPOCHS=3 LC_STAGE2=null
 smoke: $(INSTALLED)
@@ -142,7 +145,7 @@ smoke: $(INSTALLED)
 	$(MAKE) render $(SMOKE)
 
 clean-smoke:
-	rm -rf data/smoke
+	rm -rf $(SMOKE_DIR)
 
 test: $(INSTALLED)
 	$(PY) -m pytest -q tests

@@ -296,13 +296,13 @@ def make_split(n_configs: int, n_test: int, seed: int) -> dict:
     }
 
 
-def prepare_dataset(n_test: int = 40, seed: int = 0, source: str = "dev") -> dict:
+def prepare_dataset(n_test: int = 40, seed: int = 0, source: str = "dev", n_configs: int | None = None) -> dict:
     """Fetch, decode, validate, split; write the extxyz files and ``split.json``.
 
     Returns the split record (also written to ``derived/split.json``), including the dataset
     sha256 so every later step can tell which data it was built on.
     """
-    frames = load_dataset(source)
+    frames = load_dataset(source, n_configs=n_configs, seed=seed)
     split = make_split(len(frames), n_test, seed)
     split["source"] = source
     split["sha256"] = (

@@ -60,6 +60,7 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0) -> dict:
             "msd_exponent": diffusion.msd_exponent(t_ps, msd_A2, result["fit_start_ps"]),
             "min_distance_A": summary["min_distance_A"],
             "mean_temperature_K": summary["mean_temperature_K"],
+            "steps_per_s": summary["steps_per_s"], "timestep_fs": settings["timestep_fs"],
         })
     per_temperature = []
     for T in sorted({r["temperature_K"] for r in per_run}):

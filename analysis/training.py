@@ -107,8 +107,12 @@ def select_subset(frames: list, n_train: int | None, seed: int) -> list:
     return [frames[i] for i in pick]
 
 
-def mace_arguments(settings: TrainSettings, run: Path, train_file: Path, test_file: Path | None) -> list[str]:
-    """The ``mace_run_train`` command-line arguments for this run."""
+def mace_arguments(settings: TrainSettings, run: Path, train_file: Path) -> list[str]:
+    """The ``mace_run_train`` command-line arguments for this run.
+
+    No test file is given to mace-torch: the held-out set is evaluated by our own code
+    (``analysis.evaluation``) on the saved model, so the test numbers do not depend on log parsing.
+    """
     arch = ARCHITECTURES[settings.architecture]
     args = [
         "--name", "mace",
@@ -147,8 +151,6 @@ def mace_arguments(settings: TrainSettings, run: Path, train_file: Path, test_fi
         "--restart_latest",
         "--save_cpu",
     ]
-    if test_file is not None:
-        args += ["--test_file", str(test_file)]
     if settings.pair_repulsion:
         args += ["--pair_repulsion"]
     if settings.stage_two_start_epoch is not None:
@@ -191,7 +193,7 @@ def train(settings: TrainSettings, run: Path | None = None) -> Path:
     subset = select_subset(pool, settings.n_train, settings.seed)
     train_file = run / "train.extxyz"
     data.write_extxyz(subset, train_file)
-    argv = mace_arguments(settings, run, train_file, paths.test_xyz())
+    argv = mace_arguments(settings, run, train_file)
     started = time.time()
     _call_mace(argv)
     model = final_model_path(run, settings)

@@ -8,6 +8,7 @@
 n_test = 40          # held-out test configurations (never trained on)
 split_seed = 0       # seed of the train/test split
 source = "dev"       # "dev": pinned 200-configuration subset; "full": lips.xyz placed in the cache
+n_configs = None     # with source "full": how many frames to draw at random (None: all)
 
 # %%
 import logging
@@ -17,7 +18,7 @@ import numpy as np
 from analysis import data, explore, paths, plotting, runs
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-split = data.prepare_dataset(n_test=n_test, seed=split_seed, source=source)
+split = data.prepare_dataset(n_test=n_test, seed=split_seed, source=source, n_configs=n_configs)
 frames = data.read_extxyz(paths.dataset_xyz())
 stats = explore.statistics(frames)
 stats.update({"name": split["name"], "sha256": split["sha256"], "source": source,

@@ -1,0 +1,116 @@
+"""NVT MD with the trained model (analysis.md): monitor, resume, reproducibility, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ase import Atoms
+
+from analysis import md, model, paths, runs, temperature_series
+
+SHORT = dict(temperature_K=500.0, timestep_fs=1.0, equilibration_ps=0.01, production_ps=0.04,
+             sample_interval_fs=2.0, chunk_ps=0.01, min_distance_A=0.5)
+
+
+def test_short_run_writes_trajectory_thermo_and_summary(tiny_model, tmp_path):
+    summary = md.run_md(md.MDSettings(seed=1, **SHORT), tiny_model, tmp_path / "run")
+    assert summary["status"] == "done", summary["failure"]
+    assert summary["production_ps"] == pytest.approx(0.04)
+    frames = md.read_trajectory(tmp_path / "run")
+    assert len(frames) == 20 == summary["n_frames"]
+    rows = md.read_thermo(tmp_path / "run" / "thermo.csv")
+    assert len(rows) == 25 and rows[0]["phase"] == "equilibration" and rows[-1]["phase"] == "production"
+    assert summary["min_distance_A"] == pytest.approx(min(summary["min_pair_distance_A"].values()))
+    assert set(summary["min_pair_distance_A"]) == set(md.SPECIES_PAIRS)
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers(tiny_model, tmp_path):
+    a = md.run_md(md.MDSettings(seed=4, **SHORT), tiny_model, tmp_path / "a")
+    b = md.run_md(md.MDSettings(seed=4, **SHORT), tiny_model, tmp_path / "b")
+    c = md.run_md(md.MDSettings(seed=5, **SHORT), tiny_model, tmp_path / "c")
+    pa, pb, pc = (md.read_trajectory(tmp_path / n)[-1].positions for n in "abc")
+    assert np.array_equal(pa, pb) and not np.allclose(pa, pc)
+    assert a["mean_temperature_K"] == b["mean_temperature_K"] != c["mean_temperature_K"]
+
+
+def test_killed_run_resumes_to_the_same_result(tiny_model, tmp_path):
+    settings = md.MDSettings(seed=2, **{**SHORT, "production_ps": 0.3})
+    reference = md.run_md(settings, tiny_model, tmp_path / "reference")
+    run = tmp_path / "killed"
+    code = (f"from analysis import md; md.run_md(md.MDSettings(**{json.dumps(settings.__dict__)}), "
+            f"{str(tiny_model)!r}, {str(run)!r})")
+    proc = subprocess.Popen([sys.executable, "-c", code.replace("null", "None")], cwd=paths.ROOT,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    deadline = time.time() + 120
+    while not len(list((run / "chunks").glob("chunk-*.traj"))) >= 3 and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not runs.summary_path(run).exists()  # never looks finished
+    resumed = md.run_md(settings, tiny_model, run)
+    assert resumed["status"] == "done"
+    assert np.array_equal(md.read_trajectory(run)[-1].positions, md.read_trajectory(tmp_path / "reference")[-1].positions)
+    assert resumed["n_frames"] == reference["n_frames"]
+
+
+def test_collapsing_atoms_stop_the_run_and_are_excluded(tiny_model, frames, tmp_path):
+    start = frames[0].copy()
+    li = [i for i, s in enumerate(start.get_chemical_symbols()) if s == "Li"]
+    start.positions[li[1]] = start.positions[li[0]] + [0.5, 0.0, 0.0]
+    runs_root = tmp_path / "runs"
+    summary = md.run_md(md.MDSettings(seed=1, **{**SHORT, "min_distance_A": 1.0}), tiny_model,
+                        runs_root / "md-T500-seed1", start=start)
+    assert summary["status"] == "unstable"
+    assert "Li-Li distance" in summary["failure"]["reason"] and summary["failure"]["time_ps"] > 0
+    assert (runs_root / "md-T500-seed1" / "thermo.csv").exists()
+    with pytest.warns(UserWarning, match="md-T500-seed1: excluded from the diffusion analysis: unstable"):
+        used, excluded = temperature_series.collect_runs(runs_root)
+    assert used == [] and excluded[0]["run_name"] == "md-T500-seed1"
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"temperature_K": -100.0}, "temperature_K=-100.0: must be a positive number"),
+        ({"timestep_fs": 0.0}, "timestep_fs=0.0: must be a positive number"),
+        ({"timestep_fs": 10.0}, "too long"),
+        ({"sample_interval_fs": 3.0, "timestep_fs": 2.0}, "multiple of timestep_fs"),
+        ({"temperature_K": "hot"}, "temperature_K='hot'"),
+    ],
+)
+def test_bad_md_parameters_are_refused(kwargs, message):
+    with pytest.raises(md.MDError, match=message):
+        md.MDSettings(**kwargs).check()
+
+
+def test_rerun_with_other_parameters_never_overwrites(tiny_model, tmp_path):
+    run = tmp_path / "run"
+    md.run_md(md.MDSettings(seed=1, **SHORT), tiny_model, run)
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    with pytest.raises(md.MDError, match="holds a run with other settings"):
+        md.run_md(md.MDSettings(seed=2, **SHORT), tiny_model, run)
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+    assert md.MDSettings(seed=2).run_name() == "md-T600-seed2"
+    assert md.MDSettings(temperature_K=650.0, production_ps=50.0).run_name() == "md-T650-seed1-production50"
+
+
+def test_missing_corrupt_and_wrong_species_models(tmp_path, study):
+    with pytest.raises(model.ModelError, match="nothing.model: model file not found"):
+        model.load_calculator(tmp_path / "nothing.model")
+    corrupt = tmp_path / "corrupt.model"
+    corrupt.write_bytes(b"not a torch file")
+    with pytest.raises(model.ModelError, match="corrupt.model: cannot load MACE model"):
+        model.load_calculator(corrupt)
+
+
+def test_model_for_other_species_is_refused(tiny_model):
+    with pytest.raises(model.ModelError, match=r"trained for atomic numbers \[3, 15, 16\], this system needs \[3, 8\]"):
+        model.load_calculator(tiny_model, species=("Li", "O"))

@@ -1,0 +1,78 @@
+"""The whole pipeline end to end on tiny settings (make smoke), its rerun, and failure handling."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analysis import paths, render, report_values
+
+pytestmark = pytest.mark.usefixtures("study")
+
+
+def make(*args: str, cwd: Path = paths.ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "MAKEFLAGS": ""})
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("smoke")
+    result = make("smoke", f"SMOKE_DIR={out}")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return out
+
+
+def test_smoke_pipeline_produces_summary_figures_and_report(smoke):
+    summary = json.loads((smoke / "derived" / "summary.json").read_text())
+    for key in ("dataset", "model", "learning_curve", "diffusion", "arrhenius", "provenance"):
+        assert key in summary
+    assert summary["dataset"]["n_test"] == 40 and len(summary["dataset"]["test_indices"]) == 40
+    assert (paths.ROOT / summary["model"]["path"]).exists() or Path(summary["model"]["path"]).exists()
+    assert {r["temperature_K"] for r in summary["diffusion"]} == {600, 800}
+    for name in ("dataset_overview", "production_parity", "learning_curve", "msd", "arrhenius"):
+        assert (smoke / "derived" / "figures" / f"{name}.png").stat().st_size > 1000
+    html = (smoke / "report" / "report.html").read_text()
+    assert (smoke / "report" / "report.pdf").read_bytes()[:4] == b"%PDF"
+    assert "<img" in html and "data:image/png;base64" in html  # self-contained
+    # the numbers in the report are the numbers in summary.json
+    markdown = (smoke / "report" / "report.md").read_text()
+    values = report_values.variables(summary)
+    for key in ("force_rmse", "energy_rmse", "Ea", "Ea_err", "sigma300_mS_cm", "n_test"):
+        assert values[key] in markdown
+    assert "@fig-" not in markdown and "@tbl-" not in markdown and "{{<" not in markdown
+    assert render.word_count(markdown) <= 1500
+
+
+def test_second_make_recomputes_nothing(smoke):
+    stamps = {p: p.stat().st_mtime_ns for p in smoke.rglob("*.json")}
+    result = make("smoke", f"SMOKE_DIR={smoke}")
+    assert result.returncode == 0
+    assert "analysis.notebooks" not in result.stdout
+    assert {p: p.stat().st_mtime_ns for p in smoke.rglob("*.json") if p in stamps and "render" not in p.name} == {
+        p: t for p, t in stamps.items() if "render" not in p.name}
+
+
+def test_failed_notebook_is_kept_but_not_done(smoke):
+    run = smoke / "runs" / "md-T-100-seed1"
+    result = subprocess.run(
+        [sys.executable, "-m", "analysis.notebooks", "study/04_md.py", str(run / "notebook.ipynb"),
+         "-p", "temperature_K", "-100", "-p", "model_path", str(smoke / "model" / "lips_mace.model"),
+         "-p", "run_name", run.name],
+        cwd=paths.ROOT, capture_output=True, text=True, env={**os.environ, "LIPS_STUDY_DIR": str(smoke)})
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("ERROR: study/04_md.py failed") and "temperature_K=-100" in last
+    assert (run / "notebook.failed.ipynb").exists()
+    assert not (run / "summary.json").exists() and not (run / "notebook.ipynb").exists()
+
+
+def test_make_stops_with_the_error_on_bad_parameters(smoke):
+    result = make("md", f"STUDY={smoke}", "ARCH=tiny", "N_TRAIN=20", "EPOCHS=6", "T=0", "SEED=1")
+    assert result.returncode != 0
+    assert "temperature_K=0" in result.stderr
