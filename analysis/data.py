@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import pickle
 import shutil
 import urllib.error
@@ -63,7 +64,7 @@ def sha256sum(path: Path) -> str:
 
 def fetch_dataset(
     cache_dir: Path | None = None,
-    url: str = DATASET_URL,
+    url: str | None = None,
     sha256: str = DATASET_SHA256,
     filename: str = DATASET_FILENAME,
     timeout_s: float = 60.0,
@@ -71,8 +72,10 @@ def fetch_dataset(
     """Return the verified dataset file in the cache, downloading it first if absent.
 
     The checksum is verified before anything decodes the file. A partial download never
-    lands under the final name (download to ``*.part``, verify, then rename).
+    lands under the final name (download to ``*.part``, verify, then rename). ``url`` defaults to
+    the pinned URL; the environment variable ``LIPS_DATASET_URL`` points it at a mirror.
     """
+    url = url or os.environ.get("LIPS_DATASET_URL", DATASET_URL)
     cache_dir = Path(cache_dir) if cache_dir is not None else paths.cache_dir()
     target = cache_dir / filename
     if not target.exists():

@@ -129,7 +129,7 @@ def main_text(markdown: str) -> str:
         stripped = line.strip()
         if stripped.startswith(("![", "|", ": ", ":::", "{{<")):
             continue
-        if re.match(r"^#+\s*References\s*$", stripped):
+        if re.match(r"^#+\s*References\b", stripped):
             continue
         lines.append(line)
     text = "\n".join(lines)

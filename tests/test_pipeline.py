@@ -76,3 +76,44 @@ def test_make_stops_with_the_error_on_bad_parameters(smoke):
     result = make("md", f"STUDY={smoke}", "ARCH=tiny", "N_TRAIN=20", "EPOCHS=6", "T=0", "SEED=1")
     assert result.returncode != 0
     assert "temperature_K=0" in result.stderr
+
+
+def test_missing_dataset_stops_the_study_with_one_clear_line(tmp_path):
+    """Empty cache + unreachable download: one ERROR line naming the URL and the cache path."""
+    env = {**os.environ, "LIPS_CACHE_DIR": str(tmp_path / "cache"), "LIPS_STUDY_DIR": str(tmp_path / "study"),
+           "LIPS_DATASET_URL": "http://127.0.0.1:9/data.lmdb"}
+    result = subprocess.run([sys.executable, "-m", "analysis.notebooks", "study/01_dataset.py",
+                             str(tmp_path / "study" / "01.ipynb")], cwd=paths.ROOT, capture_output=True,
+                            text=True, env=env)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("ERROR:") and "127.0.0.1:9/data.lmdb" in last
+    assert str(tmp_path / "cache" / "lips_dev_matsciml.lmdb") in last
+    assert not (tmp_path / "study" / "derived" / "dataset.json").exists()
+
+
+def test_killed_training_resumes_from_its_checkpoint(study, tmp_path):
+    """SIGKILL during mace-torch training, then the same call again: it finishes, from a checkpoint."""
+    import signal
+    import time
+
+    run = tmp_path / "train-killed"
+    code = ("from analysis import training; training.train(training.TrainSettings(architecture='tiny', "
+            "n_train=10, seed=1, max_epochs=60, stage_two_start_epoch=None, eval_interval=1), "
+            f"{str(run)!r})")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=paths.ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 180
+    while not list((run / "checkpoints").glob("*.pt")) and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert list((run / "checkpoints").glob("*.pt")), "no checkpoint was written before the kill"
+    assert not (run / "summary.json").exists()  # an interrupted run never looks finished
+    result = subprocess.run([sys.executable, "-c", code], cwd=paths.ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "done"
+    logs = "".join(p.read_text() for p in (run / "logs").glob("*.log"))
+    assert "Loading checkpoint" in logs

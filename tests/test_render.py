@@ -1,0 +1,81 @@
+"""The report: Quarto features resolved for the Pandoc path, word count, committed report checks."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from analysis import paths, render, report_values
+
+SOURCE = """---
+title: "T"
+---
+
+# Abstract {.unnumbered}
+
+Error {{< var force_rmse >}} meV/Å, see @fig-a and @tbl-b and @fig-c.
+
+![First caption with many words in it.](figures/a.png){#fig-a width=50%}
+
+![Second.](figures/c.png){#fig-c}
+
+| a | b |
+|---|---|
+| 1 | 2 |
+
+: Table caption words. {#tbl-b}
+
+$$ D = D_0 \\exp(-E_a / k_B T) $$
+
+# References {.unnumbered}
+
+::: {#refs}
+:::
+"""
+
+
+def test_crossrefs_and_variables_resolve_in_order():
+    text = render.resolve_crossrefs(render.resolve_variables(SOURCE, {"force_rmse": "42.0"}))
+    assert "Error 42.0 meV/Å, see Figure 1 and Table 1 and Figure 2." in text
+    assert "![Figure 2: Second.]" in text and ": Table 1: Table caption words." in text
+    assert "@fig" not in text and "@tbl" not in text
+
+
+def test_unknown_variable_or_reference_is_an_error():
+    with pytest.raises(render.RenderError, match="variable 'nope'"):
+        render.resolve_variables("{{< var nope >}}", {})
+    with pytest.raises(render.RenderError, match="@fig-missing points to no figure"):
+        render.resolve_crossrefs("see @fig-missing.")
+
+
+def test_word_count_excludes_title_figures_tables_captions_equations():
+    text = render.resolve_crossrefs(render.resolve_variables(SOURCE, {"force_rmse": "42.0"}))
+    # "Abstract" + "Error 42.0 meV/Å, see Figure 1 and Table 1 and Figure 2."
+    assert render.word_count(text) == 1 + 12
+
+
+def test_number_formatting():
+    assert report_values.sci(1.234e-5) == "1.2 × 10^−5^"
+    assert report_values.sci(9.99e-6) == "1.0 × 10^−5^"
+    assert report_values.fixed(-0.5, 2) == "−0.50"
+    assert report_values.fixed(None) == "n/a"
+
+
+def test_committed_report_matches_the_committed_results():
+    """The committed report: ≤1500 words, all sections, references resolved, numbers = summary.json."""
+    rendered = paths.REPORT_DIR / "_output" / "report.md"
+    summary_path = paths.ROOT / "data" / "derived" / "summary.json"
+    if not rendered.exists() or not summary_path.exists():
+        pytest.skip("no committed report yet (make report)")
+    markdown = rendered.read_text()
+    summary = json.loads(summary_path.read_text())
+    assert render.word_count(markdown) <= 1500
+    for section in ("Abstract", "Introduction", "Computational methods", "Results and discussion",
+                    "Conclusion", "References"):
+        assert f"# {section}" in markdown
+    assert "@fig-" not in markdown and "@tbl-" not in markdown and "{{<" not in markdown
+    values = report_values.variables(summary)
+    for key in ("force_rmse", "energy_rmse", "Ea", "Ea_err", "D300", "sigma300_mS_cm", "lc_force_slope"):
+        assert values[key] in markdown, key
+    assert (paths.REPORT_DIR / "_output" / "report.pdf").read_bytes()[:4] == b"%PDF"
