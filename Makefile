@@ -41,6 +41,7 @@ EQUIL_PS ?= 10
 PROD_PS ?= 100
 CHUNK_PS ?= 5
 MIN_DIST ?= 1.5
+PAIR_FRAC ?= 0.75
 FIT_START_PS ?= 5
 LC_ARCH ?= c32-L0-r5
 LC_SIZES ?= 10 20 40 80 160
@@ -61,7 +62,7 @@ LC_RUNS := $(foreach n,$(LC_SIZES),$(foreach s,$(LC_SEEDS),$(RUNS)/train-$(LC_AR
 MD_RUNS := $(foreach t,$(TEMPS),$(foreach s,$(SEEDS),$(RUNS)/md-T$(t)-seed$(s)))
 FIGURES := $(addprefix $(DERIVED)/figures/,dataset_overview.png learning_curve.png msd.png arrhenius.png)
 
-.PHONY: help report study render smoke test test-all install md train bench clean-smoke
+.PHONY: help report study render smoke test test-all install md train bench clean-smoke stability
 help:
 	@echo "make report      - install, run the whole study (make -j$(JOBS)), render the report"
 	@echo "make render      - re-render the report from existing results (no computation)"
@@ -69,6 +70,7 @@ help:
 	@echo "make test        - the test suite (includes the smoke pipeline)"
 	@echo "make md T=650 SEED=2   - one more MD run with the production model"
 	@echo "make train ARCH=c32-L0-r5 EPOCHS=80   - one more training run"
+	@echo "make stability   - time-to-failure MD of the candidate models (STAB_MODELS, STAB_TEMPS)"
 
 report: $(INSTALLED)
 	$(MAKE) -j$(JOBS) study
@@ -115,7 +117,7 @@ $(DERIVED)/learning_curve.json $(DERIVED)/figures/learning_curve.png &: study/03
 
 # ---- 4. MD runs ---------------------------------------------------------------------------
 MD_PARAMS = -p timestep_fs $(TIMESTEP_FS) -p equilibration_ps $(EQUIL_PS) -p production_ps $(PROD_PS) \
-  -p chunk_ps $(CHUNK_PS) -p min_distance_A $(MIN_DIST)
+  -p chunk_ps $(CHUNK_PS) -p min_distance_A $(MIN_DIST) -p pair_min_fraction $(PAIR_FRAC)
 $(RUNS)/md-T%/summary.json: study/04_md.py $(MODEL) | $(INSTALLED)
 	$(NB) study/04_md.py $(@D)/notebook.ipynb -p temperature_K $(firstword $(subst -seed, ,$*)) \
 	  -p seed $(lastword $(subst -seed, ,$*)) $(MD_PARAMS) -p run_name $(notdir $(@D))
@@ -123,6 +125,25 @@ $(RUNS)/md-T%/summary.json: study/04_md.py $(MODEL) | $(INSTALLED)
 md: $(INSTALLED) $(MODEL)
 	$(NB) study/04_md.py $(RUNS)/md-T$(T)-seed$(SEED)/notebook.ipynb -p temperature_K $(T) -p seed $(SEED) \
 	  $(MD_PARAMS) -p run_name md-T$(T)-seed$(SEED)
+
+# ---- stability of candidate models (time to first failure) --------------------------------------
+STAB_MODELS ?= train-c32-L1-r5-n160-seed1-ep120 train-c32-L0-r5-n160-seed1-ep80
+STAB_TEMPS ?= 600 800 1000
+STAB_SEEDS ?= 1 2
+STAB_PS ?= 20
+STAB_RUNS := $(foreach m,$(STAB_MODELS),$(foreach t,$(STAB_TEMPS),$(foreach s,$(STAB_SEEDS),$(RUNS)/stab-$(m)-T$(t)-seed$(s))))
+define STAB_RULE
+$(RUNS)/stab-$(1)-T$(2)-seed$(3)/summary.json: study/04_md.py | $(RUNS)/$(1)/evaluation.json
+	$(NB) study/04_md.py $$(@D)/notebook.ipynb -p model_path $(RUNS)/$(1)/mace_stagetwo.model \
+	  -p temperature_K $(2) -p seed $(3) -p equilibration_ps 0 -p production_ps $(STAB_PS) \
+	  -p timestep_fs $(TIMESTEP_FS) -p chunk_ps 2 -p min_distance_A $(MIN_DIST) -p pair_min_fraction $(PAIR_FRAC) \
+	  -p run_name $$(notdir $$(@D))
+endef
+$(foreach m,$(STAB_MODELS),$(foreach t,$(STAB_TEMPS),$(foreach s,$(STAB_SEEDS),$(eval $(call STAB_RULE,$(m),$(t),$(s))))))
+
+stability: $(DERIVED)/stability.json
+$(DERIVED)/stability.json $(DERIVED)/figures/stability.png &: study/06_stability.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(STAB_RUNS))
+	$(NB) study/06_stability.py $(DERIVED)/notebooks/06_stability.ipynb
 
 # ---- 5. diffusion + Arrhenius, summary ------------------------------------------------------
 $(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: study/05_diffusion.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS)) $(DATASET)
@@ -138,7 +159,7 @@ render: $(INSTALLED)
 # ---- smoke pipeline and tests ---------------------------------------------------------------
 SMOKE_DIR ?= data/smoke
 SMOKE := STUDY=$(SMOKE_DIR) REPORT_OUT=$(SMOKE_DIR)/report ARCH=tiny N_TRAIN=20 EPOCHS=6 STAGE2=4 \
-  TEMPS="600 800" SEEDS=1 TIMESTEP_FS=1.0 EQUIL_PS=0.05 PROD_PS=0.6 CHUNK_PS=0.2 MIN_DIST=0.7 FIT_START_PS=0.05 \
+  TEMPS="600 800" SEEDS=1 TIMESTEP_FS=1.0 EQUIL_PS=0.05 PROD_PS=0.6 CHUNK_PS=0.2 MIN_DIST=0.7 PAIR_FRAC=0 FIT_START_PS=0.05 \
   LC_ARCH=tiny LC_SIZES="10 20" LC_SEEDS="1 2" LC_EPOCHS=3 LC_STAGE2=null
 smoke: $(INSTALLED)
 	$(MAKE) -j$(JOBS) study $(SMOKE)

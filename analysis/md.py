@@ -19,7 +19,7 @@ import json
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +57,7 @@ class MDSettings:
     start_config_index: int = 0
     dtype: str = "float32"
     min_distance_A: float = 1.5
+    pair_min_distance_A: dict[str, float] = field(default_factory=dict)  # e.g. {"S-S": 1.9}
     max_temperature_factor: float = 2.5
     monitor_radius_A: float = 4.0
 
@@ -81,6 +82,9 @@ class MDSettings:
             )
         if self.dtype not in ("float32", "float64"):
             raise MDError(f"dtype='{self.dtype}': use float32 or float64")
+        unknown = set(self.pair_min_distance_A) - set(SPECIES_PAIRS)
+        if unknown:
+            raise MDError(f"pair_min_distance_A: unknown pairs {sorted(unknown)}; use {SPECIES_PAIRS}")
         if self.max_temperature_factor <= 1:
             raise MDError(f"max_temperature_factor={self.max_temperature_factor}: must exceed 1")
 
@@ -109,7 +113,7 @@ class MDSettings:
         name = f"md-T{runs.format_value(self.temperature_K)}-seed{self.seed}"
         defaults = MDSettings()
         for f in fields(self):
-            if f.name in ("temperature_K", "seed", "chunk_ps"):
+            if f.name in ("temperature_K", "seed", "chunk_ps", "pair_min_distance_A"):
                 continue
             value = getattr(self, f.name)
             if value != getattr(defaults, f.name):
@@ -118,6 +122,20 @@ class MDSettings:
 
 
 # --------------------------------------------------------------------------- monitor
+def pair_limits(dataset_minima_A: dict[str, float], fraction: float) -> dict[str, float]:
+    """Per-pair stop distances: ``fraction`` x the shortest distance of that pair in the DFT data.
+
+    Below that the model has never seen data (e.g. no S–S bond exists in the training set);
+    ``fraction`` 0 switches the per-pair limits off.
+    """
+    if not 0 <= fraction < 1:
+        raise MDError(f"pair_min_fraction={fraction}: must be in [0, 1)")
+    if fraction == 0:
+        return {}
+    return {pair: round(fraction * d, 3) for pair, d in dataset_minima_A.items() if pair in SPECIES_PAIRS}
+
+
+
 def pair_min_distances(atoms: Atoms, radius_A: float) -> dict[str, float]:
     """Minimum distance (Å, minimum image) for each species pair within ``radius_A``."""
     i, j, d = neighbor_list("ijd", atoms, radius_A)
@@ -142,7 +160,7 @@ def _chunk_path(run: Path, index: int) -> Path:
 
 
 def _save_checkpoint(run: Path, atoms: Atoms, step: int, chunk: int, rng, thermo_rows: int,
-                     thermostat_energy: float, minima: dict) -> None:
+                     thermostat_energy: float, extremes: dict) -> None:
     buf = io.BytesIO()
     np.savez(buf, positions=atoms.get_positions(), momenta=atoms.get_momenta())
     tmp = run / "checkpoint.npz.tmp"
@@ -150,7 +168,7 @@ def _save_checkpoint(run: Path, atoms: Atoms, step: int, chunk: int, rng, thermo
     tmp.replace(run / "checkpoint.npz")
     runs.write_json(run / "checkpoint.json", {
         "step": step, "chunk": chunk, "rng_state": rng.bit_generator.state,
-        "thermo_rows": thermo_rows, "thermostat_energy_eV": thermostat_energy, "minima": minima,
+        "thermo_rows": thermo_rows, "thermostat_energy_eV": thermostat_energy, "extremes": extremes,
     })
 
 
@@ -216,13 +234,13 @@ def run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | Non
         step, chunk = state["step"], state["chunk"]
         thermo_rows = thermo_rows[: state["thermo_rows"]]
         thermostat_energy = state["thermostat_energy_eV"]
-        minima = state["minima"]
+        extremes = state["extremes"]
         log.info("%s: resuming at step %d (%.2f ps)", run.name, step, step * settings.timestep_fs / 1000)
     else:
         MaxwellBoltzmannDistribution(atoms, temperature_K=settings.temperature_K, rng=rng)
         Stationary(atoms)
         step, chunk, thermostat_energy = 0, 0, 0.0
-        minima = {pair: math.inf for pair in SPECIES_PAIRS}
+        extremes = {"min_pair_distance_A": {pair: math.inf for pair in SPECIES_PAIRS}, "max_force_eV_A": 0.0}
         thermo_rows = []
 
     dyn = Bussi(atoms, timestep=settings.timestep_fs * units.fs, temperature_K=settings.temperature_K,
@@ -238,7 +256,7 @@ def run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | Non
         while step < chunk_end:
             dyn.run(settings.steps_per_sample)
             step += settings.steps_per_sample
-            row, failure, minima = _observe(atoms, settings, step, minima, dyn.transferred_energy)
+            row, failure = _observe(atoms, settings, step, extremes, dyn.transferred_energy)
             thermo_rows.append(row)
             if row["phase"] == "production":
                 frames.append(_snapshot(atoms))
@@ -248,7 +266,7 @@ def run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | Non
             _write_chunk(_chunk_path(run, chunk), frames)
             chunk += 1
         _write_thermo(run / "thermo.csv", thermo_rows)
-        _save_checkpoint(run, atoms, step, chunk, rng, len(thermo_rows), dyn.transferred_energy, minima)
+        _save_checkpoint(run, atoms, step, chunk, rng, len(thermo_rows), dyn.transferred_energy, extremes)
         if chunk % log_every_chunks == 0 or failure is not None:
             elapsed = time.time() - started
             log.info("%s: %.1f / %.1f ps, T=%.0f K, min distance %.2f Å, %.1f s",
@@ -266,8 +284,9 @@ def run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | Non
         "model_path": str(model_path),
         "model_sha256": model_sha,
         "production_ps": production_steps_done * settings.timestep_fs / 1000.0,
-        "min_distance_A": min(minima.values()),
-        "min_pair_distance_A": minima,
+        "min_distance_A": min(extremes["min_pair_distance_A"].values()),
+        "min_pair_distance_A": extremes["min_pair_distance_A"],
+        "max_force_eV_A": extremes["max_force_eV_A"],
         "mean_temperature_K": _mean_production_temperature(thermo_rows),
         "n_frames": sum(len(Trajectory(p)) for p in sorted((run / "chunks").glob("chunk-*.traj"))),
         "wall_time_s_this_session": wall_time_s,
@@ -299,31 +318,39 @@ def _write_chunk(path: Path, frames: list[Atoms]) -> None:
     tmp.replace(path)
 
 
-def _observe(atoms: Atoms, settings: MDSettings, step: int, minima: dict, thermostat_energy: float):
-    """One thermo row, the running per-pair minimum distances, and a failure record or None."""
+def _observe(atoms: Atoms, settings: MDSettings, step: int, extremes: dict, thermostat_energy: float):
+    """One thermo row and a failure record (or None); updates the running ``extremes`` in place."""
     time_ps = step * settings.timestep_fs / 1000.0
     phase = "equilibration" if step <= settings.equilibration_steps else "production"
     epot = float(atoms.get_potential_energy())
+    forces = atoms.get_forces()
     temperature = float(atoms.get_temperature())
     pair_min = pair_min_distances(atoms, settings.monitor_radius_A)
-    minima = {pair: min(minima[pair], pair_min[pair]) for pair in SPECIES_PAIRS}
+    seen = extremes["min_pair_distance_A"]
+    for pair in SPECIES_PAIRS:
+        seen[pair] = min(seen[pair], pair_min[pair])
+    if np.all(np.isfinite(forces)):
+        extremes["max_force_eV_A"] = max(extremes["max_force_eV_A"], float(np.abs(forces).max()))
     closest_pair = min(pair_min, key=pair_min.get)
     min_distance = pair_min[closest_pair]
     row = {"step": step, "time_ps": round(time_ps, 6), "phase": phase, "temperature_K": temperature,
            "epot_eV": epot, "ekin_eV": float(atoms.get_kinetic_energy()),
            "min_distance_A": min_distance, "thermostat_energy_eV": thermostat_energy}
+    too_close = [(pair, d, settings.pair_min_distance_A.get(pair, settings.min_distance_A))
+                 for pair, d in pair_min.items()
+                 if d < max(settings.min_distance_A, settings.pair_min_distance_A.get(pair, 0.0))]
     failure = None
-    forces = atoms.get_forces()
     if not (np.isfinite(epot) and np.all(np.isfinite(forces))):
         failure = {"reason": "energy or forces became NaN/inf"}
-    elif min_distance < settings.min_distance_A:
-        failure = {"reason": f"{closest_pair} distance {min_distance:.2f} Å < {settings.min_distance_A} Å"}
+    elif too_close:
+        pair, d, limit = min(too_close, key=lambda item: item[1] - item[2])
+        failure = {"reason": f"{pair} distance {d:.2f} Å < {max(limit, settings.min_distance_A):g} Å"}
     elif temperature > settings.max_temperature_factor * settings.temperature_K:
         failure = {"reason": f"temperature {temperature:.0f} K > {settings.max_temperature_factor} x "
                              f"{settings.temperature_K:g} K"}
     if failure is not None:
         failure.update({"step": step, "time_ps": time_ps, "phase": phase})
-    return row, failure, minima
+    return row, failure
 
 
 def _mean_production_temperature(rows: list[dict]) -> float | None:

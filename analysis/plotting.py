@@ -182,3 +182,24 @@ def arrhenius(per_run, per_temperature, fit: dict | None, extrapolate_to_K: floa
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def stability(df):
+    """Time to failure per model and temperature; runs that survived are drawn at their length (▲)."""
+    models = sorted(df["model"].unique())
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    for k, model in enumerate(models):
+        g = df[df["model"] == model]
+        offset = (k - (len(models) - 1) / 2) * 12
+        failed = g[g["failed"]]
+        ok = g[~g["failed"]]
+        ax.scatter(failed["temperature_K"] + offset, failed["time_to_failure_ps"], marker="x", color=f"C{k}",
+                   label=f"{model}: failed")
+        ax.scatter(ok["temperature_K"] + offset, ok["length_ps"], marker="^", facecolor="none",
+                   edgecolor=f"C{k}", label=f"{model}: survived")
+    ax.set_yscale("log")
+    ax.set_xlabel("temperature (K)")
+    ax.set_ylabel("time to first failure (ps)")
+    ax.legend(fontsize=6)
+    fig.tight_layout()
+    return fig

@@ -114,3 +114,15 @@ def test_missing_corrupt_and_wrong_species_models(tmp_path, study):
 def test_model_for_other_species_is_refused(tiny_model):
     with pytest.raises(model.ModelError, match=r"trained for atomic numbers \[3, 15, 16\], this system needs \[3, 8\]"):
         model.load_calculator(tiny_model, species=("Li", "O"))
+
+
+def test_pair_specific_threshold_stops_a_run_global_one_would_not(tiny_model, frames, tmp_path):
+    start = frames[0].copy()
+    s_atoms = [i for i, s in enumerate(start.get_chemical_symbols()) if s == "S"]
+    start.positions[s_atoms[1]] = start.positions[s_atoms[0]] + [1.8, 0.0, 0.0]
+    settings = md.MDSettings(seed=1, **{**SHORT, "min_distance_A": 0.5}, pair_min_distance_A={"S-S": 2.0})
+    summary = md.run_md(settings, tiny_model, tmp_path / "run", start=start)
+    assert summary["status"] == "unstable" and summary["failure"]["reason"].startswith("S-S distance")
+    assert summary["max_force_eV_A"] > 0
+    with pytest.raises(md.MDError, match="unknown pairs"):
+        md.MDSettings(pair_min_distance_A={"Li-O": 1.0}).check()
