@@ -52,6 +52,9 @@ fit
 # %%
 from IPython.display import Markdown
 
+from analysis.report_values import LITERATURE
+
+experiment = LITERATURE[0]
 spread = per_T[["temperature_K", "chi2_red", "scatter_err_cm2_s", "propagated_err_cm2_s"]]
 exps = per_run["msd_exponent"]
 text = f"""
@@ -73,8 +76,8 @@ if fit is not None:
 Ea = {fit['Ea_eV']:.3f} ± {fit['Ea_err_eV']:.3f} eV and D0 = {fit['D0_cm2_s']:.2e} cm²/s (reduced χ²
 {fit['chi2_red']:.2f}; above 1 means curvature or underestimated errors, and the errors were scaled up).
 Extrapolated to 300 K: D = {fit['D300K_cm2_s']:.2e} ± {fit['D300K_err_cm2_s']:.1e} cm²/s and, with Haven ratio
-{haven_ratio:g}, σ = {fit['sigma300K_S_cm'] * 1000:.2f} mS/cm. Experiment on Li7P3S11 glass-ceramics gives
-17 mS/cm and 0.18 eV (Seino et al. 2014); differences come from PBE, the small cell, the extrapolation over
+{haven_ratio:g}, σ = {fit['sigma300K_S_cm'] * 1000:.2f} mS/cm. {experiment['source']} gives
+{experiment['sigma300K_mS_cm']:g} mS/cm and {experiment['Ea_eV']:g} eV (Seino et al. 2014); differences come from PBE, the small cell, the extrapolation over
 hundreds of kelvin, grain boundaries in the real material, and the Haven ratio.
 """
 Markdown(text)
