@@ -2,6 +2,8 @@
 # Every training run and every MD run is its own target (its run summary), so finished pieces
 # are reused, `make -j2` runs two of them at once (one thread each), and an interrupted run
 # resumes from its checkpoint when the same target is made again.
+# Expensive runs depend on their inputs (split, model), not on the notebook's text: editing a
+# notebook never silently reruns hours of finished work (delete the run folder to redo a run).
 
 SHELL := /bin/bash
 .DELETE_ON_ERROR:
@@ -96,7 +98,7 @@ $(DATASET) $(SPLIT) $(DERIVED)/figures/dataset_overview.png &: study/01_dataset.
 # ---- 2. training runs (production + learning curve) ---------------------------------------
 # $(1) arch, $(2) n_train, $(3) seed, $(4) epochs, $(5) stage-two start, $(6) group, $(7) figure prefix
 define TRAIN_RULE
-$(RUNS)/train-$(1)-n$(2)-seed$(3)-ep$(4)/evaluation.json: study/02_train.py $(SPLIT) | $(INSTALLED)
+$(RUNS)/train-$(1)-n$(2)-seed$(3)-ep$(4)/evaluation.json: $(SPLIT) | study/02_train.py $(INSTALLED)
 	$(NB) study/02_train.py $$(@D)/notebook.ipynb -p architecture $(1) -p n_train $(2) -p seed $(3) \
 	  -p max_epochs $(4) -p stage_two_start_epoch $(5) -p group "$(6)" -p figure_prefix "$(7)" \
 	  -p run_name $$(notdir $$(@D))
@@ -118,7 +120,7 @@ $(DERIVED)/learning_curve.json $(DERIVED)/figures/learning_curve.png &: study/03
 # ---- 4. MD runs ---------------------------------------------------------------------------
 MD_PARAMS = -p timestep_fs $(TIMESTEP_FS) -p equilibration_ps $(EQUIL_PS) -p production_ps $(PROD_PS) \
   -p chunk_ps $(CHUNK_PS) -p min_distance_A $(MIN_DIST) -p pair_min_fraction $(PAIR_FRAC)
-$(RUNS)/md-T%/summary.json: study/04_md.py $(MODEL) | $(INSTALLED)
+$(RUNS)/md-T%/summary.json: $(MODEL) | study/04_md.py $(INSTALLED)
 	$(NB) study/04_md.py $(@D)/notebook.ipynb -p temperature_K $(firstword $(subst -seed, ,$*)) \
 	  -p seed $(lastword $(subst -seed, ,$*)) $(MD_PARAMS) -p run_name $(notdir $(@D))
 
@@ -128,12 +130,12 @@ md: $(INSTALLED) $(MODEL)
 
 # ---- stability of candidate models (time to first failure) --------------------------------------
 STAB_MODELS ?= train-c32-L1-r5-n160-seed1-ep120 train-c32-L0-r5-n160-seed1-ep80
-STAB_TEMPS ?= 600 800 1000
+STAB_TEMPS ?= 900 800 700 600 500
 STAB_SEEDS ?= 1 2
-STAB_PS ?= 20
-STAB_RUNS := $(foreach m,$(STAB_MODELS),$(foreach t,$(STAB_TEMPS),$(foreach s,$(STAB_SEEDS),$(RUNS)/stab-$(m)-T$(t)-seed$(s))))
+STAB_PS ?= 10
+STAB_RUNS := $(foreach t,$(STAB_TEMPS),$(foreach m,$(STAB_MODELS),$(foreach s,$(STAB_SEEDS),$(RUNS)/stab-$(m)-T$(t)-seed$(s)-$(STAB_PS)ps)))
 define STAB_RULE
-$(RUNS)/stab-$(1)-T$(2)-seed$(3)/summary.json: study/04_md.py | $(RUNS)/$(1)/evaluation.json
+$(RUNS)/stab-$(1)-T$(2)-seed$(3)-$(STAB_PS)ps/summary.json: | study/04_md.py $(RUNS)/$(1)/evaluation.json
 	$(NB) study/04_md.py $$(@D)/notebook.ipynb -p model_path $(RUNS)/$(1)/mace_stagetwo.model \
 	  -p temperature_K $(2) -p seed $(3) -p equilibration_ps 0 -p production_ps $(STAB_PS) \
 	  -p timestep_fs $(TIMESTEP_FS) -p chunk_ps 2 -p min_distance_A $(MIN_DIST) -p pair_min_fraction $(PAIR_FRAC) \
