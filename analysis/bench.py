@@ -95,7 +95,7 @@ def stage_times(runs_root: Path) -> dict:
         name = path.parent.name
         stage = ("stability MD" if name.startswith("stab-") else "MD" if s.get("kind") == "md"
                  else "training")
-        totals[stage] = totals.get(stage, 0.0) + float(s.get("wall_time_s") or s.get("wall_time_s_this_session") or 0)
+        totals[stage] = totals.get(stage, 0.0) + float(s.get("wall_time_s") or 0)
     return totals
 
 

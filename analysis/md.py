@@ -160,7 +160,7 @@ def _chunk_path(run: Path, index: int) -> Path:
 
 
 def _save_checkpoint(run: Path, atoms: Atoms, step: int, chunk: int, rng, thermo_rows: int,
-                     thermostat_energy: float, extremes: dict) -> None:
+                     thermostat_energy: float, extremes: dict, wall_time_s: float) -> None:
     buf = io.BytesIO()
     np.savez(buf, positions=atoms.get_positions(), momenta=atoms.get_momenta())
     tmp = run / "checkpoint.npz.tmp"
@@ -169,6 +169,7 @@ def _save_checkpoint(run: Path, atoms: Atoms, step: int, chunk: int, rng, thermo
     runs.write_json(run / "checkpoint.json", {
         "step": step, "chunk": chunk, "rng_state": rng.bit_generator.state,
         "thermo_rows": thermo_rows, "thermostat_energy_eV": thermostat_energy, "extremes": extremes,
+        "wall_time_s": wall_time_s,
     })
 
 
@@ -234,12 +235,13 @@ def run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | Non
         step, chunk = state["step"], state["chunk"]
         thermo_rows = thermo_rows[: state["thermo_rows"]]
         thermostat_energy = state["thermostat_energy_eV"]
+        earlier_wall_time_s = state["wall_time_s"]
         extremes = state["extremes"]
         log.info("%s: resuming at step %d (%.2f ps)", run.name, step, step * settings.timestep_fs / 1000)
     else:
         MaxwellBoltzmannDistribution(atoms, temperature_K=settings.temperature_K, rng=rng)
         Stationary(atoms)
-        step, chunk, thermostat_energy = 0, 0, 0.0
+        step, chunk, thermostat_energy, earlier_wall_time_s = 0, 0, 0.0, 0.0
         extremes = {"min_pair_distance_A": {pair: math.inf for pair in SPECIES_PAIRS}, "max_force_eV_A": 0.0}
         thermo_rows = []
 
@@ -247,7 +249,7 @@ def run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | Non
                 taut=settings.thermostat_time_fs * units.fs, rng=rng)
     dyn.transferred_energy = thermostat_energy
     total_steps = settings.equilibration_steps + settings.production_steps
-    started = time.time()
+    started, first_step = time.time(), step
     failure = None
 
     while step < total_steps and failure is None:
@@ -266,7 +268,8 @@ def run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | Non
             _write_chunk(_chunk_path(run, chunk), frames)
             chunk += 1
         _write_thermo(run / "thermo.csv", thermo_rows)
-        _save_checkpoint(run, atoms, step, chunk, rng, len(thermo_rows), dyn.transferred_energy, extremes)
+        _save_checkpoint(run, atoms, step, chunk, rng, len(thermo_rows), dyn.transferred_energy, extremes,
+                         earlier_wall_time_s + time.time() - started)
         if chunk % log_every_chunks == 0 or failure is not None:
             elapsed = time.time() - started
             log.info("%s: %.1f / %.1f ps, T=%.0f K, min distance %.2f Å, %.1f s",
@@ -289,8 +292,8 @@ def run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | Non
         "max_force_eV_A": extremes["max_force_eV_A"],
         "mean_temperature_K": _mean_production_temperature(thermo_rows),
         "n_frames": sum(len(Trajectory(p)) for p in sorted((run / "chunks").glob("chunk-*.traj"))),
-        "wall_time_s_this_session": wall_time_s,
-        "steps_per_s": (step / wall_time_s) if wall_time_s > 0 else None,
+        "wall_time_s": earlier_wall_time_s + wall_time_s,
+        "steps_per_s": ((step - first_step) / wall_time_s) if step > first_step and wall_time_s > 0 else None,
         "outputs": {"trajectory_chunks": "chunks/", "thermo": "thermo.csv"},
         **runs.provenance(),
     }
