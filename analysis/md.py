@@ -372,3 +372,31 @@ def read_trajectory(run: Path) -> list[Atoms]:
 
 def load_settings(run: Path) -> MDSettings:
     return MDSettings(**json.loads((Path(run) / "settings.json").read_text())["settings"])
+
+
+def nve_energy_drift(model_path: Path, start: Atoms, timestep_fs: float, duration_ps: float,
+                     temperature_K: float = 600.0, seed: int = 0, dtype: str = "float32") -> dict:
+    """Total-energy drift (meV/atom/ps) and RMS fluctuation of NVE velocity Verlet: the timestep check.
+
+    A timestep is adequate when the drift and the fluctuation are small compared with k_B T.
+    """
+    from ase.md.verlet import VelocityVerlet
+
+    atoms = Atoms(start.numbers, positions=start.positions, cell=start.cell, pbc=True)
+    atoms.calc = load_calculator(model_path, dtype)
+    MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=np.random.default_rng(seed))
+    Stationary(atoms)
+    dyn = VelocityVerlet(atoms, timestep=timestep_fs * units.fs)
+    n_steps = int(round(duration_ps * 1000 / timestep_fs))
+    every = max(1, n_steps // 200)
+    times, energies = [], []
+    for k in range(0, n_steps + 1, every):
+        if k:
+            dyn.run(every)
+        times.append(k * timestep_fs / 1000)
+        energies.append(atoms.get_total_energy() / len(atoms) * 1000)
+    times, energies = np.array(times), np.array(energies)
+    slope = float(np.polyfit(times, energies, 1)[0])
+    return {"timestep_fs": timestep_fs, "duration_ps": duration_ps, "drift_meV_per_atom_per_ps": slope,
+            "fluctuation_meV_per_atom": float(np.std(energies - np.polyval(np.polyfit(times, energies, 1), times))),
+            "kT_meV": float(units.kB * temperature_K * 1000)}

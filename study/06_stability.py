@@ -8,6 +8,9 @@
 
 # %% tags=["parameters"]
 prefix = "stab-"
+nve_timesteps_fs = [1.0, 2.0]   # timestep check: NVE energy drift of each candidate model
+nve_duration_ps = 1.0
+nve_temperature_K = 800.0
 
 # %%
 from analysis import paths, plotting, runs, stability
@@ -32,6 +35,25 @@ runs.write_json(paths.derived_dir() / "stability.json", {
 errors
 
 # %% [markdown]
+# ## Timestep check: NVE energy conservation
+# Velocity Verlet without thermostat from a DFT configuration; a good timestep conserves the
+# total energy (drift and fluctuation small compared with k_B T).
+
+# %%
+from analysis import data, md
+
+start = data.read_extxyz(paths.test_xyz())[0]
+nve = []
+for model in summary["model"].unique():
+    model_file = paths.run_dir(model) / "mace_stagetwo.model"
+    for dt in nve_timesteps_fs:
+        nve.append({"model": model, **md.nve_energy_drift(model_file, start, dt, nve_duration_ps, nve_temperature_K)})
+nve = __import__("pandas").DataFrame(nve)
+runs.write_json(paths.derived_dir() / "stability.json",
+                {**runs.read_json(paths.derived_dir() / "stability.json"), "nve": nve.to_dict(orient="records")})
+nve
+
+# %% [markdown]
 # ## Discussion
 
 # %%
@@ -45,4 +67,8 @@ for model, g in summary.groupby("model"):
     rmse = errors.get(model, {}).get("test_force_rmse_meV_per_A", float("nan"))
     lines.append(f"- **{model}** (test force RMSE {rmse:.1f} meV/Å, {g['ns_per_day'].median():.2f} ns/day on one "
                  f"core): {int(g['n_failed'].sum())} of {int(g['n_runs'].sum())} runs failed; {worst}.")
-Markdown("**Which model and temperatures?** Test error alone does not predict stability:\n\n" + "\n".join(lines))
+worst_nve = nve.loc[nve["timestep_fs"].idxmax()]
+Markdown("**Which model and temperatures?** Test error alone does not predict stability:\n\n" + "\n".join(lines)
+         + f"\n\n**Timestep.** In NVE at {nve_temperature_K:g} K with a {worst_nve['timestep_fs']:g} fs step the total energy "
+         f"drifts by {worst_nve['drift_meV_per_atom_per_ps']:.3f} meV/atom/ps and fluctuates by "
+         f"{worst_nve['fluctuation_meV_per_atom']:.3f} meV/atom, against k_B T = {worst_nve['kT_meV']:.0f} meV.")

@@ -126,3 +126,9 @@ def test_pair_specific_threshold_stops_a_run_global_one_would_not(tiny_model, fr
     assert summary["max_force_eV_A"] > 0
     with pytest.raises(md.MDError, match="unknown pairs"):
         md.MDSettings(pair_min_distance_A={"Li-O": 1.0}).check()
+
+
+def test_nve_drift_is_small_for_a_short_timestep(tiny_model, frames):
+    result = md.nve_energy_drift(tiny_model, frames[0], timestep_fs=0.5, duration_ps=0.05, temperature_K=300)
+    assert np.isfinite(result["drift_meV_per_atom_per_ps"])
+    assert result["fluctuation_meV_per_atom"] < result["kT_meV"]
