@@ -133,6 +133,7 @@ STAB_MODELS ?= train-c32-L1-r5-n160-seed1-ep120 train-c32-L0-r5-n160-seed1-ep80
 STAB_TEMPS ?= 900 800 700 600 500
 STAB_SEEDS ?= 1 2
 STAB_PS ?= 10
+NVE_PS ?= 1.0
 STAB_RUNS := $(foreach t,$(STAB_TEMPS),$(foreach m,$(STAB_MODELS),$(foreach s,$(STAB_SEEDS),$(RUNS)/stab-$(m)-T$(t)-seed$(s)-$(STAB_PS)ps)))
 define STAB_RULE
 $(RUNS)/stab-$(1)-T$(2)-seed$(3)-$(STAB_PS)ps/summary.json: | study/04_md.py $(RUNS)/$(1)/evaluation.json
@@ -145,7 +146,7 @@ $(foreach m,$(STAB_MODELS),$(foreach t,$(STAB_TEMPS),$(foreach s,$(STAB_SEEDS),$
 
 stability: $(DERIVED)/stability.json
 $(DERIVED)/stability.json $(DERIVED)/figures/stability.png &: study/06_stability.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(STAB_RUNS))
-	$(NB) study/06_stability.py $(DERIVED)/notebooks/06_stability.ipynb
+	$(NB) study/06_stability.py $(DERIVED)/notebooks/06_stability.ipynb -p nve_duration_ps $(NVE_PS)
 
 # ---- 5. diffusion + Arrhenius, summary ------------------------------------------------------
 $(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: study/05_diffusion.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS)) $(DATASET)
