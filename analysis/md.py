@@ -190,6 +190,14 @@ def read_thermo(path: Path) -> list[dict]:
 
 def run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | None = None,
            log_every_chunks: int = 1) -> dict:
+    """Run (or resume) one NVT run into ``run`` and return its summary (see ``_run_md``)."""
+    settings.check()
+    with runs.exclusive(run):
+        return _run_md(settings, Path(model_path), Path(run), start, log_every_chunks)
+
+
+def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | None,
+            log_every_chunks: int) -> dict:
     """Run (or resume) one NVT run into ``run`` and return its summary.
 
     The run stops early, with ``status: unstable`` and the reason in the summary, when two
@@ -197,9 +205,6 @@ def run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | Non
     ``max_temperature_factor`` x target, or energies become NaN. The trajectory up to that
     point is kept. A folder that holds a run with other settings or another model is refused.
     """
-    settings.check()
-    run = Path(run)
-    model_path = Path(model_path)
     if not model_path.exists():
         raise MDError(f"{model_path}: model file not found")
     model_sha = file_sha256(model_path)

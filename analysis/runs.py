@@ -7,7 +7,9 @@ and atomically, so a folder without a finished summary is never mistaken for a f
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import fcntl
 import json
 import math
 import platform
@@ -98,6 +100,29 @@ def _cpu_count() -> int:
     import os
 
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+class RunBusy(RuntimeError):
+    """Another process is working on this run folder."""
+
+
+@contextlib.contextmanager
+def exclusive(run: Path):
+    """Hold an exclusive lock on ``run`` (``.lock``) so no second process computes the same run.
+
+    The lock is released when the process ends, however it ends (it is an ``flock``).
+    """
+    run = Path(run)
+    run.mkdir(parents=True, exist_ok=True)
+    with open(run / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunBusy(f"{run}: another process is computing this run; wait for it or stop it") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def format_value(value) -> str:

@@ -170,14 +170,20 @@ def final_model_path(run: Path, settings: TrainSettings) -> Path:
 
 
 def train(settings: TrainSettings, run: Path | None = None) -> Path:
+    """Train one MACE model into its run folder and return the run folder (see ``_train``)."""
+    pool = data.read_extxyz(paths.train_xyz())
+    settings.check(len(pool))
+    run = Path(run) if run is not None else paths.run_dir(settings.run_name(len(pool)))
+    with runs.exclusive(run):
+        return _train(settings, run, pool)
+
+
+def _train(settings: TrainSettings, run: Path, pool: list) -> Path:
     """Train one MACE model into its run folder and return the run folder.
 
     Resumable: rerunning after an interruption continues from mace-torch's latest checkpoint
     (``--restart_latest``). The run summary is written last, with ``status: done``.
     """
-    pool = data.read_extxyz(paths.train_xyz())
-    settings.check(len(pool))
-    run = Path(run) if run is not None else paths.run_dir(settings.run_name(len(pool)))
     identity = {"settings": asdict(settings), "pool_sha256": data.sha256sum(paths.train_xyz())}
     identity_file = run / "settings.json"
     if identity_file.exists():

@@ -132,3 +132,11 @@ def test_nve_drift_is_small_for_a_short_timestep(tiny_model, frames):
     result = md.nve_energy_drift(tiny_model, frames[0], timestep_fs=0.5, duration_ps=0.05, temperature_K=300)
     assert np.isfinite(result["drift_meV_per_atom_per_ps"])
     assert result["fluctuation_meV_per_atom"] < result["kT_meV"]
+
+
+def test_second_process_cannot_compute_the_same_run(tiny_model, tmp_path):
+    run = tmp_path / "busy"
+    with runs.exclusive(run):
+        with pytest.raises(runs.RunBusy, match="another process is computing this run"):
+            md.run_md(md.MDSettings(seed=1, **SHORT), tiny_model, run)
+    assert not (run / "summary.json").exists()
