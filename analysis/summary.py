@@ -74,6 +74,10 @@ def build() -> dict:
         summary["diffusion_per_temperature"] = df["per_temperature"]
         summary["diffusion_excluded"] = df["excluded"]
         summary["arrhenius"] = df["arrhenius"]
+    stability = derived / "stability.json"
+    if stability.exists():
+        st = runs.read_json(stability)
+        summary["stability"] = {"table": st["table"], "test_errors": st["test_errors"], "nve": st.get("nve", [])}
     summary["provenance"] = runs.provenance()
     runs.write_json(paths.summary_file(), summary)
     return summary
