@@ -319,3 +319,30 @@ def prepare_dataset(n_test: int = 40, seed: int = 0, source: str = "dev", n_conf
     if not paths.split_file().exists() or paths.split_file().read_text() != text:
         atomic_write_text(paths.split_file(), text)
     return split
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m analysis.data validate FILE...`` or ``python -m analysis.data fetch``."""
+    import sys
+
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if argv[:1] == ["fetch"] and len(argv) == 1:
+            print(fetch_dataset())
+        elif argv[:1] == ["validate"] and len(argv) > 1:
+            for name in argv[1:]:
+                frames = read_lmdb(Path(name)) if name.endswith(".lmdb") else read_extxyz(Path(name))
+                if name.endswith(".lmdb"):
+                    validate_frames(frames, name)
+                print(f"{name}: {len(frames)} valid configurations")
+        else:
+            print(main.__doc__, file=sys.stderr)
+            return 2
+    except DataError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

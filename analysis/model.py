@@ -42,3 +42,24 @@ def load_calculator(model_path: Path, dtype: str = "float32", species: tuple[str
             f"this system needs {sorted(needed)}"
         )
     return calc
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m analysis.model check MODEL``: load the model and check its species."""
+    import sys
+
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 2 or argv[0] != "check":
+        print(main.__doc__, file=sys.stderr)
+        return 2
+    try:
+        calc = load_calculator(Path(argv[1]))
+    except ModelError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    print(f"{argv[1]}: MACE model for atomic numbers {sorted(int(z) for z in calc.z_table.zs)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

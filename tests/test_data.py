@@ -9,6 +9,9 @@ import http.server
 import io
 import os
 import pickle
+import re
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -75,6 +78,13 @@ def test_truncated_cached_file_is_refused_and_left_alone(tmp_path):
     with pytest.raises(data.DataError, match="does not match the pinned"):
         data.fetch_dataset(tmp_path)
     assert truncated.read_bytes() == original[: len(original) // 2]
+    result = subprocess.run([sys.executable, "-m", "analysis.data", "fetch"], capture_output=True, text=True,
+                            cwd=paths.ROOT, env={**os.environ, "LIPS_CACHE_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"ERROR: {truncated}: sha256 {hashlib.sha256(truncated.read_bytes()).hexdigest()} does not match the pinned "
+        f"{data.DATASET_SHA256} (truncated or wrong file); delete it and rerun, or place the correct file there")
+    assert truncated.read_bytes() == original[: len(original) // 2]
 
 
 def test_pinned_file_decodes_to_200_valid_configurations():
@@ -122,9 +132,17 @@ def test_bad_extxyz_is_refused_naming_file_and_configuration(frames, tmp_path, c
     corrupt(bad[2])
     path = tmp_path / "bad.extxyz"
     write(path, bad, format="extxyz")
+    before = path.read_bytes()
     with pytest.raises(data.DataError, match=message) as err:
         data.read_extxyz(path)
     assert str(path) in str(err.value) and "configuration 2" in str(err.value)
+    # the same from the command line: one ERROR line, exit 1, the file untouched
+    result = subprocess.run([sys.executable, "-m", "analysis.data", "validate", str(path)],
+                            capture_output=True, text=True, cwd=paths.ROOT)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"ERROR: {path}: configuration 2:") and re.search(message, last)
+    assert path.read_bytes() == before
 
 
 def test_wrong_atom_count_and_missing_forces(frames, tmp_path):

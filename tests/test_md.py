@@ -111,6 +111,18 @@ def test_missing_corrupt_and_wrong_species_models(tmp_path, study):
         model.load_calculator(corrupt)
 
 
+def test_model_check_command_exits_1_with_one_line(tmp_path):
+    corrupt = tmp_path / "corrupt.model"
+    corrupt.write_bytes(b"not a torch file")
+    for path, message in ((tmp_path / "none.model", "model file not found"), (corrupt, "cannot load MACE model")):
+        result = subprocess.run([sys.executable, "-m", "analysis.model", "check", str(path)], capture_output=True,
+                                text=True, cwd=paths.ROOT)
+        assert result.returncode == 1
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"ERROR: {path}: {message}")
+    assert corrupt.read_bytes() == b"not a torch file"
+
+
 def test_model_for_other_species_is_refused(tiny_model):
     with pytest.raises(model.ModelError, match=r"trained for atomic numbers \[3, 15, 16\], this system needs \[3, 8\]"):
         model.load_calculator(tiny_model, species=("Li", "O"))

@@ -73,9 +73,16 @@ def test_failed_notebook_is_kept_but_not_done(smoke):
 
 
 def test_make_stops_with_the_error_on_bad_parameters(smoke):
+    before = {p: p.read_bytes() for p in (smoke / "derived").rglob("*.json")}
     result = make("md", f"STUDY={smoke}", "ARCH=tiny", "N_TRAIN=20", "EPOCHS=6", "T=0", "SEED=1")
     assert result.returncode != 0
     assert "temperature_K=0" in result.stderr
+    result = make("train", f"STUDY={smoke}", "ARCH=tiny", "N_TRAIN=500", "EPOCHS=1", "STAGE2=null")
+    assert result.returncode != 0
+    assert "n_train=500 is larger than the 160 training configurations" in result.stderr.strip().splitlines()[-2]
+    result = make("train", f"STUDY={smoke}", "ARCH=c999", "N_TRAIN=20", "EPOCHS=1", "STAGE2=null")
+    assert result.returncode != 0 and "architecture 'c999' unknown" in result.stderr
+    assert {p: p.read_bytes() for p in (smoke / "derived").rglob("*.json")} == before
 
 
 def test_missing_dataset_stops_the_study_with_one_clear_line(tmp_path):
