@@ -2,7 +2,9 @@
 # Every training run and every MD run is its own target (its run summary), so finished pieces
 # are reused, `make -j2` runs two of them at once (one thread each), and an interrupted run
 # resumes from its checkpoint when the same target is made again.
-# Expensive runs depend on their inputs (split, model), not on the notebook's text: editing a
+# Expensive runs need their inputs (split, model) to exist but are not redone when those files
+# are merely newer (file times in a fresh clone are arbitrary): each run folder records the sha256
+# of its data and model and refuses, with a clear error, to continue with other inputs. Editing a
 # notebook never silently reruns hours of finished work (delete the run folder to redo a run).
 
 SHELL := /bin/bash
@@ -94,11 +96,12 @@ $(INSTALLED): pyproject.toml requirements.lock
 # ---- 1. dataset ---------------------------------------------------------------------------
 $(DATASET) $(SPLIT) $(DERIVED)/figures/dataset_overview.png &: study/01_dataset.py | $(INSTALLED)
 	$(NB) study/01_dataset.py $(DERIVED)/notebooks/01_dataset.ipynb -p n_test $(N_TEST) -p split_seed $(SPLIT_SEED)
+	touch $(DATASET) $(SPLIT) $(DERIVED)/figures/dataset_overview.png
 
 # ---- 2. training runs (production + learning curve) ---------------------------------------
 # $(1) arch, $(2) n_train, $(3) seed, $(4) epochs, $(5) stage-two start, $(6) group, $(7) figure prefix
 define TRAIN_RULE
-$(RUNS)/train-$(1)-n$(2)-seed$(3)-ep$(4)/evaluation.json: $(SPLIT) | study/02_train.py $(INSTALLED)
+$(RUNS)/train-$(1)-n$(2)-seed$(3)-ep$(4)/evaluation.json: | $(SPLIT) study/02_train.py $(INSTALLED)
 	$(NB) study/02_train.py $$(@D)/notebook.ipynb -p architecture $(1) -p n_train $(2) -p seed $(3) \
 	  -p max_epochs $(4) -p stage_two_start_epoch $(5) -p group "$(6)" -p figure_prefix "$(7)" \
 	  -p run_name $$(notdir $$(@D))
@@ -120,7 +123,7 @@ $(DERIVED)/learning_curve.json $(DERIVED)/figures/learning_curve.png &: study/03
 # ---- 4. MD runs ---------------------------------------------------------------------------
 MD_PARAMS = -p timestep_fs $(TIMESTEP_FS) -p equilibration_ps $(EQUIL_PS) -p production_ps $(PROD_PS) \
   -p chunk_ps $(CHUNK_PS) -p min_distance_A $(MIN_DIST) -p pair_min_fraction $(PAIR_FRAC)
-$(RUNS)/md-T%/summary.json: $(MODEL) | study/04_md.py $(INSTALLED)
+$(RUNS)/md-T%/summary.json: | $(MODEL) study/04_md.py $(INSTALLED)
 	$(NB) study/04_md.py $(@D)/notebook.ipynb -p temperature_K $(firstword $(subst -seed, ,$*)) \
 	  -p seed $(lastword $(subst -seed, ,$*)) $(MD_PARAMS) -p run_name $(notdir $(@D))
 
@@ -134,13 +137,15 @@ STAB_TEMPS ?= 900 800 700 600 500
 STAB_SEEDS ?= 1 2
 STAB_PS ?= 10
 NVE_PS ?= 1.0
-STAB_RUNS := $(foreach t,$(STAB_TEMPS),$(foreach m,$(STAB_MODELS),$(foreach s,$(STAB_SEEDS),$(RUNS)/stab-$(m)-T$(t)-seed$(s)-$(STAB_PS)ps)))
+STAB_CORE ?= 0
+STAB_SUFFIX := $(if $(filter-out 0,$(STAB_CORE)),-core$(STAB_CORE),)
+STAB_RUNS := $(foreach t,$(STAB_TEMPS),$(foreach m,$(STAB_MODELS),$(foreach s,$(STAB_SEEDS),$(RUNS)/stab-$(m)-T$(t)-seed$(s)-$(STAB_PS)ps$(STAB_SUFFIX))))
 define STAB_RULE
-$(RUNS)/stab-$(1)-T$(2)-seed$(3)-$(STAB_PS)ps/summary.json: | study/04_md.py $(RUNS)/$(1)/evaluation.json
+$(RUNS)/stab-$(1)-T$(2)-seed$(3)-$(STAB_PS)ps$(STAB_SUFFIX)/summary.json: | study/04_md.py $(RUNS)/$(1)/evaluation.json
 	$(NB) study/04_md.py $$(@D)/notebook.ipynb -p model_path $(RUNS)/$(1)/mace_stagetwo.model \
 	  -p temperature_K $(2) -p seed $(3) -p equilibration_ps 0 -p production_ps $(STAB_PS) \
 	  -p timestep_fs $(TIMESTEP_FS) -p chunk_ps 2 -p min_distance_A $(MIN_DIST) -p pair_min_fraction $(PAIR_FRAC) \
-	  -p run_name $$(notdir $$(@D))
+	  -p core_repulsion_fraction $(STAB_CORE) -p run_name $$(notdir $$(@D))
 endef
 $(foreach m,$(STAB_MODELS),$(foreach t,$(STAB_TEMPS),$(foreach s,$(STAB_SEEDS),$(eval $(call STAB_RULE,$(m),$(t),$(s))))))
 

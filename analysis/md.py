@@ -29,7 +29,10 @@ from ase.md.bussi import Bussi
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
 from ase.neighborlist import neighbor_list
 
+from ase.calculators.mixing import SumCalculator
+
 from analysis import data, runs
+from analysis.core_repulsion import CoreRepulsion
 from analysis.model import ModelError, file_sha256, load_calculator
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,7 @@ class MDSettings:
     dtype: str = "float32"
     min_distance_A: float = 1.5
     pair_min_distance_A: dict[str, float] = field(default_factory=dict)  # e.g. {"S-S": 1.9}
+    core_repulsion_onset_A: dict[str, float] = field(default_factory=dict)  # {} = off; see core_repulsion
     max_temperature_factor: float = 2.5
     monitor_radius_A: float = 4.0
 
@@ -113,11 +117,13 @@ class MDSettings:
         name = f"md-T{runs.format_value(self.temperature_K)}-seed{self.seed}"
         defaults = MDSettings()
         for f in fields(self):
-            if f.name in ("temperature_K", "seed", "chunk_ps", "pair_min_distance_A"):
+            if f.name in ("temperature_K", "seed", "chunk_ps", "pair_min_distance_A", "core_repulsion_onset_A"):
                 continue
             value = getattr(self, f.name)
             if value != getattr(defaults, f.name):
                 name += f"-{f.name.split('_')[0]}{runs.format_value(value)}"
+        if self.core_repulsion_onset_A:
+            name += "-core"
         return name
 
 
@@ -208,7 +214,10 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
     if not model_path.exists():
         raise MDError(f"{model_path}: model file not found")
     model_sha = file_sha256(model_path)
-    identity = {"settings": asdict(settings), "model_sha256": model_sha}
+    settings_record = asdict(settings)
+    if not settings.core_repulsion_onset_A:  # runs made before the option existed keep their identity
+        settings_record.pop("core_repulsion_onset_A")
+    identity = {"settings": settings_record, "model_sha256": model_sha}
     identity_file = run / "settings.json"
     if identity_file.exists():
         previous = runs.read_json(identity_file)
@@ -223,6 +232,8 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
     runs.write_json(identity_file, identity)
 
     calc = load_calculator(model_path, settings.dtype)
+    if settings.core_repulsion_onset_A:
+        calc = SumCalculator([calc, CoreRepulsion(settings.core_repulsion_onset_A)])
     if start is None:
         start = data.read_extxyz(data.paths.dataset_xyz())[settings.start_config_index]
     atoms = Atoms(start.numbers, positions=start.positions, cell=start.cell, pbc=True)

@@ -186,10 +186,11 @@ def arrhenius(per_run, per_temperature, fit: dict | None, extrapolate_to_K: floa
 
 def stability(df):
     """Time to failure per model and temperature; runs that survived are drawn at their length (▲)."""
-    models = sorted(df["model"].unique())
+    df = df.assign(candidate=df["model"] + np.where(df.get("core_repulsion", False), " + core", ""))
+    models = sorted(df["candidate"].unique())
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     for k, model in enumerate(models):
-        g = df[df["model"] == model]
+        g = df[df["candidate"] == model]
         offset = (k - (len(models) - 1) / 2) * 12
         failed = g[g["failed"]]
         ok = g[~g["failed"]]

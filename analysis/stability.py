@@ -24,6 +24,7 @@ def collect(runs_root: Path, prefix: str = "stab-") -> pd.DataFrame:
         failed = s["status"] == "unstable"
         rows.append({
             "run_name": s["run_name"], "model": Path(s["model_path"]).parent.name,
+            "core_repulsion": bool(settings.get("core_repulsion_onset_A")),
             "temperature_K": settings["temperature_K"], "seed": settings["seed"],
             "length_ps": settings["equilibration_ps"] + settings["production_ps"],
             "failed": failed,
@@ -39,10 +40,10 @@ def collect(runs_root: Path, prefix: str = "stab-") -> pd.DataFrame:
 def table(df: pd.DataFrame) -> pd.DataFrame:
     """Per model and temperature: runs, failures, shortest and median time to failure."""
     out = []
-    for (model, T), g in df.groupby(["model", "temperature_K"]):
+    for (model, core, T), g in df.groupby(["model", "core_repulsion", "temperature_K"]):
         ttf = g.loc[g["failed"], "time_to_failure_ps"].astype(float)
         out.append({
-            "model": model, "temperature_K": T, "n_runs": len(g), "n_failed": int(g["failed"].sum()),
+            "model": model, "core_repulsion": bool(core), "temperature_K": T, "n_runs": len(g), "n_failed": int(g["failed"].sum()),
             "min_time_to_failure_ps": float(ttf.min()) if len(ttf) else None,
             "median_time_to_failure_ps": float(np.median(ttf)) if len(ttf) else None,
             "total_ps_survived": float(g.loc[~g["failed"], "length_ps"].sum()),

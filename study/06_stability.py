@@ -60,12 +60,12 @@ nve
 from IPython.display import Markdown
 
 lines = []
-for model, g in summary.groupby("model"):
+for (model, core), g in summary.groupby(["model", "core_repulsion"]):
     failed = g[g["n_failed"] > 0]
     worst = (f"first failure at {failed['temperature_K'].min():g} K after "
              f"{failed['min_time_to_failure_ps'].min():.1f} ps" if len(failed) else "no failure")
     rmse = errors.get(model, {}).get("test_force_rmse_meV_per_A", float("nan"))
-    lines.append(f"- **{model}** (test force RMSE {rmse:.1f} meV/Å, {g['ns_per_day'].median():.2f} ns/day on one "
+    lines.append(f"- **{model}**{' + core repulsion' if core else ''} (test force RMSE {rmse:.1f} meV/Å, {g['ns_per_day'].median():.2f} ns/day on one "
                  f"core): {int(g['n_failed'].sum())} of {int(g['n_runs'].sum())} runs failed; {worst}.")
 worst_nve = nve.loc[nve["timestep_fs"].idxmax()]
 Markdown("**Which model and temperatures?** Test error alone does not predict stability:\n\n" + "\n".join(lines)
