@@ -47,6 +47,8 @@ CHUNK_PS ?= 5
 MIN_DIST ?= 1.5
 PAIR_FRAC ?= 0.75
 FIT_START_PS ?= 5
+# core repulsion below this fraction of each pair's shortest DFT distance (0 = off); see make stability
+CORE ?= 0.9
 LC_ARCH ?= c32-L0-r5
 LC_SIZES ?= 10 20 40 80 160
 LC_SEEDS ?= 1 2 3
@@ -122,7 +124,8 @@ $(DERIVED)/learning_curve.json $(DERIVED)/figures/learning_curve.png &: study/03
 
 # ---- 4. MD runs ---------------------------------------------------------------------------
 MD_PARAMS = -p timestep_fs $(TIMESTEP_FS) -p equilibration_ps $(EQUIL_PS) -p production_ps $(PROD_PS) \
-  -p chunk_ps $(CHUNK_PS) -p min_distance_A $(MIN_DIST) -p pair_min_fraction $(PAIR_FRAC)
+  -p chunk_ps $(CHUNK_PS) -p min_distance_A $(MIN_DIST) -p pair_min_fraction $(PAIR_FRAC) \
+  -p core_repulsion_fraction $(CORE)
 $(RUNS)/md-T%/summary.json: | $(MODEL) study/04_md.py $(INSTALLED)
 	$(NB) study/04_md.py $(@D)/notebook.ipynb -p temperature_K $(firstword $(subst -seed, ,$*)) \
 	  -p seed $(lastword $(subst -seed, ,$*)) $(MD_PARAMS) -p run_name $(notdir $(@D))
