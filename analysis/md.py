@@ -38,7 +38,7 @@ from analysis.model import ModelError, file_sha256, load_calculator
 log = logging.getLogger(__name__)
 SPECIES_PAIRS = ("Li-Li", "Li-P", "Li-S", "P-P", "P-S", "S-S")
 THERMO_COLUMNS = ("step", "time_ps", "phase", "temperature_K", "epot_eV", "ekin_eV",
-                  "min_distance_A", "thermostat_energy_eV")
+                  "min_distance_A", "thermostat_energy_eV", "core_repulsion_eV")
 
 
 class MDError(RuntimeError):
@@ -337,6 +337,15 @@ def _write_chunk(path: Path, frames: list[Atoms]) -> None:
     tmp.replace(path)
 
 
+def _core_repulsion_energy(atoms: Atoms) -> float:
+    """The core-repulsion part (eV) of the last energy evaluation; 0 when the run has none."""
+    mixer = getattr(atoms.calc, "mixer", None)  # SumCalculator(MACE, CoreRepulsion)
+    for calc in mixer.calcs if mixer is not None else []:
+        if isinstance(calc, CoreRepulsion):
+            return float(calc.results.get("energy", 0.0))
+    return 0.0
+
+
 def _observe(atoms: Atoms, settings: MDSettings, step: int, extremes: dict, thermostat_energy: float):
     """One thermo row and a failure record (or None); updates the running ``extremes`` in place."""
     time_ps = step * settings.timestep_fs / 1000.0
@@ -354,7 +363,8 @@ def _observe(atoms: Atoms, settings: MDSettings, step: int, extremes: dict, ther
     min_distance = pair_min[closest_pair]
     row = {"step": step, "time_ps": round(time_ps, 6), "phase": phase, "temperature_K": temperature,
            "epot_eV": epot, "ekin_eV": float(atoms.get_kinetic_energy()),
-           "min_distance_A": min_distance, "thermostat_energy_eV": thermostat_energy}
+           "min_distance_A": min_distance, "thermostat_energy_eV": thermostat_energy,
+           "core_repulsion_eV": _core_repulsion_energy(atoms)}
     too_close = [(pair, d, settings.pair_min_distance_A.get(pair, settings.min_distance_A))
                  for pair, d in pair_min.items()
                  if d < max(settings.min_distance_A, settings.pair_min_distance_A.get(pair, 0.0))]

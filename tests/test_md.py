@@ -152,3 +152,15 @@ def test_second_process_cannot_compute_the_same_run(tiny_model, tmp_path):
         with pytest.raises(runs.RunBusy, match="another process is computing this run"):
             md.run_md(md.MDSettings(seed=1, **SHORT), tiny_model, run)
     assert not (run / "summary.json").exists()
+
+
+def test_core_repulsion_is_logged_and_pushes_a_close_pair_apart(tiny_model, tmp_path):
+    start = md.data.read_extxyz(paths.dataset_xyz())[0]
+    li = [k for k, s in enumerate(start.get_chemical_symbols()) if s == "Li"][:2]
+    start.positions[li[1]] = start.positions[li[0]] + [1.6, 0.0, 0.0]  # a Li pair well inside its onset
+    settings = md.MDSettings(seed=1, core_repulsion_onset_A={"Li-Li": 2.2}, **SHORT)
+    md.run_md(settings, tiny_model, tmp_path / "run", start=start)
+    rows = md.read_thermo(tmp_path / "run" / "thermo.csv")
+    assert float(rows[0]["core_repulsion_eV"]) > 0.1
+    md.run_md(md.MDSettings(seed=1, **SHORT), tiny_model, tmp_path / "plain", start=start)
+    assert float(md.read_thermo(tmp_path / "plain" / "thermo.csv")[0]["core_repulsion_eV"]) == 0.0
