@@ -28,6 +28,12 @@ def onset_distances(dataset_minima_A: dict[str, float], fraction: float) -> dict
     return {pair: round(fraction * d, 3) for pair, d in dataset_minima_A.items()}
 
 
+def pair_keys(symbols: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Species-pair names ("Li-S", alphabetical) of the atom pairs (i, j)."""
+    a, b = symbols[i], symbols[j]
+    return np.char.add(np.char.add(np.where(a <= b, a, b), "-"), np.where(a <= b, b, a))
+
+
 class CoreRepulsion(Calculator):
     """Pair repulsion ``A_eV (1 - r/r_on)^3`` below per-pair onsets ``onset_A`` ({"Li-Li": 2.2, ...})."""
 
@@ -39,9 +45,7 @@ class CoreRepulsion(Calculator):
         self.strength_eV = float(strength_eV)
 
     def _onsets(self, atoms: Atoms, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        symbols = np.array(atoms.get_chemical_symbols())
-        a, b = symbols[i], symbols[j]
-        keys = np.char.add(np.char.add(np.where(a <= b, a, b), "-"), np.where(a <= b, b, a))
+        keys = pair_keys(np.array(atoms.get_chemical_symbols()), i, j)
         return np.array([self.onset_A.get(k, 0.0) for k in keys], dtype=float)
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):

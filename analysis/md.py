@@ -32,7 +32,7 @@ from ase.neighborlist import neighbor_list
 from ase.calculators.mixing import SumCalculator
 
 from analysis import data, runs
-from analysis.core_repulsion import CoreRepulsion
+from analysis.core_repulsion import CoreRepulsion, pair_keys
 from analysis.model import ModelError, file_sha256, load_calculator
 
 log = logging.getLogger(__name__)
@@ -149,10 +149,7 @@ def pair_min_distances(atoms: Atoms, radius_A: float) -> dict[str, float]:
     result = {pair: math.inf for pair in SPECIES_PAIRS}
     if len(d) == 0:
         return result
-    a, b = symbols[i], symbols[j]
-    first = np.where(a <= b, a, b)
-    second = np.where(a <= b, b, a)
-    keys = np.char.add(np.char.add(first, "-"), second)
+    keys = pair_keys(symbols, i, j)
     for pair in SPECIES_PAIRS:
         mask = keys == pair
         if mask.any():
