@@ -22,9 +22,14 @@ from ase.neighborlist import neighbor_list
 
 
 def onset_distances(dataset_minima_A: dict[str, float], fraction: float) -> dict[str, float]:
-    """Per-pair onsets r_on (Å): ``fraction`` x the shortest distance of the pair in the DFT data."""
-    if not 0 < fraction <= 1:
-        raise ValueError(f"core_repulsion_fraction={fraction}: must be in (0, 1]")
+    """Per-pair onsets r_on (Å): ``fraction`` x the shortest distance of the pair in the DFT data.
+
+    ``fraction`` 0 switches the repulsion off (no onsets).
+    """
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"core_repulsion_fraction={fraction}: must be in [0, 1]")
+    if fraction == 0:
+        return {}
     return {pair: round(fraction * d, 3) for pair, d in dataset_minima_A.items()}
 
 

@@ -25,11 +25,10 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms, units
 from ase.io import Trajectory
+from ase.calculators.mixing import SumCalculator
 from ase.md.bussi import Bussi
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
 from ase.neighborlist import neighbor_list
-
-from ase.calculators.mixing import SumCalculator
 
 from analysis import data, runs
 from analysis.core_repulsion import CoreRepulsion, pair_keys

@@ -43,7 +43,8 @@ def table(df: pd.DataFrame) -> pd.DataFrame:
     for (model, core, T), g in df.groupby(["model", "core_repulsion", "temperature_K"]):
         ttf = g.loc[g["failed"], "time_to_failure_ps"].astype(float)
         out.append({
-            "model": model, "core_repulsion": bool(core), "temperature_K": T, "n_runs": len(g), "n_failed": int(g["failed"].sum()),
+            "model": model, "core_repulsion": bool(core), "temperature_K": T,
+            "n_runs": len(g), "n_failed": int(g["failed"].sum()),
             "min_time_to_failure_ps": float(ttf.min()) if len(ttf) else None,
             "median_time_to_failure_ps": float(np.median(ttf)) if len(ttf) else None,
             "total_ps_survived": float(g.loc[~g["failed"], "length_ps"].sum()),

@@ -34,8 +34,7 @@ settings = md.MDSettings(temperature_K=temperature_K, seed=seed, timestep_fs=tim
                          chunk_ps=chunk_ps, start_config_index=start_config_index,
                          min_distance_A=min_distance_A,
                          pair_min_distance_A=md.pair_limits(dataset_minima, pair_min_fraction),
-                         core_repulsion_onset_A=(core_repulsion.onset_distances(dataset_minima, core_repulsion_fraction)
-                                                 if core_repulsion_fraction > 0 else {}))
+                         core_repulsion_onset_A=core_repulsion.onset_distances(dataset_minima, core_repulsion_fraction))
 model = Path(model_path) if model_path else paths.production_model()
 run = paths.run_dir(run_name or settings.run_name())
 summary = md.run_md(settings, model, run)

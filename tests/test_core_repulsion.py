@@ -1,6 +1,7 @@
 """The core repulsion: forces are the gradient of its energy, it is zero on the DFT data, it repels."""
 
 import numpy as np
+import pytest
 from ase import Atoms
 
 from analysis import md
@@ -53,3 +54,10 @@ def test_md_run_name_marks_core_repulsion():
     assert md.MDSettings(temperature_K=700, seed=2).run_name() == "md-T700-seed2"
     with_core = md.MDSettings(temperature_K=700, seed=2, core_repulsion_onset_A={"Li-Li": 2.2})
     assert with_core.run_name() == "md-T700-seed2-core"
+
+
+def test_fraction_zero_is_off_and_out_of_range_is_refused():
+    assert onset_distances({"Li-Li": 2.44}, 0.0) == {}
+    assert onset_distances({"Li-Li": 2.44}, 0.9) == {"Li-Li": 2.196}
+    with pytest.raises(ValueError, match="core_repulsion_fraction"):
+        onset_distances({"Li-Li": 2.44}, 1.5)
