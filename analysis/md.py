@@ -7,7 +7,9 @@ diffusion, far less than Langevin friction on every atom.
 
 A run folder holds ``settings.json``, trajectory chunks (``chunks/*.traj``, positions
 unwrapped, one frame every ``sample_interval_fs``), ``thermo.csv`` and, once finished,
-``summary.json``. A checkpoint (positions, momenta, step, thermostat RNG state) is written after
+``summary.json`` and ``positions.npz``: the unwrapped positions every ``POSITIONS_STRIDE_FS``
+(about 1 MB for 100 ps), small enough to commit, so the diffusion analysis reruns from a clean
+checkout without the trajectory chunks. A checkpoint (positions, momenta, step, thermostat RNG state) is written after
 every chunk, so an interrupted run resumes where it stopped and gives the same numbers.
 """
 
@@ -36,6 +38,8 @@ from analysis.model import ModelError, file_sha256, load_calculator
 
 log = logging.getLogger(__name__)
 SPECIES_PAIRS = ("Li-Li", "Li-P", "Li-S", "P-P", "P-S", "S-S")
+POSITIONS_FILE = "positions.npz"
+POSITIONS_STRIDE_FS = 100.0
 THERMO_COLUMNS = ("step", "time_ps", "phase", "temperature_K", "epot_eV", "ekin_eV",
                   "min_distance_A", "thermostat_energy_eV", "core_repulsion_eV")
 
@@ -306,9 +310,11 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
         "n_frames": sum(len(Trajectory(p)) for p in sorted((run / "chunks").glob("chunk-*.traj"))),
         "wall_time_s": earlier_wall_time_s + wall_time_s,
         "steps_per_s": ((step - first_step) / wall_time_s) if step > first_step and wall_time_s > 0 else None,
-        "outputs": {"trajectory_chunks": "chunks/", "thermo": "thermo.csv"},
+        "outputs": {"trajectory_chunks": "chunks/", "thermo": "thermo.csv", "positions": POSITIONS_FILE},
         **runs.provenance(),
     }
+    if summary["n_frames"]:
+        export_positions(run, settings.sample_interval_fs)
     runs.write_json(runs.summary_path(run), summary)
     if failure is not None:
         log.warning("%s: UNSTABLE at %.2f ps: %s", run.name, failure["time_ps"], failure["reason"])
@@ -390,6 +396,36 @@ def read_trajectory(run: Path) -> list[Atoms]:
         with Trajectory(path) as traj:
             frames.extend(traj)
     return frames
+
+
+def export_positions(run: Path, sample_interval_fs: float, stride_fs: float = POSITIONS_STRIDE_FS) -> Path:
+    """Write the run's unwrapped production positions (Å, float32) every ``stride_fs`` to ``positions.npz``."""
+    frames = read_trajectory(run)
+    if not frames:
+        raise ValueError(f"{run}: no trajectory frames to export")
+    step = max(1, round(stride_fs / sample_interval_fs))
+    kept = frames[::step]
+    path = Path(run) / POSITIONS_FILE
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as handle:
+        np.savez_compressed(handle, positions_A=np.array([f.positions for f in kept], dtype=np.float32),
+                            numbers=kept[0].numbers, cell_A=np.asarray(kept[0].cell),
+                            sample_interval_fs=np.float64(step * sample_interval_fs))
+    tmp.replace(path)
+    return path
+
+
+def read_positions(run: Path) -> tuple[list[Atoms], float]:
+    """Production frames and their spacing (fs) from ``positions.npz``, made from the chunks if missing."""
+    path = Path(run) / POSITIONS_FILE
+    if not path.exists():
+        if not list((Path(run) / "chunks").glob("chunk-*.traj")):
+            raise FileNotFoundError(f"{path}: missing, and no trajectory chunks to make it from")
+        export_positions(run, load_settings(run).sample_interval_fs)
+    with np.load(path) as data:
+        frames = [Atoms(data["numbers"], positions=p, cell=data["cell_A"], pbc=True)
+                  for p in data["positions_A"].astype(np.float64)]
+        return frames, float(data["sample_interval_fs"])
 
 
 def load_settings(run: Path) -> MDSettings:

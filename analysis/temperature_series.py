@@ -47,8 +47,8 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0) -> dict:
     per_run, curves = [], {}
     for summary in used:
         settings = summary["settings"]
-        frames = md.read_trajectory(Path(summary["run_dir"]))
-        dt_ps = settings["sample_interval_fs"] / 1000.0
+        frames, interval_fs = md.read_positions(Path(summary["run_dir"]))
+        dt_ps = interval_fs / 1000.0
         result = diffusion.diffusion_coefficient([frames], dt_ps, fit_start_ps, seed=seed)
         t_ps, msd_A2 = diffusion.msd(frames, dt_ps)
         curves.setdefault(settings["temperature_K"], []).append((t_ps, msd_A2))

@@ -32,6 +32,26 @@ def test_short_run_writes_trajectory_thermo_and_summary(tiny_model, tmp_path):
     assert set(summary["min_pair_distance_A"]) == set(md.SPECIES_PAIRS)
 
 
+def test_positions_file_replaces_the_trajectory_for_the_diffusion_analysis(tiny_model, tmp_path):
+    settings = md.MDSettings(seed=1, **{**SHORT, "production_ps": 0.1})
+    run = tmp_path / "runs" / "md-T500-seed1"
+    md.run_md(settings, tiny_model, run)
+    assert (run / md.POSITIONS_FILE).exists()  # written by every finished run
+    full = md.read_trajectory(run)
+    md.export_positions(run, settings.sample_interval_fs, stride_fs=4.0)
+    frames, interval_fs = md.read_positions(run)
+    assert interval_fs == 4.0 and len(frames) == len(full[::2]) == 25
+    assert np.allclose([f.positions for f in frames], [f.positions for f in full[::2]], atol=1e-4)
+    reference = temperature_series.analyse(temperature_series.collect_runs(tmp_path / "runs")[0], 0.01)
+    for chunk in (run / "chunks").glob("*.traj"):
+        chunk.unlink()  # a clean checkout: no trajectory, only the committed positions.npz
+    again = temperature_series.analyse(temperature_series.collect_runs(tmp_path / "runs")[0], 0.01)
+    assert again["per_run"][0]["D_cm2_s"] == reference["per_run"][0]["D_cm2_s"] > 0
+    (run / md.POSITIONS_FILE).unlink()
+    with pytest.raises(FileNotFoundError, match="positions.npz: missing, and no trajectory chunks"):
+        md.read_positions(run)
+
+
 def test_same_seed_same_numbers_other_seed_other_numbers(tiny_model, tmp_path):
     a = md.run_md(md.MDSettings(seed=4, **SHORT), tiny_model, tmp_path / "a")
     b = md.run_md(md.MDSettings(seed=4, **SHORT), tiny_model, tmp_path / "b")
