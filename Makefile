@@ -66,7 +66,7 @@ SPLIT := $(DERIVED)/split.json
 lc_epochs = $(shell echo $$(( $(LC_EPOCHS) * 160 / $(1) > 2000 ? 2000 : $(LC_EPOCHS) * 160 / $(1) )))
 LC_RUNS := $(foreach n,$(LC_SIZES),$(foreach s,$(LC_SEEDS),$(RUNS)/train-$(LC_ARCH)-n$(n)-seed$(s)-ep$(call lc_epochs,$(n))))
 MD_RUNS := $(foreach t,$(TEMPS),$(foreach s,$(SEEDS),$(RUNS)/md-T$(t)-seed$(s)))
-FIGURES := $(addprefix $(DERIVED)/figures/,dataset_overview.png learning_curve.png msd.png arrhenius.png)
+FIGURES := $(addprefix $(DERIVED)/figures/,dataset_overview.png learning_curve.png msd.png arrhenius.png stability.png)
 
 .PHONY: help report study render smoke test test-all install md train bench clean-smoke stability
 help:
@@ -135,22 +135,29 @@ md: $(INSTALLED) $(MODEL)
 	  $(MD_PARAMS) -p run_name md-T$(T)-seed$(SEED)
 
 # ---- stability of candidate models (time to first failure) --------------------------------------
+# every model in STAB_MODELS plain, and those in STAB_CORE_MODELS with the core repulsion STAB_CORE
 STAB_MODELS ?= train-c32-L1-r5-n160-seed1-ep120 train-c32-L0-r5-n160-seed1-ep80
+STAB_CORE_MODELS ?= train-c32-L1-r5-n160-seed1-ep120
+STAB_CORE ?= 0.9
 STAB_TEMPS ?= 900 800 700 600 500
 STAB_SEEDS ?= 1 2
 STAB_PS ?= 10
 NVE_PS ?= 1.0
-STAB_CORE ?= 0
-STAB_SUFFIX := $(if $(filter-out 0,$(STAB_CORE)),-core$(STAB_CORE),)
-STAB_RUNS := $(foreach t,$(STAB_TEMPS),$(foreach m,$(STAB_MODELS),$(foreach s,$(STAB_SEEDS),$(RUNS)/stab-$(m)-T$(t)-seed$(s)-$(STAB_PS)ps$(STAB_SUFFIX))))
+stab_name = $(RUNS)/stab-$(1)-T$(2)-seed$(3)-$(STAB_PS)ps$(if $(filter-out 0,$(4)),-core$(4),)
+STAB_RUNS := $(foreach t,$(STAB_TEMPS),$(foreach s,$(STAB_SEEDS),\
+  $(foreach m,$(STAB_MODELS),$(call stab_name,$(m),$(t),$(s),0))\
+  $(foreach m,$(STAB_CORE_MODELS),$(call stab_name,$(m),$(t),$(s),$(STAB_CORE)))))
+# $(1) training run, $(2) temperature, $(3) seed, $(4) core-repulsion fraction (0 = off)
 define STAB_RULE
-$(RUNS)/stab-$(1)-T$(2)-seed$(3)-$(STAB_PS)ps$(STAB_SUFFIX)/summary.json: | study/04_md.py $(RUNS)/$(1)/evaluation.json
+$(call stab_name,$(1),$(2),$(3),$(4))/summary.json: | study/04_md.py $(RUNS)/$(1)/evaluation.json
 	$(NB) study/04_md.py $$(@D)/notebook.ipynb -p model_path $(RUNS)/$(1)/mace_stagetwo.model \
 	  -p temperature_K $(2) -p seed $(3) -p equilibration_ps 0 -p production_ps $(STAB_PS) \
 	  -p timestep_fs $(TIMESTEP_FS) -p chunk_ps 2 -p min_distance_A $(MIN_DIST) -p pair_min_fraction $(PAIR_FRAC) \
-	  -p core_repulsion_fraction $(STAB_CORE) -p run_name $$(notdir $$(@D))
+	  -p core_repulsion_fraction $(4) -p run_name $$(notdir $$(@D))
 endef
-$(foreach m,$(STAB_MODELS),$(foreach t,$(STAB_TEMPS),$(foreach s,$(STAB_SEEDS),$(eval $(call STAB_RULE,$(m),$(t),$(s))))))
+$(foreach t,$(STAB_TEMPS),$(foreach s,$(STAB_SEEDS),\
+  $(foreach m,$(STAB_MODELS),$(eval $(call STAB_RULE,$(m),$(t),$(s),0)))\
+  $(foreach m,$(STAB_CORE_MODELS),$(eval $(call STAB_RULE,$(m),$(t),$(s),$(STAB_CORE))))))
 
 stability: $(DERIVED)/stability.json
 $(DERIVED)/stability.json $(DERIVED)/figures/stability.png &: study/06_stability.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(STAB_RUNS))
@@ -160,7 +167,8 @@ $(DERIVED)/stability.json $(DERIVED)/figures/stability.png &: study/06_stability
 $(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: study/05_diffusion.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS)) $(DATASET)
 	$(NB) study/05_diffusion.py $(DERIVED)/notebooks/05_diffusion.ipynb -p fit_start_ps $(FIT_START_PS)
 
-$(DERIVED)/summary.json: $(ANALYSIS_SRC) $(DATASET) $(MODEL) $(DERIVED)/learning_curve.json $(DERIVED)/diffusion.json
+$(DERIVED)/summary.json: $(ANALYSIS_SRC) $(DATASET) $(MODEL) $(DERIVED)/learning_curve.json $(DERIVED)/diffusion.json \
+  $(DERIVED)/stability.json
 	$(PY) -m analysis.summary build
 
 # ---- report -------------------------------------------------------------------------------
@@ -171,7 +179,9 @@ render: $(INSTALLED)
 SMOKE_DIR ?= data/smoke
 SMOKE := STUDY=$(SMOKE_DIR) REPORT_OUT=$(SMOKE_DIR)/report ARCH=tiny N_TRAIN=20 EPOCHS=6 STAGE2=4 \
   TEMPS="600 800" SEEDS=1 TIMESTEP_FS=1.0 EQUIL_PS=0.05 PROD_PS=0.6 CHUNK_PS=0.2 MIN_DIST=0.7 PAIR_FRAC=0 FIT_START_PS=0.05 \
-  LC_ARCH=tiny LC_SIZES="10 20" LC_SEEDS="1 2" LC_EPOCHS=3 LC_STAGE2=null
+  LC_ARCH=tiny LC_SIZES="10 20" LC_SEEDS="1 2" LC_EPOCHS=3 LC_STAGE2=null \
+  STAB_MODELS=train-tiny-n20-seed1-ep6 STAB_CORE_MODELS=train-tiny-n20-seed1-ep6 STAB_TEMPS=800 STAB_SEEDS=1 \
+  STAB_PS=0.1 NVE_PS=0.02
 smoke: $(INSTALLED)
 	$(MAKE) -j$(JOBS) study $(SMOKE)
 	$(MAKE) render $(SMOKE)

@@ -20,6 +20,8 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
 from ase.neighborlist import neighbor_list
 
+STRENGTH_EV = 100.0  # A: the energy of a pair at r = 0
+
 
 def onset_distances(dataset_minima_A: dict[str, float], fraction: float) -> dict[str, float]:
     """Per-pair onsets r_on (Å): ``fraction`` x the shortest distance of the pair in the DFT data.
@@ -44,7 +46,7 @@ class CoreRepulsion(Calculator):
 
     implemented_properties = ["energy", "free_energy", "forces"]
 
-    def __init__(self, onset_A: dict[str, float], strength_eV: float = 100.0, **kwargs):
+    def __init__(self, onset_A: dict[str, float], strength_eV: float = STRENGTH_EV, **kwargs):
         super().__init__(**kwargs)
         self.onset_A = dict(onset_A)
         self.strength_eV = float(strength_eV)

@@ -194,6 +194,17 @@ def read_thermo(path: Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
+def core_repulsion_activity(rows: list[dict]) -> dict:
+    """How often the core repulsion acted along a run: fraction of thermo samples with energy > 0, max (eV).
+
+    Values are None for runs recorded before the ``core_repulsion_eV`` column existed.
+    """
+    values = [float(r["core_repulsion_eV"]) for r in rows if r.get("core_repulsion_eV") not in (None, "")]
+    if not values:
+        return {"core_active_fraction": None, "core_max_eV": None}
+    return {"core_active_fraction": float(np.mean(np.array(values) > 0)), "core_max_eV": float(max(values))}
+
+
 def run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | None = None,
            log_every_chunks: int = 1) -> dict:
     """Run (or resume) one NVT run into ``run`` and return its summary (see ``_run_md``)."""
@@ -228,12 +239,11 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
             )
         if runs.is_finished(run) or _final_status(run) == "unstable":
             return runs.read_json(runs.summary_path(run))
-    run.mkdir(parents=True, exist_ok=True)
-    runs.write_json(identity_file, identity)
-
-    calc = load_calculator(model_path, settings.dtype)
+    calc = load_calculator(model_path, settings.dtype)  # a bad model fails here, before the folder is claimed
     if settings.core_repulsion_onset_A:
         calc = SumCalculator([calc, CoreRepulsion(settings.core_repulsion_onset_A)])
+    run.mkdir(parents=True, exist_ok=True)
+    runs.write_json(identity_file, identity)
     if start is None:
         start = data.read_extxyz(data.paths.dataset_xyz())[settings.start_config_index]
     atoms = Atoms(start.numbers, positions=start.positions, cell=start.cell, pbc=True)
@@ -276,7 +286,7 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
             step += settings.steps_per_sample
             row, failure = _observe(atoms, settings, step, extremes, dyn.transferred_energy)
             thermo_rows.append(row)
-            if row["phase"] == "production":
+            if row["phase"] == "production" and np.all(np.isfinite(atoms.positions)):
                 frames.append(_snapshot(atoms))
             if failure is not None:
                 break
@@ -355,12 +365,18 @@ def _observe(atoms: Atoms, settings: MDSettings, step: int, extremes: dict, ther
     epot = float(atoms.get_potential_energy())
     forces = atoms.get_forces()
     temperature = float(atoms.get_temperature())
+    finite = bool(np.isfinite(epot) and np.all(np.isfinite(forces)) and np.all(np.isfinite(atoms.positions)))
+    if not finite:  # checked first: the neighbour list cannot handle NaN positions
+        row = {"step": step, "time_ps": round(time_ps, 6), "phase": phase, "temperature_K": temperature,
+               "epot_eV": epot, "ekin_eV": float(atoms.get_kinetic_energy()), "min_distance_A": float("nan"),
+               "thermostat_energy_eV": thermostat_energy, "core_repulsion_eV": _core_repulsion_energy(atoms)}
+        return row, {"reason": "energy, forces or positions became NaN/inf", "step": step, "time_ps": time_ps,
+                     "phase": phase}
     pair_min = pair_min_distances(atoms, settings.monitor_radius_A)
     seen = extremes["min_pair_distance_A"]
     for pair in SPECIES_PAIRS:
         seen[pair] = min(seen[pair], pair_min[pair])
-    if np.all(np.isfinite(forces)):
-        extremes["max_force_eV_A"] = max(extremes["max_force_eV_A"], float(np.abs(forces).max()))
+    extremes["max_force_eV_A"] = max(extremes["max_force_eV_A"], float(np.abs(forces).max()))
     closest_pair = min(pair_min, key=pair_min.get)
     min_distance = pair_min[closest_pair]
     row = {"step": step, "time_ps": round(time_ps, 6), "phase": phase, "temperature_K": temperature,
@@ -371,9 +387,7 @@ def _observe(atoms: Atoms, settings: MDSettings, step: int, extremes: dict, ther
                  for pair, d in pair_min.items()
                  if d < max(settings.min_distance_A, settings.pair_min_distance_A.get(pair, 0.0))]
     failure = None
-    if not (np.isfinite(epot) and np.all(np.isfinite(forces))):
-        failure = {"reason": "energy or forces became NaN/inf"}
-    elif too_close:
+    if too_close:
         pair, d, limit = min(too_close, key=lambda item: item[1] - item[2])
         failure = {"reason": f"{pair} distance {d:.2f} Å < {max(limit, settings.min_distance_A):g} Å"}
     elif temperature > settings.max_temperature_factor * settings.temperature_K:

@@ -188,7 +188,7 @@ def stability(df):
     """Time to failure per model and temperature; runs that survived are drawn at their length (▲)."""
     df = df.assign(candidate=df["model"] + np.where(df.get("core_repulsion", False), " + core", ""))
     models = sorted(df["candidate"].unique())
-    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    fig, ax = plt.subplots(figsize=(7.0, 3.4))
     for k, model in enumerate(models):
         g = df[df["candidate"] == model]
         offset = (k - (len(models) - 1) / 2) * 12
@@ -201,6 +201,6 @@ def stability(df):
     ax.set_yscale("log")
     ax.set_xlabel("temperature (K)")
     ax.set_ylabel("time to first failure (ps)")
-    ax.legend(fontsize=6)
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     fig.tight_layout()
     return fig

@@ -10,6 +10,8 @@ import math
 
 import numpy as np
 
+from analysis.core_repulsion import STRENGTH_EV
+
 # Published values the report compares with (cited in the report's reference list).
 LITERATURE = [
     {"source": "Experiment, Li7P3S11 glass-ceramic", "cite": "@seino2014", "Ea_eV": 0.18,
@@ -97,6 +99,7 @@ def variables(summary: dict) -> dict:
                  md_timestep_fs=fixed(runs[0]["timestep_fs"], 1),
                  md_steps_per_s=fixed(float(np.median([r["steps_per_s"] for r in runs])), 1),
                  md_ns_per_day=fixed(float(np.median([r["steps_per_s"] * r["timestep_fs"] for r in runs])) * 86400e-6, 2))
+    v.update(_stability_values(summary))
     a = summary.get("arrhenius")
     if a:
         v.update(Ea=fixed(a["Ea_eV"], 3), Ea_err=fixed(a["Ea_err_eV"], 3), D0=sci(a["D0_cm2_s"]),
@@ -112,6 +115,50 @@ def variables(summary: dict) -> dict:
     bench = summary.get("benchmarks", {})
     if bench:
         v.update({k: (fixed(val, 1) if isinstance(val, float) else str(val)) for k, val in bench.items()})
+    return v
+
+
+def _stability_values(summary: dict) -> dict[str, str]:
+    """The stability screen (failed / total runs per candidate) and the core repulsion in production MD."""
+    v: dict[str, str] = {}
+    table = summary.get("stability", {}).get("table", [])
+    production = summary.get("model", {}).get("source_run")
+    if table:
+        def count(model_is_production: bool, core: bool) -> tuple[int, int, float]:
+            rows = [r for r in table if (r["model"] == production) == model_is_production and r["core_repulsion"] == core]
+            return (sum(r["n_failed"] for r in rows), sum(r["n_runs"] for r in rows),
+                    max((r["temperature_K"] for r in rows), default=float("nan")))
+        for key, (is_prod, core) in {"prod": (True, False), "prod_core": (True, True), "other": (False, False)}.items():
+            failed, total, t_max = count(is_prod, core)
+            v[f"stab_{key}_failed"], v[f"stab_{key}_runs"] = str(failed), str(total)
+        v["stab_length_ps"] = fixed(max(r["total_ps_survived"] / max(1, r["n_runs"] - r["n_failed"])
+                                        for r in table if r["n_runs"] > r["n_failed"]), 0)
+        v["stab_T_max"] = fixed(max(r["temperature_K"] for r in table), 0)
+        causes = summary["stability"].get("failures_by_cause", {})
+        v["stab_n_failed"] = str(sum(causes.values()))
+        v["stab_n_failed_LiLi"] = str(causes.get("Li-Li", 0))
+        other = {r["model"] for r in table if r["model"] != production}
+        errors = summary["stability"].get("test_errors", {})
+        if len(other) == 1 and next(iter(other)) in errors:
+            v["stab_other_force_rmse"] = fixed(errors[next(iter(other))]["test_force_rmse_meV_per_A"])
+    md_runs = summary.get("diffusion", [])
+    minima = summary.get("dataset", {}).get("min_pair_distance_A", {})
+    onsets = [r.get("core_repulsion_onset_A") or {} for r in md_runs]
+    if md_runs and minima and all("pair_limit_A" in r for r in md_runs):
+        fractions = {round(r["pair_limit_A"][pair] / minima[pair], 2) for r in md_runs for pair in r["pair_limit_A"]}
+        v["monitor_fraction_percent"] = "/".join(fixed(100 * f, 0) for f in sorted(fractions))
+        v["monitor_min_distance"] = fixed(min(r["limit_A"] for r in md_runs), 1)
+    if md_runs and all(onsets) and minima:
+        fractions = {round(o[pair] / minima[pair], 2) for o in onsets for pair in o}
+        v["core_fraction_percent"] = "/".join(fixed(100 * f, 0) for f in sorted(fractions))
+        v["core_onset_LiLi"] = fixed(onsets[0]["Li-Li"], 2)
+        v["core_strength_eV"] = fixed(STRENGTH_EV, 0)
+        active = [r["core_active_fraction"] for r in md_runs if r.get("core_active_fraction") is not None]
+        if active:
+            v["core_active_percent"] = fixed(100 * float(np.mean(active)), 2)
+            v["core_max_eV"] = fixed(max(r["core_max_eV"] for r in md_runs if r.get("core_max_eV") is not None), 3)
+    elif md_runs:
+        v["core_fraction_percent"] = "off"
     return v
 
 

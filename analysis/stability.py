@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import runs
+from analysis import md, runs
 
 
 def collect(runs_root: Path, prefix: str = "stab-") -> pd.DataFrame:
@@ -33,6 +33,7 @@ def collect(runs_root: Path, prefix: str = "stab-") -> pd.DataFrame:
             "max_force_eV_A": s.get("max_force_eV_A"),
             "ns_per_day": (s["steps_per_s"] or 0) * settings["timestep_fs"] * 86400e-6,
             **{f"min_{pair}_A": d for pair, d in s["min_pair_distance_A"].items()},
+            **md.core_repulsion_activity(md.read_thermo(path.parent / "thermo.csv")),
         })
     return pd.DataFrame(rows)
 

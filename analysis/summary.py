@@ -48,7 +48,8 @@ def build() -> dict:
         d = runs.read_json(dataset)
         summary["dataset"] = {k: d[k] for k in ("name", "source", "n_configs", "sha256", "n_train", "n_test",
                                                 "test_indices", "split_seed", "volume_A3", "formula",
-                                                "energy_per_atom_std_meV", "force_rms_eV_A")}
+                                                "energy_per_atom_std_meV", "force_rms_eV_A",
+                                                "min_pair_distance_A")}
     production = paths.production_model().with_suffix(".json")
     if production.exists():
         p = runs.read_json(production)
@@ -77,7 +78,9 @@ def build() -> dict:
     stability = derived / "stability.json"
     if stability.exists():
         st = runs.read_json(stability)
-        summary["stability"] = {"table": st["table"], "test_errors": st["test_errors"], "nve": st.get("nve", [])}
+        reasons = [r["reason"].split()[0] for r in st["runs"] if r["failed"]]
+        summary["stability"] = {"table": st["table"], "test_errors": st["test_errors"], "nve": st.get("nve", []),
+                                "failures_by_cause": {c: reasons.count(c) for c in sorted(set(reasons))}}
     summary["provenance"] = runs.provenance()
     runs.write_json(paths.summary_file(), summary)
     return summary

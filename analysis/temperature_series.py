@@ -61,6 +61,10 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0) -> dict:
             "min_distance_A": summary["min_distance_A"],
             "mean_temperature_K": summary["mean_temperature_K"],
             "steps_per_s": summary["steps_per_s"], "timestep_fs": settings["timestep_fs"],
+            "wall_time_s": summary["wall_time_s"],
+            "core_repulsion_onset_A": settings.get("core_repulsion_onset_A") or {},
+            "pair_limit_A": settings["pair_min_distance_A"], "limit_A": settings["min_distance_A"],
+            **md.core_repulsion_activity(md.read_thermo(Path(summary["run_dir"]) / "thermo.csv")),
         })
     per_temperature = []
     for T in sorted({r["temperature_K"] for r in per_run}):

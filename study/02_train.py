@@ -54,6 +54,13 @@ runs.write_json(run / "evaluation.json", {
 
 # %% [markdown]
 # ## Discussion
+#
+# How the production architecture was chosen: test error alone does not decide it. Notebook 6
+# (`make stability`) runs every candidate model in short NVT at each planned temperature and
+# records the time to first failure; the production model is the most accurate candidate that
+# survives every run (there, with the core repulsion of `analysis.core_repulsion`), and the
+# highest production temperature is the highest at which it did. The numbers are in notebook 6
+# and in the report's methods.
 
 # %%
 from IPython.display import Markdown

@@ -61,3 +61,9 @@ def test_fraction_zero_is_off_and_out_of_range_is_refused():
     assert onset_distances({"Li-Li": 2.44}, 0.9) == {"Li-Li": 2.196}
     with pytest.raises(ValueError, match="core_repulsion_fraction"):
         onset_distances({"Li-Li": 2.44}, 1.5)
+
+
+def test_core_repulsion_activity_from_thermo_rows():
+    rows = [{"core_repulsion_eV": v} for v in ("0.0", "0.0", "0.05", "0.0")]
+    assert md.core_repulsion_activity(rows) == {"core_active_fraction": 0.25, "core_max_eV": 0.05}
+    assert md.core_repulsion_activity([{"epot_eV": "-1"}]) == {"core_active_fraction": None, "core_max_eV": None}

@@ -61,7 +61,8 @@ def test_same_seed_same_numbers_other_seed_other_numbers(tiny_model, tmp_path):
     assert a["mean_temperature_K"] == b["mean_temperature_K"] != c["mean_temperature_K"]
 
 
-def test_killed_run_resumes_to_the_same_result(tiny_model, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
+def test_killed_run_resumes_to_the_same_result(tiny_model, tmp_path, sig):
     settings = md.MDSettings(seed=2, **{**SHORT, "production_ps": 0.3})
     reference = md.run_md(settings, tiny_model, tmp_path / "reference")
     run = tmp_path / "killed"
@@ -72,8 +73,8 @@ def test_killed_run_resumes_to_the_same_result(tiny_model, tmp_path):
     deadline = time.time() + 120
     while not len(list((run / "chunks").glob("chunk-*.traj"))) >= 3 and time.time() < deadline:
         time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.send_signal(sig)
+    assert proc.wait() != 0
     assert not runs.summary_path(run).exists()  # never looks finished
     resumed = md.run_md(settings, tiny_model, run)
     assert resumed["status"] == "done"
@@ -184,3 +185,64 @@ def test_core_repulsion_is_logged_and_pushes_a_close_pair_apart(tiny_model, tmp_
     assert float(rows[0]["core_repulsion_eV"]) > 0.1
     md.run_md(md.MDSettings(seed=1, **SHORT), tiny_model, tmp_path / "plain", start=start)
     assert float(md.read_thermo(tmp_path / "plain" / "thermo.csv")[0]["core_repulsion_eV"]) == 0.0
+
+
+class _PoisonedAfter:
+    """The real tiny MACE calculator, whose results turn NaN after ``n_calls`` (a diverging model)."""
+
+    def __init__(self, model_path, n_calls: int):
+        self.inner = model.load_calculator(model_path)
+        self.n_calls = n_calls
+
+    def __call__(self, *args, **kwargs):
+        calc = self.inner
+        original = calc.calculate
+        count = {"n": 0}
+
+        def calculate(*a, **k):
+            original(*a, **k)
+            count["n"] += 1
+            if count["n"] > self.n_calls:
+                calc.results["energy"] = float("nan")
+                calc.results["forces"] = calc.results["forces"] * np.nan
+
+        calc.calculate = calculate
+        return calc
+
+
+def test_nan_energies_stop_the_run_keep_the_trajectory_and_are_excluded(tiny_model, tmp_path, monkeypatch):
+    monkeypatch.setattr(md, "load_calculator", _PoisonedAfter(tiny_model, n_calls=30))
+    run = tmp_path / "runs" / "md-T500-seed1"
+    settings = md.MDSettings(seed=1, **{**SHORT, "equilibration_ps": 0.0, "production_ps": 0.1})
+    summary = md.run_md(settings, tiny_model, run)
+    assert summary["status"] == "unstable"
+    assert summary["failure"]["reason"] == "energy, forces or positions became NaN/inf"
+    assert 0 < summary["failure"]["time_ps"] < 0.1
+    frames = md.read_trajectory(run)  # the finite frames before the failure are kept
+    assert 10 <= len(frames) < 50 and all(np.isfinite(f.positions).all() for f in frames)
+    assert (run / md.POSITIONS_FILE).exists()
+    with pytest.warns(UserWarning, match="md-T500-seed1: excluded .*: unstable at .* NaN/inf"):
+        used, excluded = temperature_series.collect_runs(tmp_path / "runs")
+    assert used == [] and len(excluded) == 1
+
+
+def test_temperature_runaway_stops_the_run(tiny_model, frames, tmp_path):
+    # a DFT configuration with every atom displaced by ~0.15 Å, started at 20 K: the potential
+    # energy of the displacement heats it far past 1.5 x 20 K within a vibrational period
+    start = frames[0].copy()
+    start.rattle(stdev=0.15, seed=0)
+    settings = md.MDSettings(seed=1, **{**SHORT, "temperature_K": 20.0, "equilibration_ps": 0.0,
+                                        "production_ps": 0.2}, max_temperature_factor=1.5)
+    summary = md.run_md(settings, tiny_model, tmp_path / "run", start=start)
+    assert summary["status"] == "unstable"
+    assert summary["failure"]["reason"].startswith("temperature ") and "> 1.5 x 20 K" in summary["failure"]["reason"]
+
+
+def test_corrupt_model_claims_no_run_folder(tiny_model, tmp_path):
+    corrupt = tmp_path / "corrupt.model"
+    corrupt.write_bytes(b"not a torch file")
+    run = tmp_path / "run"
+    with pytest.raises(model.ModelError, match="corrupt.model: cannot load MACE model"):
+        md.run_md(md.MDSettings(seed=1, **SHORT), corrupt, run)
+    assert not (run / "settings.json").exists()
+    assert md.run_md(md.MDSettings(seed=1, **SHORT), tiny_model, run)["status"] == "done"  # the fixed model runs

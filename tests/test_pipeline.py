@@ -72,17 +72,26 @@ def test_failed_notebook_is_kept_but_not_done(smoke):
     assert not (run / "summary.json").exists() and not (run / "notebook.ipynb").exists()
 
 
+def _snapshot(root: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
 def test_make_stops_with_the_error_on_bad_parameters(smoke):
-    before = {p: p.read_bytes() for p in (smoke / "derived").rglob("*.json")}
+    before = _snapshot(smoke)
     result = make("md", f"STUDY={smoke}", "ARCH=tiny", "N_TRAIN=20", "EPOCHS=6", "T=0", "SEED=1")
     assert result.returncode != 0
     assert "temperature_K=0" in result.stderr
+    result = make("md", f"STUDY={smoke}", "ARCH=tiny", "N_TRAIN=20", "EPOCHS=6", "T=650", "SEED=1", "TIMESTEP_FS=0")
+    assert result.returncode != 0
+    assert "timestep_fs=0.0: must be a positive number" in result.stderr.strip().splitlines()[-2]
     result = make("train", f"STUDY={smoke}", "ARCH=tiny", "N_TRAIN=500", "EPOCHS=1", "STAGE2=null")
     assert result.returncode != 0
     assert "n_train=500 is larger than the 160 training configurations" in result.stderr.strip().splitlines()[-2]
     result = make("train", f"STUDY={smoke}", "ARCH=c999", "N_TRAIN=20", "EPOCHS=1", "STAGE2=null")
     assert result.returncode != 0 and "architecture 'c999' unknown" in result.stderr
-    assert {p: p.read_bytes() for p in (smoke / "derived").rglob("*.json")} == before
+    after = _snapshot(smoke)
+    assert {p: after.get(p) for p in before} == before  # nothing computed earlier changed or vanished
+    assert all(p.name == "notebook.failed.ipynb" for p in set(after) - set(before))  # only the failed notebooks
 
 
 def test_missing_dataset_stops_the_study_with_one_clear_line(tmp_path):

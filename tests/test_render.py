@@ -62,6 +62,26 @@ def test_number_formatting():
     assert report_values.fixed(None) == "n/a"
 
 
+def test_stability_and_core_repulsion_values_come_from_the_results():
+    table = [{"model": "prod", "core_repulsion": False, "temperature_K": 900, "n_runs": 2, "n_failed": 2,
+              "total_ps_survived": 0.0},
+             {"model": "prod", "core_repulsion": True, "temperature_K": 900, "n_runs": 2, "n_failed": 0,
+              "total_ps_survived": 20.0},
+             {"model": "small", "core_repulsion": False, "temperature_K": 900, "n_runs": 2, "n_failed": 1,
+              "total_ps_survived": 10.0}]
+    run = {"pair_limit_A": {"Li-Li": 1.5}, "limit_A": 1.5, "core_repulsion_onset_A": {"Li-Li": 1.8},
+           "core_active_fraction": 0.002, "core_max_eV": 0.07}
+    summary = {"model": {"source_run": "prod"}, "dataset": {"min_pair_distance_A": {"Li-Li": 2.0}},
+               "stability": {"table": table, "test_errors": {"small": {"test_force_rmse_meV_per_A": 44.04}},
+                             "failures_by_cause": {"Li-Li": 2, "S-S": 1}},
+               "diffusion": [run, {**run, "core_active_fraction": 0.004, "core_max_eV": 0.01}]}
+    v = report_values._stability_values(summary)
+    assert (v["stab_prod_failed"], v["stab_prod_runs"], v["stab_prod_core_failed"], v["stab_other_failed"]) == ("2", "2", "0", "1")
+    assert (v["stab_n_failed"], v["stab_n_failed_LiLi"], v["stab_length_ps"], v["stab_other_force_rmse"]) == ("3", "2", "10", "44.0")
+    assert (v["monitor_fraction_percent"], v["core_fraction_percent"], v["core_onset_LiLi"]) == ("75", "90", "1.80")
+    assert (v["core_active_percent"], v["core_max_eV"]) == ("0.30", "0.070")
+
+
 def test_committed_report_matches_the_committed_results():
     """The committed report: ≤1500 words, all sections, references resolved, numbers = summary.json."""
     rendered = paths.REPORT_DIR / "_output" / "report.md"
