@@ -53,7 +53,8 @@ LC_ARCH ?= c32-L0-r5
 LC_SIZES ?= 10 20 40 80 160
 LC_SEEDS ?= 1 2 3
 LC_EPOCHS ?= 40
-LC_STAGE2 ?= null
+# stage two (energy weight up) over the last (100 - LC_STAGE2_PERCENT) % of each run's epochs; 0 = none
+LC_STAGE2_PERCENT ?= 75
 
 # one MD run on demand: make md T=650 SEED=2
 T ?= 600
@@ -64,7 +65,11 @@ MODEL := $(STUDY)/model/lips_mace.model
 DATASET := $(DERIVED)/dataset.json
 SPLIT := $(DERIVED)/split.json
 lc_epochs = $(shell echo $$(( $(LC_EPOCHS) * 160 / $(1) > 2000 ? 2000 : $(LC_EPOCHS) * 160 / $(1) )))
-LC_RUNS := $(foreach n,$(LC_SIZES),$(foreach s,$(LC_SEEDS),$(RUNS)/train-$(LC_ARCH)-n$(n)-seed$(s)-ep$(call lc_epochs,$(n))))
+lc_stage2 = $(if $(filter-out 0,$(LC_STAGE2_PERCENT)),$(shell echo $$(( $(call lc_epochs,$(1)) * $(LC_STAGE2_PERCENT) / 100 ))),null)
+# runs with stage two are a new set (run folders refuse other settings under the same name)
+LC_TAG := $(if $(filter-out 0,$(LC_STAGE2_PERCENT)),-s2,)
+LC_GROUP := learning_curve$(subst -,_,$(LC_TAG))
+LC_RUNS := $(foreach n,$(LC_SIZES),$(foreach s,$(LC_SEEDS),$(RUNS)/train-$(LC_ARCH)-n$(n)-seed$(s)-ep$(call lc_epochs,$(n))$(LC_TAG)))
 MD_RUNS := $(foreach t,$(TEMPS),$(foreach s,$(SEEDS),$(RUNS)/md-T$(t)-seed$(s)))
 FIGURES := $(addprefix $(DERIVED)/figures/,dataset_overview.png learning_curve.png msd.png arrhenius.png stability.png)
 
@@ -101,15 +106,16 @@ $(DATASET) $(SPLIT) $(DERIVED)/figures/dataset_overview.png &: study/01_dataset.
 	touch $(DATASET) $(SPLIT) $(DERIVED)/figures/dataset_overview.png
 
 # ---- 2. training runs (production + learning curve) ---------------------------------------
-# $(1) arch, $(2) n_train, $(3) seed, $(4) epochs, $(5) stage-two start, $(6) group, $(7) figure prefix
+# $(1) arch, $(2) n_train, $(3) seed, $(4) epochs, $(5) stage-two start, $(6) group, $(7) figure prefix,
+# $(8) run-name suffix
 define TRAIN_RULE
-$(RUNS)/train-$(1)-n$(2)-seed$(3)-ep$(4)/evaluation.json: | $(SPLIT) study/02_train.py $(INSTALLED)
+$(RUNS)/train-$(1)-n$(2)-seed$(3)-ep$(4)$(8)/evaluation.json: | $(SPLIT) study/02_train.py $(INSTALLED)
 	$(NB) study/02_train.py $$(@D)/notebook.ipynb -p architecture $(1) -p n_train $(2) -p seed $(3) \
 	  -p max_epochs $(4) -p stage_two_start_epoch $(5) -p group "$(6)" -p figure_prefix "$(7)" \
 	  -p run_name $$(notdir $$(@D))
 endef
 $(eval $(call TRAIN_RULE,$(ARCH),$(N_TRAIN),1,$(EPOCHS),$(STAGE2),production,production))
-$(foreach n,$(LC_SIZES),$(foreach s,$(LC_SEEDS),$(eval $(call TRAIN_RULE,$(LC_ARCH),$(n),$(s),$(call lc_epochs,$(n)),$(LC_STAGE2),learning_curve,))))
+$(foreach n,$(LC_SIZES),$(foreach s,$(LC_SEEDS),$(eval $(call TRAIN_RULE,$(LC_ARCH),$(n),$(s),$(call lc_epochs,$(n)),$(call lc_stage2,$(n)),$(LC_GROUP),,$(LC_TAG)))))
 
 $(MODEL): $(PROD_RUN)/evaluation.json
 	$(PY) -m analysis.summary promote $(PROD_RUN)
@@ -120,7 +126,7 @@ train: $(INSTALLED) $(SPLIT)
 
 # ---- 3. learning curve --------------------------------------------------------------------
 $(DERIVED)/learning_curve.json $(DERIVED)/figures/learning_curve.png &: study/03_learning_curve.py $(ANALYSIS_SRC) $(addsuffix /evaluation.json,$(LC_RUNS))
-	$(NB) study/03_learning_curve.py $(DERIVED)/notebooks/03_learning_curve.ipynb
+	$(NB) study/03_learning_curve.py $(DERIVED)/notebooks/03_learning_curve.ipynb -p group $(LC_GROUP)
 
 # ---- 4. MD runs ---------------------------------------------------------------------------
 MD_PARAMS = -p timestep_fs $(TIMESTEP_FS) -p equilibration_ps $(EQUIL_PS) -p production_ps $(PROD_PS) \
@@ -179,7 +185,7 @@ render: $(INSTALLED)
 SMOKE_DIR ?= data/smoke
 SMOKE := STUDY=$(SMOKE_DIR) REPORT_OUT=$(SMOKE_DIR)/report ARCH=tiny N_TRAIN=20 EPOCHS=6 STAGE2=4 \
   TEMPS="600 800" SEEDS=1 TIMESTEP_FS=1.0 EQUIL_PS=0.05 PROD_PS=0.6 CHUNK_PS=0.2 MIN_DIST=0.7 PAIR_FRAC=0 FIT_START_PS=0.05 \
-  LC_ARCH=tiny LC_SIZES="10 20" LC_SEEDS="1 2" LC_EPOCHS=3 LC_STAGE2=null \
+  LC_ARCH=tiny LC_SIZES="10 20" LC_SEEDS="1 2" LC_EPOCHS=3 LC_STAGE2_PERCENT=0 \
   STAB_MODELS=train-tiny-n20-seed1-ep6 STAB_CORE_MODELS=train-tiny-n20-seed1-ep6 STAB_TEMPS=800 STAB_SEEDS=1 \
   STAB_PS=0.1 NVE_PS=0.02
 smoke: $(INSTALLED)
@@ -195,5 +201,7 @@ test: $(INSTALLED)
 test-all: $(INSTALLED)
 	$(PY) -m pytest -q --run-slow tests
 
+# BENCH=md|dft|stages|all; the DFT part needs pip install '.[dft]'
+BENCH ?= all
 bench: $(INSTALLED)
-	$(PY) -m analysis.bench
+	$(PY) -m analysis.bench $(BENCH)

@@ -1,15 +1,20 @@
 """Benchmarks of the study's cost on this machine (``make bench``), never a timed test.
 
-Measures, as medians over repeats: MD throughput of the production model (float32 vs float64,
-1 vs 2 threads, torch.compile on/off, 83 vs 664 atoms), training throughput, a real DFT single
-point with GPAW when it is installed (``pip install .[dft]``), and the stage wall times recorded
-in the run summaries. Writes ``derived/benchmarks.json`` and the table between the BENCHMARKS
-markers in README.md.
+    python -m analysis.bench md      # MD steps/s: float32/64, 1/2 threads, torch.compile, 83 vs 664 atoms
+    python -m analysis.bench dft     # MACE vs a real GPAW PBE single point (needs pip install .[dft])
+    python -m analysis.bench stages  # training s/epoch and the wall time of every stage, from the run records
+    python -m analysis.bench all     # all three
+
+Each part updates its own entry of ``derived/benchmarks.json`` (so parts can be measured at
+different times, e.g. the DFT part while nothing else runs) and the table between the BENCHMARKS
+markers in README.md. Every timing records wall time, the process CPU time and the machine's
+load average: on a busy machine the CPU time is the fair number.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -21,11 +26,16 @@ from analysis import data, model, paths, runs
 
 README_START = "<!-- BENCHMARKS:START -->"
 README_END = "<!-- BENCHMARKS:END -->"
+PARTS = ("md", "dft", "stages")
+
+
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
 
 
 def md_steps_per_s(model_path: Path, atoms, dtype: str, threads: int, compile_mode: str | None = None,
-                   steps: int = 40, repeats: int = 3, timestep_fs: float = 2.0) -> float:
-    """Median MD steps/s (Bussi NVT at 600 K) after a warm-up."""
+                   steps: int = 40, repeats: int = 3, timestep_fs: float = 2.0) -> dict:
+    """Median MD steps/s (Bussi NVT at 600 K, wall and CPU clock) after a warm-up."""
     import torch
     from ase import units
     from ase.md.bussi import Bussi
@@ -44,108 +54,170 @@ def md_steps_per_s(model_path: Path, atoms, dtype: str, threads: int, compile_mo
     MaxwellBoltzmannDistribution(atoms, temperature_K=600, rng=rng)
     dyn = Bussi(atoms, timestep_fs * units.fs, 600, 100 * units.fs, rng=rng)
     dyn.run(10)  # warm-up (and compilation)
-    rates = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        w0, c0 = _clock()
         dyn.run(steps)
-        rates.append(steps / (time.perf_counter() - start))
-    return float(statistics.median(rates))
+        w1, c1 = _clock()
+        wall.append(steps / (w1 - w0))
+        cpu.append(steps / (c1 - c0))
+    return {"steps_per_s": float(statistics.median(wall)), "steps_per_cpu_s": float(statistics.median(cpu))}
 
 
 def ns_per_day(steps_per_s: float, timestep_fs: float = 2.0) -> float:
     return steps_per_s * timestep_fs * 86400e-6
 
 
-def force_call_s(model_path: Path, atoms, repeats: int = 5) -> float:
-    """Median seconds per MACE energy+force call (float32, current thread setting)."""
+def force_call_s(model_path: Path, atoms, repeats: int = 5) -> dict:
+    """Median wall and CPU seconds per MACE energy+force call (float32, current thread setting)."""
     calc = model.load_calculator(model_path, "float32")
-    times = []
+    wall, cpu = [], []
     for k in range(repeats + 1):
         probe = atoms.copy()
         probe.positions += 1e-3 * k
         probe.calc = calc
-        start = time.perf_counter()
+        w0, c0 = _clock()
         probe.get_forces()
-        times.append(time.perf_counter() - start)
-    return float(statistics.median(times[1:]))
+        w1, c1 = _clock()
+        wall.append(w1 - w0)
+        cpu.append(c1 - c0)
+    return {"wall_s": float(statistics.median(wall[1:])), "cpu_s": float(statistics.median(cpu[1:]))}
 
 
-def gpaw_single_point(atoms, mode: str = "pw", threads: int = 1) -> dict | None:
-    """Wall time (s) of a real GPAW PBE energy+force calculation, or None if GPAW is absent."""
+def gpaw_single_point(atoms, mode: str = "lcao", threads: int = 1) -> dict:
+    """A real GPAW PBE energy+force calculation: wall and CPU seconds, SCF iterations, forces vs VASP.
+
+    ``mode`` "lcao" (dzp basis) or "pw" (400 eV plane waves); Γ point, Fermi smearing 0.05 eV.
+    """
     try:
         from gpaw import GPAW, PW
-    except ImportError:
-        return None
+    except ImportError as exc:
+        raise RuntimeError("GPAW is not installed: pip install '.[dft]' (needs libxc-dev, an OpenBLAS dev "
+                           "package and g++)") from exc
     probe = atoms.copy()
-    kwargs = dict(xc="PBE", kpts=(1, 1, 1), txt=None, spinpol=False, occupations={"name": "fermi-dirac", "width": 0.05})
+    kwargs = dict(xc="PBE", kpts=(1, 1, 1), txt=None, spinpol=False, occupations={"name": "fermi-dirac", "width": 0.05},
+                  parallel={"domain": 1, "band": 1})
     probe.calc = GPAW(mode=PW(400), **kwargs) if mode == "pw" else GPAW(mode="lcao", basis="dzp", **kwargs)
-    start = time.perf_counter()
+    w0, c0 = _clock()
     forces = probe.get_forces()
-    elapsed = time.perf_counter() - start
-    ref = atoms.arrays[data.FORCES_KEY]
-    return {"mode": "PW 400 eV" if mode == "pw" else "LCAO dzp", "wall_s": elapsed,
-            "force_rms_diff_vs_vasp_meV_A": float(np.sqrt(np.mean((forces - ref) ** 2)) * 1000)}
+    w1, c1 = _clock()
+    result = {"mode": "PW 400 eV" if mode == "pw" else "LCAO dzp", "n_atoms": len(atoms), "wall_s": w1 - w0,
+              "cpu_s": c1 - c0, "scf_iterations": int(probe.calc.get_number_of_iterations())}
+    if data.FORCES_KEY in atoms.arrays:
+        ref = atoms.arrays[data.FORCES_KEY]
+        result["force_rms_diff_vs_vasp_meV_A"] = float(np.sqrt(np.mean((forces - ref) ** 2)) * 1000)
+    return result
 
 
-def stage_times(runs_root: Path) -> dict:
-    """Wall times (s) recorded by the run summaries, summed per stage."""
-    totals: dict[str, float] = {}
-    for path in Path(runs_root).glob("*/summary.json"):
-        s = runs.read_json(path)
-        name = path.parent.name
-        stage = ("stability MD" if name.startswith("stab-") else "MD" if s.get("kind") == "md"
-                 else "training")
-        totals[stage] = totals.get(stage, 0.0) + float(s.get("wall_time_s") or 0)
-    return totals
-
-
-def run(model_path: Path, quick: bool = False, dft: bool = True) -> dict:
+def part_md(model_path: Path, quick: bool = False) -> dict:
     atoms = data.read_extxyz(paths.test_xyz())[0]
     steps, repeats = (10, 1) if quick else (40, 3)
-    result: dict = {"model": str(model_path), "model_sha256": model.file_sha256(model_path), "md": []}
     configs = [("float32", 1, None, 1), ("float64", 1, None, 1), ("float32", 2, None, 1)]
     if not quick:
         configs += [("float32", 1, "default", 1), ("float32", 1, None, 2)]
+    rows = []
     for dtype, threads, compile_mode, rep in configs:
         system = atoms if rep == 1 else atoms.repeat((rep, rep, rep))
+        row = {"dtype": dtype, "threads": threads, "compile": compile_mode, "n_atoms": len(system)}
         try:
             rate = md_steps_per_s(model_path, system, dtype, threads, compile_mode, steps, repeats)
         except Exception as exc:  # noqa: BLE001 - e.g. torch.compile unsupported: record, go on
-            result["md"].append({"dtype": dtype, "threads": threads, "compile": compile_mode, "n_atoms": len(system),
-                                 "error": f"{type(exc).__name__}: {exc}"[:300]})
+            rows.append({**row, "error": f"{type(exc).__name__}: {exc}"[:300]})
             continue
-        result["md"].append({"dtype": dtype, "threads": threads, "compile": compile_mode, "n_atoms": len(system),
-                             "steps_per_s": rate, "ns_per_day_2fs": ns_per_day(rate)})
-        print(f"MD {dtype} threads={threads} compile={compile_mode} atoms={len(system)}: {rate:.1f} steps/s", flush=True)
+        rows.append({**row, **rate, "ns_per_day_2fs": ns_per_day(rate["steps_per_s"])})
+        print(f"MD {dtype} threads={threads} compile={compile_mode} atoms={len(system)}: "
+              f"{rate['steps_per_s']:.1f} steps/s", flush=True)
+    return {"model_sha256": model.file_sha256(model_path), "runs": rows}
+
+
+def part_dft(model_path: Path, modes: tuple[str, ...] = ("lcao",)) -> dict:
     import torch
 
+    atoms = data.read_extxyz(paths.test_xyz())[0]
     torch.set_num_threads(1)
-    result["mlip_force_call_s"] = force_call_s(model_path, atoms)
-    if dft:
-        dft_result = gpaw_single_point(atoms)
-        if dft_result is not None:
-            dft_result["mlip_speedup"] = dft_result["wall_s"] / result["mlip_force_call_s"]
-        result["dft"] = dft_result
-    result["stage_wall_time_s"] = stage_times(paths.runs_dir())
-    result.update(runs.provenance())
+    mlip = force_call_s(model_path, atoms)
+    out = {"mlip_force_call": mlip, "dft": []}
+    for mode in modes:
+        print(f"GPAW {mode} single point on {len(atoms)} atoms (one thread) ...", flush=True)
+        r = gpaw_single_point(atoms, mode)
+        r["mlip_speedup_cpu"] = r["cpu_s"] / mlip["cpu_s"]
+        out["dft"].append(r)
+        print(f"GPAW {r['mode']}: {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} s CPU, "
+              f"{r['mlip_speedup_cpu']:.0f}x the MACE force call", flush=True)
+    return out
+
+
+def part_stages(runs_root: Path) -> dict:
+    """Wall time per stage and training seconds per epoch per 100 configurations, from the run records."""
+    totals: dict[str, float] = {}
+    training = []
+    for path in sorted(Path(runs_root).glob("*/summary.json")):
+        s = runs.read_json(path)
+        name = path.parent.name
+        stage = ("stability MD" if name.startswith("stab-") else "production MD" if s.get("kind") == "md"
+                 else "training")
+        totals[stage] = totals.get(stage, 0.0) + float(s.get("wall_time_s") or 0)
+        evaluation = path.parent / "evaluation.json"
+        if stage == "training" and evaluation.exists():
+            e = runs.read_json(evaluation)
+            h = e["hyperparameters"]
+            n_fit = round(e["n_train"] * (1 - h["valid_fraction"]))
+            training.append({"run_name": name, "architecture": e["architecture"], "n_train": e["n_train"],
+                             "epochs": h["max_epochs"], "wall_s": e["train_wall_time_s"],
+                             "s_per_epoch_per_100_configs": e["train_wall_time_s"] / h["max_epochs"] / n_fit * 100})
+    return {"stage_wall_time_s": totals, "training": training}
+
+
+def run(parts: tuple[str, ...], model_path: Path, out: Path, quick: bool = False,
+        dft_modes: tuple[str, ...] = ("lcao",)) -> dict:
+    """Measure ``parts`` and merge them into ``out`` (other parts' earlier entries are kept)."""
+    result = runs.read_json(out) if out.exists() else {}
+    for part in parts:
+        w0 = time.perf_counter()
+        if part == "md":
+            value = part_md(model_path, quick)
+        elif part == "dft":
+            value = part_dft(model_path, dft_modes)
+        elif part == "stages":
+            value = part_stages(paths.runs_dir())
+        else:
+            raise ValueError(f"unknown benchmark part '{part}'; choose from {PARTS}")
+        result[part] = {**value, "measured": runs.provenance()["created"],
+                        "load_average_1min": os.getloadavg()[0], "duration_s": time.perf_counter() - w0}
+        runs.write_json(out, result)  # after every part: a later failure loses nothing
     return result
 
 
 def readme_table(result: dict) -> str:
     lines = ["| measurement | value |", "| --- | --- |"]
-    for r in result["md"]:
-        label = f"MD, {r['n_atoms']} atoms, {r['dtype']}, {r['threads']} thread(s)" + (
-            f", torch.compile {r['compile']}" if r["compile"] else "")
-        value = (f"{r['steps_per_s']:.1f} steps/s ({r['ns_per_day_2fs']:.2f} ns/day at 2 fs)" if "steps_per_s" in r
-                 else f"not available ({r['error'][:80]})")
-        lines.append(f"| {label} | {value} |")
-    lines.append(f"| MACE energy + forces, 83 atoms, 1 thread | {result['mlip_force_call_s'] * 1000:.0f} ms |")
-    if result.get("dft"):
-        d = result["dft"]
-        lines.append(f"| GPAW {d['mode']} energy + forces, 83 atoms, 1 thread | {d['wall_s']:.0f} s "
-                     f"(MLIP {d['mlip_speedup']:.0f}x faster; forces differ from VASP by {d['force_rms_diff_vs_vasp_meV_A']:.0f} meV/Å RMS) |")
-    for stage, seconds in sorted(result["stage_wall_time_s"].items()):
-        lines.append(f"| wall time, all {stage} runs so far | {seconds / 3600:.2f} h |")
+    md = result.get("md")
+    if md:
+        for r in md["runs"]:
+            label = f"MD, {r['n_atoms']} atoms, {r['dtype']}, {r['threads']} thread(s)" + (
+                f", torch.compile {r['compile']}" if r["compile"] else "")
+            value = (f"{r['steps_per_s']:.1f} steps/s ({r['ns_per_day_2fs']:.2f} ns/day at 2 fs)" if "steps_per_s" in r
+                     else f"not available ({r['error'][:80]})")
+            lines.append(f"| {label} | {value} |")
+    dft = result.get("dft")
+    if dft:
+        lines.append(f"| MACE energy + forces, 83 atoms, 1 thread | {dft['mlip_force_call']['cpu_s'] * 1000:.0f} ms CPU |")
+        for d in dft["dft"]:
+            diff = d.get("force_rms_diff_vs_vasp_meV_A")
+            lines.append(f"| GPAW {d['mode']} energy + forces, {d['n_atoms']} atoms, 1 thread | {d['cpu_s']:.0f} s CPU, "
+                         f"{d['scf_iterations']} SCF steps (MACE {d['mlip_speedup_cpu']:.0f}x faster"
+                         + (f"; forces differ from VASP by {diff:.0f} meV/Å RMS" if diff is not None else "") + ") |")
+    stages = result.get("stages")
+    if stages:
+        for arch in sorted({t["architecture"] for t in stages["training"]}):
+            rates = [t["s_per_epoch_per_100_configs"] for t in stages["training"] if t["architecture"] == arch]
+            lines.append(f"| training {arch}, 1 thread | {statistics.median(rates):.1f} s per epoch per 100 "
+                         f"configurations (median of {len(rates)} runs) |")
+        for stage, seconds in sorted(stages["stage_wall_time_s"].items()):
+            lines.append(f"| wall time, all {stage} runs so far | {seconds / 3600:.2f} h |")
+    loads = {p: result[p]["load_average_1min"] for p in ("md", "dft") if p in result}
+    if loads:
+        lines.append("| load average while measured (2 cores) | "
+                     + ", ".join(f"{p} {v:.1f}" for p, v in loads.items()) + " |")
     return "\n".join(lines)
 
 
@@ -158,18 +230,23 @@ def update_readme(table: str, readme: Path = paths.ROOT / "README.md") -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("part", choices=(*PARTS, "all"))
     parser.add_argument("--model", type=Path, default=paths.production_model())
-    parser.add_argument("--quick", action="store_true", help="few steps, one repeat (for tests)")
-    parser.add_argument("--no-dft", action="store_true")
-    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--quick", action="store_true", help="few MD steps, one repeat (for tests)")
+    parser.add_argument("--dft-mode", action="append", choices=("lcao", "pw"), help="default: lcao")
+    parser.add_argument("--out", type=Path, default=None, help="default: derived/benchmarks.json and the README")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if not args.model.exists():
         print(f"ERROR: {args.model}: model file not found (make report first)", file=sys.stderr)
         return 1
-    result = run(args.model, quick=args.quick, dft=not args.no_dft)
+    parts = PARTS if args.part == "all" else (args.part,)
     out = args.out or paths.derived_dir() / "benchmarks.json"
-    runs.write_json(out, result)
+    try:
+        result = run(parts, args.model, out, args.quick, tuple(args.dft_mode or ("lcao",)))
+    except RuntimeError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
     if args.out is None:
         update_readme(readme_table(result))
     print(readme_table(result))

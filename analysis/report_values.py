@@ -112,15 +112,35 @@ def variables(summary: dict) -> dict:
         key = item["cite"].lstrip("@")
         v[f"lit_{key}_Ea"] = fixed(item["Ea_eV"], 2)
         v[f"lit_{key}_sigma"] = fixed(item["sigma300K_mS_cm"], 0)
-    bench = summary.get("benchmarks", {})
-    if bench:
-        v.update({k: (fixed(val, 1) if isinstance(val, float) else str(val)) for k, val in bench.items()})
+    v.update(_benchmark_values(summary.get("benchmarks", {}), runs))
+    return v
+
+
+def _benchmark_values(bench: dict, md_runs: list[dict]) -> dict[str, str]:
+    """MLIP vs DFT cost per force call (CPU seconds, one thread) and what 100 ps of AIMD would cost."""
+    keys = ("bench_mlip_ms", "bench_dft_mode", "bench_dft_cpu_s", "bench_dft_scf", "bench_speedup",
+            "bench_aimd_100ps_days", "bench_mlip_100ps_hours")
+    v: dict[str, str] = dict.fromkeys(keys, "n/a")  # not measured (make bench BENCH=dft) reads as n/a
+    dft = bench.get("dft")
+    if dft and dft["dft"]:
+        d = dft["dft"][0]
+        mlip_s = dft["mlip_force_call"]["cpu_s"]
+        v.update(bench_mlip_ms=fixed(mlip_s * 1000, 0), bench_dft_mode=d["mode"], bench_dft_cpu_s=fixed(d["cpu_s"], 0),
+                 bench_dft_scf=str(d["scf_iterations"]), bench_speedup=f"{d['cpu_s'] / mlip_s:,.0f}")
+        timestep_fs = md_runs[0]["timestep_fs"] if md_runs else 2.0
+        steps = 100e3 / timestep_fs
+        v["bench_aimd_100ps_days"] = fixed(steps * d["cpu_s"] / 86400, 0)
+        v["bench_mlip_100ps_hours"] = fixed(steps * mlip_s / 3600, 1)
     return v
 
 
 def _stability_values(summary: dict) -> dict[str, str]:
     """The stability screen (failed / total runs per candidate) and the core repulsion in production MD."""
-    v: dict[str, str] = {}
+    keys = ("stab_prod_failed", "stab_prod_runs", "stab_prod_core_failed", "stab_prod_core_runs", "stab_other_failed",
+            "stab_other_runs", "stab_length_ps", "stab_T_max", "stab_n_failed", "stab_n_failed_LiLi",
+            "stab_other_force_rmse", "monitor_fraction_percent", "monitor_min_distance", "core_fraction_percent",
+            "core_onset_LiLi", "core_strength_eV", "core_active_percent", "core_max_eV")
+    v: dict[str, str] = dict.fromkeys(keys, "n/a")  # a stage not run (e.g. in the smoke run) reads as n/a
     table = summary.get("stability", {}).get("table", [])
     production = summary.get("model", {}).get("source_run")
     if table:
@@ -146,7 +166,7 @@ def _stability_values(summary: dict) -> dict[str, str]:
     onsets = [r.get("core_repulsion_onset_A") or {} for r in md_runs]
     if md_runs and minima and all("pair_limit_A" in r for r in md_runs):
         fractions = {round(r["pair_limit_A"][pair] / minima[pair], 2) for r in md_runs for pair in r["pair_limit_A"]}
-        v["monitor_fraction_percent"] = "/".join(fixed(100 * f, 0) for f in sorted(fractions))
+        v["monitor_fraction_percent"] = "/".join(fixed(100 * f, 0) for f in sorted(fractions)) or "n/a"
         v["monitor_min_distance"] = fixed(min(r["limit_A"] for r in md_runs), 1)
     if md_runs and all(onsets) and minima:
         fractions = {round(o[pair] / minima[pair], 2) for o in onsets for pair in o}

@@ -81,6 +81,10 @@ def build() -> dict:
         reasons = [r["reason"].split()[0] for r in st["runs"] if r["failed"]]
         summary["stability"] = {"table": st["table"], "test_errors": st["test_errors"], "nve": st.get("nve", []),
                                 "failures_by_cause": {c: reasons.count(c) for c in sorted(set(reasons))}}
+    benchmarks = derived / "benchmarks.json"
+    if benchmarks.exists():
+        b = runs.read_json(benchmarks)
+        summary["benchmarks"] = {k: b[k] for k in ("md", "dft") if k in b}
     summary["provenance"] = runs.provenance()
     runs.write_json(paths.summary_file(), summary)
     return summary

@@ -83,7 +83,7 @@ def test_make_stops_with_the_error_on_bad_parameters(smoke):
     assert "temperature_K=0" in result.stderr
     result = make("md", f"STUDY={smoke}", "ARCH=tiny", "N_TRAIN=20", "EPOCHS=6", "T=650", "SEED=1", "TIMESTEP_FS=0")
     assert result.returncode != 0
-    assert "timestep_fs=0.0: must be a positive number" in result.stderr.strip().splitlines()[-2]
+    assert "MDError: timestep_fs=0: must be a positive number" in result.stderr.strip().splitlines()[-2]
     result = make("train", f"STUDY={smoke}", "ARCH=tiny", "N_TRAIN=500", "EPOCHS=1", "STAGE2=null")
     assert result.returncode != 0
     assert "n_train=500 is larger than the 160 training configurations" in result.stderr.strip().splitlines()[-2]

@@ -1,0 +1,38 @@
+"""The benchmark script (analysis.bench): real measurements on the tiny model, merged per part."""
+
+from __future__ import annotations
+
+import pytest
+from ase.build import bulk
+
+from analysis import bench, paths, runs
+
+
+def test_md_and_stage_parts_merge_into_one_file(tiny_model, study, tmp_path):
+    out = tmp_path / "benchmarks.json"
+    assert bench.main(["md", "--quick", "--model", str(tiny_model), "--out", str(out)]) == 0
+    assert bench.main(["stages", "--model", str(tiny_model), "--out", str(out)]) == 0
+    result = runs.read_json(out)
+    assert set(result) == {"md", "stages"}  # the second part kept the first
+    measured = [r for r in result["md"]["runs"] if "steps_per_s" in r]
+    assert {(r["dtype"], r["threads"]) for r in measured} == {("float32", 1), ("float64", 1), ("float32", 2)}
+    assert all(r["steps_per_s"] > 0 and r["steps_per_cpu_s"] > 0 for r in measured)
+    assert result["stages"]["stage_wall_time_s"]["training"] > 0  # the tiny model's own training run
+    table = bench.readme_table(result)
+    assert "MD, 83 atoms, float64, 1 thread(s)" in table and "wall time, all training runs so far" in table
+
+
+def test_missing_model_is_one_line_and_exit_1(tmp_path, capsys):
+    assert bench.main(["md", "--model", str(tmp_path / "none.model"), "--out", str(tmp_path / "b.json")]) == 1
+    assert capsys.readouterr().err.strip() == f"ERROR: {tmp_path / 'none.model'}: model file not found (make report first)"
+    assert not (tmp_path / "b.json").exists()
+
+
+def test_gpaw_single_point_is_a_real_dft_calculation():
+    pytest.importorskip("gpaw", reason="the optional DFT extra (pip install '.[dft]') is not installed")
+    atoms = bulk("Li", "bcc", a=3.44, cubic=True)
+    atoms.positions[0] += 0.05
+    result = bench.gpaw_single_point(atoms, "lcao")
+    assert result["mode"] == "LCAO dzp" and result["n_atoms"] == 2
+    assert result["cpu_s"] > 0 and result["scf_iterations"] > 3
+    assert "force_rms_diff_vs_vasp_meV_A" not in result  # no reference forces on this structure
