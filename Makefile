@@ -71,7 +71,8 @@ LC_TAG := $(if $(filter-out 0,$(LC_STAGE2_PERCENT)),-s2,)
 LC_GROUP := learning_curve$(subst -,_,$(LC_TAG))
 LC_RUNS := $(foreach n,$(LC_SIZES),$(foreach s,$(LC_SEEDS),$(RUNS)/train-$(LC_ARCH)-n$(n)-seed$(s)-ep$(call lc_epochs,$(n))$(LC_TAG)))
 MD_RUNS := $(foreach t,$(TEMPS),$(foreach s,$(SEEDS),$(RUNS)/md-T$(t)-seed$(s)))
-FIGURES := $(addprefix $(DERIVED)/figures/,dataset_overview.png learning_curve.png msd.png arrhenius.png stability.png)
+FIGURES := $(addprefix $(DERIVED)/figures/,dataset_overview.png learning_curve.png msd.png arrhenius.png stability.png \
+  committee.png)
 
 .PHONY: help report study render smoke test test-all install md train bench clean-smoke stability
 help:
@@ -172,6 +173,9 @@ $(DERIVED)/stability.json $(DERIVED)/figures/stability.png &: study/06_stability
 # ---- 5. diffusion + Arrhenius, summary ------------------------------------------------------
 $(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: study/05_diffusion.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS)) $(DATASET)
 	$(NB) study/05_diffusion.py $(DERIVED)/notebooks/05_diffusion.ipynb -p fit_start_ps $(FIT_START_PS)
+
+$(DERIVED)/committee.json $(DERIVED)/figures/committee.png &: study/07_extrapolation.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS)) $(addsuffix /evaluation.json,$(LC_RUNS))
+	$(NB) study/07_extrapolation.py $(DERIVED)/notebooks/07_extrapolation.ipynb -p group $(LC_GROUP)
 
 $(DERIVED)/summary.json: $(ANALYSIS_SRC) $(DATASET) $(MODEL) $(DERIVED)/learning_curve.json $(DERIVED)/diffusion.json \
   $(DERIVED)/stability.json

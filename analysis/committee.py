@@ -34,3 +34,19 @@ def force_disagreement(model_paths: list[Path], frames: list[Atoms], dtype: str 
     deviation = forces - forces.mean(axis=0, keepdims=True)
     per_atom = np.sqrt(np.mean(np.sum(deviation**2, axis=-1), axis=0))  # (frames, atoms)
     return per_atom.max(axis=1)
+
+
+def along_runs(model_paths: list[Path], used_runs: list[dict], every_ps: float = 1.0) -> list[dict]:
+    """Committee disagreement (eV/Å) every ``every_ps`` along each finished MD run's positions.npz."""
+    from analysis import md
+
+    rows = []
+    for summary in used_runs:
+        frames, interval_fs = md.read_positions(Path(summary["run_dir"]))
+        stride = max(1, round(every_ps * 1000 / interval_fs))
+        picked = frames[::stride]
+        sigma = force_disagreement(model_paths, picked)
+        for k, value in enumerate(sigma):
+            rows.append({"run_name": summary["run_name"], "temperature_K": summary["settings"]["temperature_K"],
+                         "time_ps": k * stride * interval_fs / 1000, "sigma_max_eV_A": float(value)})
+    return rows

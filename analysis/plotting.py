@@ -204,3 +204,21 @@ def stability(df):
     ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     fig.tight_layout()
     return fig
+
+
+def committee(along, reference_eV_A: float):
+    """Committee force disagreement along each MD run (meV/Å), coloured by temperature; dashed: test-set 95th pct."""
+    temperatures = sorted(along["temperature_K"].unique())
+    cmap = plt.get_cmap("coolwarm")  # as in msd_curves
+    colours = [cmap(k / max(1, len(temperatures) - 1)) for k in range(len(temperatures))]
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    for T, colour in zip(temperatures, colours):
+        for k, (_, g) in enumerate(along[along["temperature_K"] == T].groupby("run_name")):
+            ax.plot(g["time_ps"], g["sigma_max_eV_A"] * 1000, color=colour, lw=0.8,
+                    label=f"{T:g} K" if k == 0 else None)
+    ax.axhline(reference_eV_A * 1000, color="k", ls="--", lw=0.8, label="test set, 95th pct.")
+    ax.set_xlabel("production time (ps)")
+    ax.set_ylabel("committee σ$_{max}$ (meV/Å)")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig

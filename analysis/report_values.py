@@ -113,6 +113,21 @@ def variables(summary: dict) -> dict:
         v[f"lit_{key}_Ea"] = fixed(item["Ea_eV"], 2)
         v[f"lit_{key}_sigma"] = fixed(item["sigma300K_mS_cm"], 0)
     v.update(_benchmark_values(summary.get("benchmarks", {}), runs))
+    v.update(_committee_values(summary.get("committee")))
+    return v
+
+
+def _committee_values(c: dict | None) -> dict[str, str]:
+    """Committee disagreement on the test set and along the MD at the lowest and highest temperature (meV/Å)."""
+    keys = ("committee_n", "committee_test_p95", "committee_cold_T", "committee_cold_median", "committee_hot_T",
+            "committee_hot_median", "committee_hot_above_percent")
+    v: dict[str, str] = dict.fromkeys(keys, "n/a")
+    if c and c["per_temperature"]:
+        cold, hot = c["per_temperature"][0], c["per_temperature"][-1]
+        v.update(committee_n=str(len(c["members"])), committee_test_p95=fixed(c["test_sigma_eV_A"]["p95"] * 1000, 0),
+                 committee_cold_T=fixed(cold["temperature_K"], 0), committee_cold_median=fixed(cold["median"] * 1000, 0),
+                 committee_hot_T=fixed(hot["temperature_K"], 0), committee_hot_median=fixed(hot["median"] * 1000, 0),
+                 committee_hot_above_percent=fixed(100 * hot["fraction_above_test_p95"], 0))
     return v
 
 

@@ -81,6 +81,10 @@ def build() -> dict:
         reasons = [r["reason"].split()[0] for r in st["runs"] if r["failed"]]
         summary["stability"] = {"table": st["table"], "test_errors": st["test_errors"], "nve": st.get("nve", []),
                                 "failures_by_cause": {c: reasons.count(c) for c in sorted(set(reasons))}}
+    committee = derived / "committee.json"
+    if committee.exists():
+        c = runs.read_json(committee)
+        summary["committee"] = {k: c[k] for k in ("members", "test_sigma_eV_A", "per_temperature", "every_ps")}
     benchmarks = derived / "benchmarks.json"
     if benchmarks.exists():
         b = runs.read_json(benchmarks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis import committee, paths, training
+from analysis import committee, md, paths, temperature_series, training
 
 
 def test_disagreement_is_zero_for_identical_models_and_grows_off_data(tiny_model, frames):
@@ -22,3 +22,15 @@ def test_disagreement_is_zero_for_identical_models_and_grows_off_data(tiny_model
     assert np.all(on_data > 0) and off_data.mean() > on_data.mean()
     with pytest.raises(ValueError, match="at least 2"):
         committee.force_disagreement([tiny_model], frames[:1])
+
+
+def test_disagreement_along_an_md_run_from_its_positions_file(tiny_model, tmp_path):
+    settings = md.MDSettings(temperature_K=500.0, seed=1, timestep_fs=1.0, equilibration_ps=0.01, production_ps=0.1,
+                             sample_interval_fs=10.0, chunk_ps=0.05, min_distance_A=0.5)
+    md.run_md(settings, tiny_model, tmp_path / "runs" / "md-T500-seed1")
+    used, _ = temperature_series.collect_runs(tmp_path / "runs")
+    for chunk in (tmp_path / "runs" / "md-T500-seed1" / "chunks").glob("*.traj"):
+        chunk.unlink()  # works from the committed positions.npz alone
+    rows = committee.along_runs([tiny_model, tiny_model], used, every_ps=0.1)
+    assert [r["time_ps"] for r in rows] == [0.0] and rows[0]["temperature_K"] == 500.0
+    assert rows[0]["sigma_max_eV_A"] < 1e-5  # identical members agree
