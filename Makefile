@@ -33,6 +33,9 @@ ANALYSIS_SRC := $(wildcard analysis/*.py)
 
 # ---- production settings (see study notebooks for the reasoning) ------------------------
 N_TEST ?= 40
+# SOURCE=full: the whole LiPS file (lips.xyz, placed in the cache) subsampled to N_CONFIGS frames
+SOURCE ?= dev
+N_CONFIGS ?= null
 SPLIT_SEED ?= 0
 ARCH ?= c32-L1-r5
 N_TRAIN ?= 160
@@ -47,6 +50,7 @@ CHUNK_PS ?= 5
 MIN_DIST ?= 1.5
 PAIR_FRAC ?= 0.75
 FIT_START_PS ?= 5
+COMMITTEE_EVERY_PS ?= 1.0
 # core repulsion below this fraction of each pair's shortest DFT distance (0 = off); see make stability
 CORE ?= 0.9
 LC_ARCH ?= c32-L0-r5
@@ -103,7 +107,8 @@ $(INSTALLED): pyproject.toml requirements.lock
 
 # ---- 1. dataset ---------------------------------------------------------------------------
 $(DATASET) $(SPLIT) $(DERIVED)/figures/dataset_overview.png &: study/01_dataset.py | $(INSTALLED)
-	$(NB) study/01_dataset.py $(DERIVED)/notebooks/01_dataset.ipynb -p n_test $(N_TEST) -p split_seed $(SPLIT_SEED)
+	$(NB) study/01_dataset.py $(DERIVED)/notebooks/01_dataset.ipynb -p n_test $(N_TEST) -p split_seed $(SPLIT_SEED) \
+	  -p source $(SOURCE) -p n_configs $(N_CONFIGS)
 	touch $(DATASET) $(SPLIT) $(DERIVED)/figures/dataset_overview.png
 
 # ---- 2. training runs (production + learning curve) ---------------------------------------
@@ -175,7 +180,8 @@ $(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrheniu
 	$(NB) study/05_diffusion.py $(DERIVED)/notebooks/05_diffusion.ipynb -p fit_start_ps $(FIT_START_PS)
 
 $(DERIVED)/committee.json $(DERIVED)/figures/committee.png &: study/07_extrapolation.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS)) $(addsuffix /evaluation.json,$(LC_RUNS))
-	$(NB) study/07_extrapolation.py $(DERIVED)/notebooks/07_extrapolation.ipynb -p group $(LC_GROUP)
+	$(NB) study/07_extrapolation.py $(DERIVED)/notebooks/07_extrapolation.ipynb -p group $(LC_GROUP) \
+	  -p every_ps $(COMMITTEE_EVERY_PS)
 
 $(DERIVED)/summary.json: $(ANALYSIS_SRC) $(DATASET) $(MODEL) $(DERIVED)/learning_curve.json $(DERIVED)/diffusion.json \
   $(DERIVED)/stability.json
@@ -191,7 +197,7 @@ SMOKE := STUDY=$(SMOKE_DIR) REPORT_OUT=$(SMOKE_DIR)/report ARCH=tiny N_TRAIN=20 
   TEMPS="600 800" SEEDS=1 TIMESTEP_FS=1.0 EQUIL_PS=0.05 PROD_PS=0.6 CHUNK_PS=0.2 MIN_DIST=0.7 PAIR_FRAC=0 FIT_START_PS=0.05 \
   LC_ARCH=tiny LC_SIZES="10 20" LC_SEEDS="1 2" LC_EPOCHS=3 LC_STAGE2_PERCENT=0 \
   STAB_MODELS=train-tiny-n20-seed1-ep6 STAB_CORE_MODELS=train-tiny-n20-seed1-ep6 STAB_TEMPS=800 STAB_SEEDS=1 \
-  STAB_PS=0.1 NVE_PS=0.02
+  STAB_PS=0.1 NVE_PS=0.02 COMMITTEE_EVERY_PS=0.1
 smoke: $(INSTALLED)
 	$(MAKE) -j$(JOBS) study $(SMOKE)
 	$(MAKE) render $(SMOKE)

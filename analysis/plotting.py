@@ -214,7 +214,7 @@ def committee(along, reference_eV_A: float):
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     for T, colour in zip(temperatures, colours):
         for k, (_, g) in enumerate(along[along["temperature_K"] == T].groupby("run_name")):
-            ax.plot(g["time_ps"], g["sigma_max_eV_A"] * 1000, color=colour, lw=0.8,
+            ax.plot(g["time_ps"], g["sigma_max_eV_A"] * 1000, color=colour, lw=0.8, marker=".", ms=3,
                     label=f"{T:g} K" if k == 0 else None)
     ax.axhline(reference_eV_A * 1000, color="k", ls="--", lw=0.8, label="test set, 95th pct.")
     ax.set_xlabel("production time (ps)")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from analysis import paths, render, report_values
@@ -92,6 +93,31 @@ def test_make_stops_with_the_error_on_bad_parameters(smoke):
     after = _snapshot(smoke)
     assert {p: after.get(p) for p in before} == before  # nothing computed earlier changed or vanished
     assert all(p.name == "notebook.failed.ipynb" for p in set(after) - set(before))  # only the failed notebooks
+
+
+def test_corrupt_full_lips_file_stops_make_with_one_line_and_keeps_the_old_dataset(tmp_path, frames):
+    """SOURCE=full with a lips.xyz whose configuration 3 has a NaN force: make fails, naming file and problem."""
+    from ase.io import write
+
+    cache, study = tmp_path / "cache", tmp_path / "study"
+    cache.mkdir()
+    bad = [f.copy() for f in frames[:6]]
+    for f, original in zip(bad, frames[:6]):
+        f.info, f.arrays["REF_forces"] = dict(original.info), original.arrays["REF_forces"].copy()
+    bad[3].arrays["REF_forces"][5, 1] = np.nan
+    write(cache / "lips.xyz", bad, format="extxyz")
+    earlier = study / "derived" / "dataset.json"
+    earlier.parent.mkdir(parents=True)
+    earlier.write_text('{"earlier": true}')
+    os.utime(earlier, (0, 0))  # older than the notebook: make tries to rebuild it
+    result = subprocess.run(["make", str(earlier), f"STUDY={study}", "SOURCE=full", "N_CONFIGS=null"], cwd=paths.ROOT,
+                            capture_output=True, text=True,
+                            env={**os.environ, "MAKEFLAGS": "", "LIPS_CACHE_DIR": str(cache)})
+    assert result.returncode != 0
+    line = result.stderr.strip().splitlines()[-2]  # the last line is make's own "*** Error"
+    assert line.startswith("ERROR: study/01_dataset.py failed") and f"{cache / 'lips.xyz'}: configuration 3" in line
+    assert "NaN" in line
+    assert earlier.read_text() == '{"earlier": true}'
 
 
 def test_missing_dataset_stops_the_study_with_one_clear_line(tmp_path):
