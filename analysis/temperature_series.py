@@ -58,6 +58,7 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0) -> dict:
             "D_cm2_s": result["D_cm2_s"], "D_err_cm2_s": result["D_err_cm2_s"],
             "fit_start_ps": result["fit_start_ps"], "fit_end_ps": result["fit_end_ps"],
             "msd_exponent": diffusion.msd_exponent(t_ps, msd_A2, result["fit_start_ps"]),
+            "rms_displacement_at_fit_end_A": float(np.sqrt(np.interp(result["fit_end_ps"], t_ps, msd_A2))),
             "min_distance_A": summary["min_distance_A"],
             "mean_temperature_K": summary["mean_temperature_K"],
             "steps_per_s": summary["steps_per_s"], "timestep_fs": settings["timestep_fs"],

@@ -55,6 +55,12 @@ from IPython.display import Markdown
 from analysis.report_values import LITERATURE
 
 experiment = LITERATURE[0]
+bench_file = paths.derived_dir() / "benchmarks.json"
+rates = {r["n_atoms"]: r["steps_per_cpu_s"] for r in runs.read_json(bench_file).get("md", {}).get("runs", [])
+         if r["dtype"] == "float32" and r["threads"] == 1 and not r["compile"] and "steps_per_cpu_s" in r} \
+    if bench_file.exists() else {}
+supercell_cost = (f": one MD step of it costs {rates[83] / rates[664]:.1f}× the CPU time of the 83-atom cell "
+                  "(make bench)" if {83, 664} <= set(rates) else "")
 spread = per_T[["temperature_K", "chi2_red", "scatter_err_cm2_s", "propagated_err_cm2_s"]]
 exps = per_run["msd_exponent"]
 text = f"""
@@ -69,6 +75,13 @@ per run. Between independent runs at one temperature the reduced χ² of the spr
 {', '.join(f"{c:.1f}" for c in per_T['chi2_red'].dropna()) or 'not available (one run per temperature)'}; the
 per-temperature error bar is the larger of the propagated error and the run-to-run standard error, so it is not
 smaller than the scatter shows.
+
+**Finite size and statistics.** The cell holds 27 Li, and by the end of the fit window a Li has moved
+{per_run['rms_displacement_at_fit_end_A'].min():.1f} Å (RMS, slowest run at
+{per_run.loc[per_run['rms_displacement_at_fit_end_A'].idxmin(), 'temperature_K']:g} K) to
+{per_run['rms_displacement_at_fit_end_A'].max():.1f} Å (fastest): a few Å means only a few hops per ion, so the
+lowest temperatures carry the largest relative errors. A finite-size test (a 2×2×2 cell of 664 atoms) was not
+run{supercell_cost}.
 """
 if fit is not None:
     text += f"""
