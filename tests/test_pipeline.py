@@ -134,8 +134,9 @@ def test_missing_dataset_stops_the_study_with_one_clear_line(tmp_path):
     assert not (tmp_path / "study" / "derived" / "dataset.json").exists()
 
 
-def test_killed_training_resumes_from_its_checkpoint(study, tmp_path):
-    """SIGKILL during mace-torch training, then the same call again: it finishes, from a checkpoint."""
+@pytest.mark.parametrize("sig", ["SIGKILL", "SIGINT"])
+def test_killed_training_resumes_from_its_checkpoint(study, tmp_path, sig):
+    """SIGKILL or Ctrl-C during mace-torch training, then the same call again: it finishes, from a checkpoint."""
     import signal
     import time
 
@@ -149,8 +150,8 @@ def test_killed_training_resumes_from_its_checkpoint(study, tmp_path):
     while not list((run / "checkpoints").glob("*.pt")) and time.time() < deadline:
         time.sleep(0.1)
     time.sleep(0.5)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.send_signal(getattr(signal, sig))
+    assert proc.wait() != 0
     assert list((run / "checkpoints").glob("*.pt")), "no checkpoint was written before the kill"
     assert not (run / "summary.json").exists()  # an interrupted run never looks finished
     result = subprocess.run([sys.executable, "-c", code], cwd=paths.ROOT, capture_output=True, text=True)
