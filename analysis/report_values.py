@@ -96,6 +96,7 @@ def variables(summary: dict) -> dict:
                  md_msd_exponent_min=fixed(min(r["msd_exponent"] for r in runs), 2),
                  md_msd_exponent_max=fixed(max(r["msd_exponent"] for r in runs), 2),
                  md_n_excluded=str(len(summary.get("diffusion_excluded", []))),
+                 md_excluded_list=_excluded_text(summary.get("diffusion_excluded", [])),
                  md_timestep_fs=fixed(runs[0]["timestep_fs"], 1),
                  md_steps_per_s=fixed(float(np.median([r["steps_per_s"] for r in runs])), 1),
                  md_ns_per_day=fixed(float(np.median([r["steps_per_s"] * r["timestep_fs"] for r in runs])) * 86400e-6, 2))
@@ -147,6 +148,16 @@ def _benchmark_values(bench: dict, md_runs: list[dict]) -> dict[str, str]:
         v["bench_aimd_100ps_days"] = fixed(steps * d["cpu_s"] / 86400, 0)
         v["bench_mlip_100ps_hours"] = fixed(steps * mlip_s / 3600, 1)
     return v
+
+
+def _excluded_text(excluded: list[dict]) -> str:
+    """'900 K (seed 1): S–S distance 1.98 Å < 2.007 Å after 43.7 ps' for each run left out of the analysis."""
+    parts = []
+    for e in excluded:
+        f = e.get("failure")
+        what = (f"{f['reason'].replace('-', '–', 1)} after {f['time_ps']:.1f} ps" if f else e["reason"])
+        parts.append(f"{e.get('temperature_K', float('nan')):g} K (seed {e.get('seed', '?')}): {what}")
+    return "; ".join(parts) if parts else "none"
 
 
 def _stability_values(summary: dict) -> dict[str, str]:

@@ -38,7 +38,9 @@ def collect_runs(runs_root: Path, model_sha256: str | None = None) -> tuple[list
         else:
             message = f"{path.parent.name}: excluded from the diffusion analysis: {reason}"
             warnings.warn(message, stacklevel=2)
-            excluded.append({"run_name": path.parent.name, "reason": reason})
+            excluded.append({"run_name": path.parent.name, "reason": reason,
+                             "temperature_K": summary["settings"]["temperature_K"], "seed": summary["settings"]["seed"],
+                             "failure": summary.get("failure")})
     return used, excluded
 
 

@@ -77,9 +77,22 @@ if len(stable):
     core = df[(df["model"] == best["model"]) & (df["core_repulsion"] == best["core_repulsion"])]
     active = core["core_active_fraction"].dropna()
     choice = (f"\n\n**The choice.** Only {best['model']}{' with the core repulsion' if best['core_repulsion'] else ''} "
-              f"ran every temperature up to {best['T_max']:g} K without failure, so it is the production model and "
-              f"{best['T_max']:g} K the highest production temperature; the DFT data come from 520 K, so above that "
-              "the model extrapolates and the monitor stays on in production.")
+              f"ran every temperature up to {best['T_max']:g} K without failure in these short runs, so it is the "
+              "production model; the DFT data come from 520 K, so above that the model extrapolates and the monitor "
+              "stays on in production.")
+    import warnings
+
+    from analysis import temperature_series
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, failed_production = temperature_series.collect_runs(paths.runs_dir())
+    failed_production = [e for e in failed_production if e.get("failure")]
+    if failed_production:
+        choice += (" Longer production runs are the stricter test: "
+                   + "; ".join(f"{e['run_name']} failed after {e['failure']['time_ps']:.1f} ps ({e['failure']['reason']})"
+                               for e in failed_production)
+                   + f". The production temperatures therefore stay below {min(e['temperature_K'] for e in failed_production):g} K.")
     if len(active):
         choice += (f" The core repulsion acted in {active.mean():.2%} of the recorded samples (largest energy "
                    f"{core['core_max_eV'].max():.3f} eV): it stops rare collapses without reshaping the sampled surface.")
