@@ -41,7 +41,7 @@ SPECIES_PAIRS = ("Li-Li", "Li-P", "Li-S", "P-P", "P-S", "S-S")
 POSITIONS_FILE = "positions.npz"
 POSITIONS_STRIDE_FS = 100.0
 THERMO_COLUMNS = ("step", "time_ps", "phase", "temperature_K", "epot_eV", "ekin_eV",
-                  "min_distance_A", "thermostat_energy_eV", "core_repulsion_eV")
+                  "min_distance_A", "thermostat_energy_eV", "core_repulsion_eV", "closest_to_limit")
 
 
 class MDError(RuntimeError):
@@ -382,7 +382,10 @@ def _observe(atoms: Atoms, settings: MDSettings, step: int, extremes: dict, ther
     row = {"step": step, "time_ps": round(time_ps, 6), "phase": phase, "temperature_K": temperature,
            "epot_eV": epot, "ekin_eV": float(atoms.get_kinetic_energy()),
            "min_distance_A": min_distance, "thermostat_energy_eV": thermostat_energy,
-           "core_repulsion_eV": _core_repulsion_energy(atoms)}
+           "core_repulsion_eV": _core_repulsion_energy(atoms),
+           # the pair nearest its stop limit: distance / limit (< 1 stops the run)
+           "closest_to_limit": min(d / max(settings.min_distance_A, settings.pair_min_distance_A.get(pair, 0.0))
+                                   for pair, d in pair_min.items())}
     too_close = [(pair, d, settings.pair_min_distance_A.get(pair, settings.min_distance_A))
                  for pair, d in pair_min.items()
                  if d < max(settings.min_distance_A, settings.pair_min_distance_A.get(pair, 0.0))]

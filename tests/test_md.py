@@ -157,6 +157,8 @@ def test_pair_specific_threshold_stops_a_run_global_one_would_not(tiny_model, fr
     summary = md.run_md(settings, tiny_model, tmp_path / "run", start=start)
     assert summary["status"] == "unstable" and summary["failure"]["reason"].startswith("S-S distance")
     assert summary["max_force_eV_A"] > 0
+    last = md.read_thermo(tmp_path / "run" / "thermo.csv")[-1]
+    assert float(last["closest_to_limit"]) < 1.0  # the thermo log shows which limit stopped the run
     with pytest.raises(md.MDError, match="unknown pairs"):
         md.MDSettings(pair_min_distance_A={"Li-O": 1.0}).check()
 
