@@ -248,3 +248,34 @@ def test_corrupt_model_claims_no_run_folder(tiny_model, tmp_path):
         md.run_md(md.MDSettings(seed=1, **SHORT), corrupt, run)
     assert not (run / "settings.json").exists()
     assert md.run_md(md.MDSettings(seed=1, **SHORT), tiny_model, run)["status"] == "done"  # the fixed model runs
+
+
+def test_model_trained_for_other_species_fails_the_check_command(frames, tmp_path):
+    """A real MACE model trained (2 epochs) on Li–P–O data: `analysis.model check` exits 1 naming both species sets."""
+    from ase.io import write
+
+    oxide = []
+    for atoms in frames[:8]:
+        atoms = atoms.copy()  # keeps the DFT labels; S relabelled O makes a model for another chemistry
+        atoms.set_atomic_numbers(np.where(atoms.numbers == 16, 8, atoms.numbers))
+        oxide.append(atoms)
+    pool = tmp_path / "study" / "derived" / "split" / "train.extxyz"
+    pool.parent.mkdir(parents=True)
+    write(pool, oxide, format="extxyz")
+    env = {**os.environ, "LIPS_STUDY_DIR": str(tmp_path / "study"), "OMP_NUM_THREADS": "1"}
+    # the study's own entry point refuses this pool (wrong species), so call the trainer behind the check
+    code = ("from ase.io import read; from analysis import paths, training; "
+            "s = training.TrainSettings(architecture='tiny', n_train=None, seed=1, max_epochs=2, "
+            "stage_two_start_epoch=None, eval_interval=1); "
+            "run = training._train(s, paths.run_dir('oxide'), read(paths.train_xyz(), ':')); "
+            "print(training.final_model_path(run, s))")
+    trained = subprocess.run([sys.executable, "-c", code], cwd=paths.ROOT, capture_output=True, text=True, env=env)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    oxide_model = Path(trained.stdout.strip().splitlines()[-1])
+    before = oxide_model.read_bytes()
+    result = subprocess.run([sys.executable, "-m", "analysis.model", "check", str(oxide_model)], capture_output=True,
+                            text=True, cwd=paths.ROOT)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"ERROR: {oxide_model}: model trained for atomic numbers [3, 8, 15], this system needs [3, 15, 16]")
+    assert oxide_model.read_bytes() == before
