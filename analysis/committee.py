@@ -14,26 +14,47 @@ from ase import Atoms
 from analysis.model import load_calculator
 
 
-def force_disagreement(model_paths: list[Path], frames: list[Atoms], dtype: str = "float32") -> np.ndarray:
-    """Per frame: the largest per-atom committee standard deviation of the force vector (eV/Å).
+def calculators(model_paths: list[Path], dtype: str = "float32") -> list:
+    """One loaded MACE calculator per committee member (at least 2)."""
+    if len(model_paths) < 2:
+        raise ValueError("a committee needs at least 2 models")
+    return [load_calculator(path, dtype) for path in model_paths]
+
+
+def sigma_max(calcs: list, atoms: Atoms) -> float:
+    """The largest per-atom committee standard deviation of the force vector (eV/Å) in one frame.
 
     σ_i = sqrt(mean_m |F_i^m − mean_m F_i^m|²) over models m; the frame value is max_i σ_i.
     """
-    if len(model_paths) < 2:
-        raise ValueError("a committee needs at least 2 models")
     forces = []
-    for path in model_paths:
-        calc = load_calculator(path, dtype)
-        per_model = []
-        for atoms in frames:
-            probe = Atoms(atoms.numbers, positions=atoms.positions, cell=atoms.cell, pbc=True)
-            probe.calc = calc
-            per_model.append(probe.get_forces())
-        forces.append(per_model)
-    forces = np.asarray(forces)  # (models, frames, atoms, 3)
+    for calc in calcs:
+        probe = Atoms(atoms.numbers, positions=atoms.positions, cell=atoms.cell, pbc=True)
+        probe.calc = calc
+        forces.append(probe.get_forces())
+    forces = np.asarray(forces)  # (models, atoms, 3)
     deviation = forces - forces.mean(axis=0, keepdims=True)
-    per_atom = np.sqrt(np.mean(np.sum(deviation**2, axis=-1), axis=0))  # (frames, atoms)
-    return per_atom.max(axis=1)
+    return float(np.sqrt(np.mean(np.sum(deviation**2, axis=-1), axis=0)).max())
+
+
+def force_disagreement(model_paths: list[Path], frames: list[Atoms], dtype: str = "float32") -> np.ndarray:
+    """Per frame: ``sigma_max`` of the committee ``model_paths`` (eV/Å)."""
+    calcs = calculators(model_paths, dtype)
+    return np.array([sigma_max(calcs, atoms) for atoms in frames])
+
+
+def members(runs_root: Path, group: str) -> list[Path]:
+    """The committee: the final models of a training group's runs on the largest training set."""
+    from analysis import learning_curve, paths, runs
+
+    table = learning_curve.collect(runs_root, group)
+    if table.empty:
+        raise ValueError(f"{runs_root}: no training runs of group '{group}' for the committee")
+    largest = table[table["n_train"] == table["n_train"].max()]
+    out = []
+    for name in largest["run_name"]:
+        path = Path(runs.read_json(Path(runs_root) / name / "evaluation.json")["model_path"])
+        out.append(path if path.is_absolute() else paths.ROOT / path)
+    return out
 
 
 def along_runs(model_paths: list[Path], used_runs: list[dict], every_ps: float = 1.0) -> list[dict]:

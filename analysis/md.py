@@ -32,7 +32,7 @@ from ase.md.bussi import Bussi
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
 from ase.neighborlist import neighbor_list
 
-from analysis import data, runs
+from analysis import committee, data, runs
 from analysis.core_repulsion import CoreRepulsion, pair_keys
 from analysis.model import ModelError, file_sha256, load_calculator
 
@@ -41,7 +41,8 @@ SPECIES_PAIRS = ("Li-Li", "Li-P", "Li-S", "P-P", "P-S", "S-S")
 POSITIONS_FILE = "positions.npz"
 POSITIONS_STRIDE_FS = 100.0
 THERMO_COLUMNS = ("step", "time_ps", "phase", "temperature_K", "epot_eV", "ekin_eV",
-                  "min_distance_A", "thermostat_energy_eV", "core_repulsion_eV", "closest_to_limit")
+                  "min_distance_A", "thermostat_energy_eV", "core_repulsion_eV", "closest_to_limit",
+                  "committee_sigma_eV_A")
 
 
 class MDError(RuntimeError):
@@ -67,6 +68,11 @@ class MDSettings:
     core_repulsion_onset_A: dict[str, float] = field(default_factory=dict)  # {} = off; see core_repulsion
     max_temperature_factor: float = 2.5
     monitor_radius_A: float = 4.0
+    # extrapolation monitor (off when empty): committee force disagreement every committee_every_fs,
+    # logged, and a stop when it exceeds max_committee_sigma_eV_A (0: log only); see analysis.committee
+    committee_model_paths: list[str] = field(default_factory=list)
+    committee_every_fs: float = 1000.0
+    max_committee_sigma_eV_A: float = 0.0
 
     def check(self) -> None:
         """Refuse settings that make no physical or numerical sense."""
@@ -94,6 +100,18 @@ class MDSettings:
             raise MDError(f"pair_min_distance_A: unknown pairs {sorted(unknown)}; use {SPECIES_PAIRS}")
         if self.max_temperature_factor <= 1:
             raise MDError(f"max_temperature_factor={self.max_temperature_factor}: must exceed 1")
+        if self.committee_model_paths:
+            if len(self.committee_model_paths) < 2:
+                raise MDError("committee_model_paths: a committee needs at least 2 models")
+            if self.committee_steps < 1 or self.committee_steps % self.steps_per_sample:
+                raise MDError(f"committee_every_fs={self.committee_every_fs} must be a multiple of "
+                              f"sample_interval_fs={self.sample_interval_fs}")
+            if self.max_committee_sigma_eV_A < 0:
+                raise MDError(f"max_committee_sigma_eV_A={self.max_committee_sigma_eV_A}: must not be negative")
+
+    @property
+    def committee_steps(self) -> int:
+        return int(round(self.committee_every_fs / self.timestep_fs))
 
     @property
     def steps_per_sample(self) -> int:
@@ -120,13 +138,16 @@ class MDSettings:
         name = f"md-T{runs.format_value(self.temperature_K)}-seed{self.seed}"
         defaults = MDSettings()
         for f in fields(self):
-            if f.name in ("temperature_K", "seed", "chunk_ps", "pair_min_distance_A", "core_repulsion_onset_A"):
+            if f.name in ("temperature_K", "seed", "chunk_ps", "pair_min_distance_A", "core_repulsion_onset_A",
+                          "committee_model_paths", "committee_every_fs", "max_committee_sigma_eV_A"):
                 continue
             value = getattr(self, f.name)
             if value != getattr(defaults, f.name):
                 name += f"-{f.name.split('_')[0]}{runs.format_value(value)}"
         if self.core_repulsion_onset_A:
             name += "-core"
+        if self.committee_model_paths and self.max_committee_sigma_eV_A > 0:
+            name += f"-committee{runs.format_value(self.max_committee_sigma_eV_A)}"
         return name
 
 
@@ -228,6 +249,9 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
     settings_record = asdict(settings)
     if not settings.core_repulsion_onset_A:  # runs made before the option existed keep their identity
         settings_record.pop("core_repulsion_onset_A")
+    if not settings.committee_model_paths:  # likewise for the committee monitor
+        for key in ("committee_model_paths", "committee_every_fs", "max_committee_sigma_eV_A"):
+            settings_record.pop(key)
     identity = {"settings": settings_record, "model_sha256": model_sha}
     identity_file = run / "settings.json"
     if identity_file.exists():
@@ -242,6 +266,8 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
     calc = load_calculator(model_path, settings.dtype)  # a bad model fails here, before the folder is claimed
     if settings.core_repulsion_onset_A:
         calc = SumCalculator([calc, CoreRepulsion(settings.core_repulsion_onset_A)])
+    judges = committee.calculators([Path(p) for p in settings.committee_model_paths], settings.dtype) \
+        if settings.committee_model_paths else []
     run.mkdir(parents=True, exist_ok=True)
     runs.write_json(identity_file, identity)
     if start is None:
@@ -285,6 +311,8 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
             dyn.run(settings.steps_per_sample)
             step += settings.steps_per_sample
             row, failure = _observe(atoms, settings, step, extremes, dyn.transferred_energy)
+            if judges and step % settings.committee_steps == 0 and failure is None:
+                failure = _judge(judges, atoms, settings, row)
             thermo_rows.append(row)
             if row["phase"] == "production" and np.all(np.isfinite(atoms.positions)):
                 frames.append(_snapshot(atoms))
@@ -399,6 +427,17 @@ def _observe(atoms: Atoms, settings: MDSettings, step: int, extremes: dict, ther
     if failure is not None:
         failure.update({"step": step, "time_ps": time_ps, "phase": phase})
     return row, failure
+
+
+def _judge(judges: list, atoms: Atoms, settings: MDSettings, row: dict) -> dict | None:
+    """Committee disagreement into ``row``; a failure record when it exceeds the limit."""
+    sigma = committee.sigma_max(judges, atoms)
+    row["committee_sigma_eV_A"] = sigma
+    limit = settings.max_committee_sigma_eV_A
+    if limit > 0 and sigma > limit:
+        return {"reason": f"committee force disagreement {sigma:.3f} eV/Å > {limit:g} eV/Å",
+                "step": row["step"], "time_ps": row["time_ps"], "phase": row["phase"]}
+    return None
 
 
 def _mean_production_temperature(rows: list[dict]) -> float | None:

@@ -18,13 +18,16 @@ start_config_index = 0
 min_distance_A = 1.5          # stop if any two atoms come closer (Å)
 pair_min_fraction = 0.75      # also stop below this fraction of each pair's shortest DFT distance
 core_repulsion_fraction = 0.0  # > 0: core repulsion below this fraction of each pair's shortest DFT distance
+committee_group = ""          # training group whose largest runs form a committee ("" = no committee monitor)
+committee_every_fs = 1000.0   # how often the committee's force disagreement is evaluated and logged
+max_committee_sigma_eV_A = 0.0  # > 0: stop when the disagreement exceeds this (eV/Å)
 run_name = ""                # "": named from the parameters, e.g. md-T600-seed1
 
 # %%
 import logging
 from pathlib import Path
 
-from analysis import core_repulsion, diffusion, md, paths, plotting, runs
+from analysis import committee, core_repulsion, diffusion, md, paths, plotting, runs
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 dataset_minima = runs.read_json(paths.derived_dir() / "dataset.json")["min_pair_distance_A"]
@@ -34,7 +37,10 @@ settings = md.MDSettings(temperature_K=temperature_K, seed=seed, timestep_fs=tim
                          chunk_ps=chunk_ps, start_config_index=start_config_index,
                          min_distance_A=min_distance_A,
                          pair_min_distance_A=md.pair_limits(dataset_minima, pair_min_fraction),
-                         core_repulsion_onset_A=core_repulsion.onset_distances(dataset_minima, core_repulsion_fraction))
+                         core_repulsion_onset_A=core_repulsion.onset_distances(dataset_minima, core_repulsion_fraction),
+                         committee_model_paths=[str(p) for p in committee.members(paths.runs_dir(), committee_group)]
+                         if committee_group else [],
+                         committee_every_fs=committee_every_fs, max_committee_sigma_eV_A=max_committee_sigma_eV_A)
 model = Path(model_path) if model_path else paths.production_model()
 run = paths.run_dir(run_name or settings.run_name())
 summary = md.run_md(settings, model, run)

@@ -22,12 +22,9 @@ import pandas as pd
 from analysis import committee, data, learning_curve, model, paths, plotting, runs, temperature_series
 
 warnings.simplefilter("always")
+model_paths = committee.members(paths.runs_dir(), group)
 table = learning_curve.collect(paths.runs_dir(), group)
-if table.empty:
-    raise RuntimeError(f"{paths.runs_dir()}: no training runs of group '{group}' for the committee")
 members = table[table["n_train"] == table["n_train"].max()]
-model_paths = [Path(runs.read_json(paths.run_dir(n) / "evaluation.json")["model_path"]) for n in members["run_name"]]
-model_paths = [p if p.is_absolute() else paths.ROOT / p for p in model_paths]
 model_file = Path(model_path) if model_path else paths.production_model()
 used, excluded = temperature_series.collect_runs(paths.runs_dir(), model.file_sha256(model_file))
 test_sigma = committee.force_disagreement(model_paths, data.read_extxyz(paths.test_xyz()))

@@ -279,3 +279,26 @@ def test_model_trained_for_other_species_fails_the_check_command(frames, tmp_pat
     assert result.stderr.strip().splitlines()[-1] == (
         f"ERROR: {oxide_model}: model trained for atomic numbers [3, 8, 15], this system needs [3, 15, 16]")
     assert oxide_model.read_bytes() == before
+
+
+def test_committee_monitor_logs_the_disagreement_and_can_stop_the_run(tiny_model, tmp_path):
+    from analysis import training
+
+    other_settings = training.TrainSettings(architecture="tiny", n_train=10, seed=7, max_epochs=3,
+                                            stage_two_start_epoch=2, eval_interval=1)
+    other = training.final_model_path(training.train(other_settings, paths.run_dir("tiny-model-seed7")), other_settings)
+    judges = [str(tiny_model), str(other)]
+    logged = md.run_md(md.MDSettings(seed=1, **SHORT, committee_model_paths=judges, committee_every_fs=10.0),
+                       tiny_model, tmp_path / "logged")
+    assert logged["status"] == "done"
+    rows = md.read_thermo(tmp_path / "logged" / "thermo.csv")
+    sigma = [float(r["committee_sigma_eV_A"]) for r in rows if r["committee_sigma_eV_A"]]
+    assert len(sigma) == 5 and min(sigma) > 0  # every 10 fs of the 50 fs run
+    limit = min(sigma) / 2
+    stopped = md.run_md(md.MDSettings(seed=1, **SHORT, committee_model_paths=judges, committee_every_fs=10.0,
+                                      max_committee_sigma_eV_A=limit), tiny_model, tmp_path / "stopped")
+    assert stopped["status"] == "unstable"
+    assert stopped["failure"]["reason"].startswith("committee force disagreement")
+    assert stopped["failure"]["time_ps"] == pytest.approx(0.01)
+    with pytest.raises(md.MDError, match="at least 2 models"):
+        md.MDSettings(committee_model_paths=judges[:1]).check()
