@@ -121,14 +121,18 @@ def variables(summary: dict) -> dict:
 def _committee_values(c: dict | None) -> dict[str, str]:
     """Committee disagreement on the test set and along the MD at the lowest and highest temperature (meV/Å)."""
     keys = ("committee_n", "committee_test_p95", "committee_cold_T", "committee_cold_median", "committee_hot_T",
-            "committee_hot_median", "committee_hot_above_percent")
+            "committee_hot_median", "committee_hot_above_percent", "committee_max", "committee_failed_max")
     v: dict[str, str] = dict.fromkeys(keys, "n/a")
     if c and c["per_temperature"]:
         cold, hot = c["per_temperature"][0], c["per_temperature"][-1]
         v.update(committee_n=str(len(c["members"])), committee_test_p95=fixed(c["test_sigma_eV_A"]["p95"] * 1000, 0),
                  committee_cold_T=fixed(cold["temperature_K"], 0), committee_cold_median=fixed(cold["median"] * 1000, 0),
                  committee_hot_T=fixed(hot["temperature_K"], 0), committee_hot_median=fixed(hot["median"] * 1000, 0),
-                 committee_hot_above_percent=fixed(100 * hot["fraction_above_test_p95"], 0))
+                 committee_hot_above_percent=fixed(100 * hot["fraction_above_test_p95"], 0),
+                 committee_max=fixed(max(r["max"] for r in c["per_temperature"]) * 1000, 0))
+        failed = c.get("before_failure") or []
+        if failed:
+            v["committee_failed_max"] = fixed(max(b["sigma_last_2ps_max_eV_A"] for b in failed) * 1000, 0)
     return v
 
 

@@ -84,7 +84,8 @@ def build() -> dict:
     committee = derived / "committee.json"
     if committee.exists():
         c = runs.read_json(committee)
-        summary["committee"] = {k: c[k] for k in ("members", "test_sigma_eV_A", "per_temperature", "every_ps")}
+        summary["committee"] = {k: c.get(k) for k in ("members", "test_sigma_eV_A", "per_temperature", "before_failure",
+                                                       "every_ps")}
     benchmarks = derived / "benchmarks.json"
     if benchmarks.exists():
         b = runs.read_json(benchmarks)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import committee, data, learning_curve, model, paths, plotting, runs, temperature_series
+from analysis import committee, data, learning_curve, md, model, paths, plotting, runs, temperature_series
 
 warnings.simplefilter("always")
 model_paths = committee.members(paths.runs_dir(), group)
@@ -30,6 +30,16 @@ used, excluded = temperature_series.collect_runs(paths.runs_dir(), model.file_sh
 test_sigma = committee.force_disagreement(model_paths, data.read_extxyz(paths.test_xyz()))
 along = pd.DataFrame(committee.along_runs(model_paths, used, every_ps))
 reference = float(np.percentile(test_sigma, 95))
+# the runs the distance monitor stopped: the committee over their last 2 ps of production
+before_failure = []
+for e in (e for e in excluded if e.get("failure")):
+    frames, interval_fs = md.read_positions(paths.run_dir(e["run_name"]))
+    last = frames[-max(1, int(round(2000 / interval_fs))):]
+    sigma = committee.force_disagreement(model_paths, last)
+    before_failure.append({"run_name": e["run_name"], "temperature_K": e["temperature_K"],
+                           "failure": e["failure"]["reason"], "failure_time_ps": e["failure"]["time_ps"],
+                           "sigma_last_2ps_max_eV_A": float(sigma.max()),
+                           "sigma_last_2ps_median_eV_A": float(np.median(sigma))})
 members[["run_name", "n_train", "seed", "test_force_rmse_meV_per_A"]]
 
 # %%
@@ -41,7 +51,8 @@ plotting.save(plotting.committee(along, reference), "committee")
 runs.write_json(paths.derived_dir() / "committee.json", {
     "members": [str(p.relative_to(paths.ROOT)) if p.is_relative_to(paths.ROOT) else str(p) for p in model_paths],
     "test_sigma_eV_A": {"median": float(np.median(test_sigma)), "p95": reference, "max": float(test_sigma.max())},
-    "per_temperature": per_T.to_dict(orient="records"), "every_ps": every_ps, **runs.provenance()})
+    "per_temperature": per_T.to_dict(orient="records"), "before_failure": before_failure, "every_ps": every_ps,
+    **runs.provenance()})
 per_T
 
 # %% [markdown]
@@ -50,14 +61,22 @@ per_T
 # %%
 from IPython.display import Markdown
 
-hot = per_T.iloc[-1]
+hot, cold = per_T.iloc[-1], per_T.iloc[0]
+trend = ("only one temperature so far, so no trend can be read" if len(per_T) < 2 else
+         f"the median {'rises' if hot['median'] > cold['median'] else 'does not rise'} from "
+         f"{cold['median'] * 1000:.0f} meV/Å at {cold['temperature_K']:g} K to {hot['median'] * 1000:.0f} meV/Å at "
+         f"{hot['temperature_K']:g} K")
 Markdown(f"""
 **Does production MD stay where the data are?** On the DFT test set the committee disagreement σ has a
 median of {np.median(test_sigma) * 1000:.0f} meV/Å and a 95th percentile of {reference * 1000:.0f} meV/Å. Along
-the MD runs its median rises from {per_T['median'].iloc[0] * 1000:.0f} meV/Å at {per_T['temperature_K'].iloc[0]:g} K
-to {hot['median'] * 1000:.0f} meV/Å at {hot['temperature_K']:g} K, and {hot['fraction_above_test_p95']:.0%} of the
-frames at {hot['temperature_K']:g} K lie above the test set's 95th percentile (largest σ
-{per_T['max'].max() * 1000:.0f} meV/Å). Higher temperatures extrapolate more; the committee is of a smaller
-architecture than the production model, so σ ranks configurations by novelty rather than giving the
+the MD runs, {trend}; at {hot['temperature_K']:g} K, {hot['fraction_above_test_p95']:.0%} of the frames lie above
+the test set's 95th percentile (largest σ anywhere {per_T['max'].max() * 1000:.0f} meV/Å). The committee is of a
+smaller architecture than the production model, so σ ranks configurations by novelty rather than giving the
 production model's error.
-""")
+""" + "".join(f"""
+**Would it have stopped the failed runs earlier?** {b['run_name']} was stopped by the distance monitor at
+{b['failure_time_ps']:.1f} ps ({b['failure']}); over its last 2 ps the committee disagreement reached
+{b['sigma_last_2ps_max_eV_A'] * 1000:.0f} meV/Å, against at most {per_T['max'].max() * 1000:.0f} meV/Å anywhere in
+the runs analysed. A committee limit between the two (`max_committee_sigma_eV_A` in notebook 4) stops such
+excursions as they start.
+""" for b in before_failure))

@@ -99,3 +99,14 @@ def test_committed_report_matches_the_committed_results():
     for key in ("force_rmse", "energy_rmse", "Ea", "Ea_err", "D300", "sigma300_mS_cm", "lc_force_slope"):
         assert values[key] in markdown, key
     assert (paths.REPORT_DIR / "_output" / "report.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_committee_values_and_na_when_not_run():
+    c = {"members": ["a", "b", "c"], "test_sigma_eV_A": {"p95": 0.106},
+         "per_temperature": [{"temperature_K": 450, "median": 0.08, "max": 0.2, "fraction_above_test_p95": 0.1},
+                             {"temperature_K": 750, "median": 0.12, "max": 0.3, "fraction_above_test_p95": 0.4}],
+         "before_failure": [{"sigma_last_2ps_max_eV_A": 0.594}]}
+    v = report_values._committee_values(c)
+    assert (v["committee_n"], v["committee_test_p95"], v["committee_cold_T"], v["committee_hot_median"]) == ("3", "106", "450", "120")
+    assert (v["committee_hot_above_percent"], v["committee_max"], v["committee_failed_max"]) == ("40", "300", "594")
+    assert set(report_values._committee_values(None).values()) == {"n/a"}
