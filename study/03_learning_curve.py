@@ -36,12 +36,21 @@ f = fits["test_force_rmse_meV_per_A"]
 e = fits["test_energy_rmse_meV_per_atom"]
 largest = table["n_train"].max()
 force_at_largest = table.loc[table["n_train"] == largest, "test_force_rmse_meV_per_A"].mean()
+sizes = sorted(table["n_train"].unique())
+shape = ""
+if len(sizes) >= 4:
+    middle = sizes[len(sizes) // 2]
+    low, high = (learning_curve.fit_slope(g["n_train"], g["test_force_rmse_meV_per_A"])["slope"]
+                 for g in (table[table["n_train"] <= middle], table[table["n_train"] >= middle]))
+    shape = (f"The force slope is {low:.2f} up to {middle} configurations and {high:.2f} above. Every size gets the "
+             "same number of gradient updates, so the largest sets see each configuration least often: the flatter "
+             "upper end may partly reflect that budget rather than the data." if high > low else
+             f"The force slope is {low:.2f} up to {middle} configurations and {high:.2f} above: no sign of saturation.")
 Markdown(f"""
 **What the slope says.** Force errors fall as N^{f['slope']:.2f}±{f['slope_err']:.2f} and energy errors as
 N^{e['slope']:.2f}±{e['slope_err']:.2f} over {table['n_train'].min()}–{largest} training configurations
 ({len(table)} runs). Every configuration carries {83 * 3} force components, so even 10 configurations hold
-thousands of force labels: the curve is shallow because the model is data-efficient, not because it has
-stopped learning.
+thousands of force labels. {shape}
 
 **What 10× more data would buy.** Extrapolating the power law, 10× more configurations would reduce the
 force RMSE by a factor {10 ** -f['slope']:.2f}, from {force_at_largest:.0f} to about
