@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from analysis import paths
+from analysis import paths, runs
 
 KERNEL_NAME = "lips-study"
 
@@ -43,7 +43,9 @@ def run_notebook(source: Path, output: Path, parameters: dict) -> None:
     kernel = _kernel_name()
     notebook.metadata["kernelspec"] = {"name": kernel, "language": "python", "display_name": "Python 3"}
     notebook.metadata["language_info"] = {"name": "python"}
-    with tempfile.TemporaryDirectory() as tmp:
+    # a second process making the same notebook (e.g. two `make` calls) stops here, before touching its files
+    with runs.exclusive(output.parent, f".{output.stem}.notebook.lock", f"{output.name}"), \
+            tempfile.TemporaryDirectory() as tmp:
         converted = Path(tmp) / (source.stem + ".ipynb")
         jupytext.write(notebook, converted)
         partial = output.with_name(output.stem + ".running.ipynb")
@@ -59,8 +61,8 @@ def run_notebook(source: Path, output: Path, parameters: dict) -> None:
             if partial.exists():
                 partial.replace(failed)
             raise
-    partial.replace(output)
-    failed.unlink(missing_ok=True)
+        partial.replace(output)
+        failed.unlink(missing_ok=True)
 
 
 class NotebookFailed(RuntimeError):
@@ -86,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parameters = {name: yaml.safe_load(value) for name, value in args.parameter}
     try:
         run_notebook(args.source, args.output, parameters)
-    except (NotebookFailed, FileNotFoundError) as exc:
+    except (NotebookFailed, FileNotFoundError, runs.RunBusy) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
     return 0

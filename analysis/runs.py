@@ -107,18 +107,18 @@ class RunBusy(RuntimeError):
 
 
 @contextlib.contextmanager
-def exclusive(run: Path):
-    """Hold an exclusive lock on ``run`` (``.lock``) so no second process computes the same run.
+def exclusive(run: Path, lock_name: str = ".lock", what: str = "this run"):
+    """Hold an exclusive lock on ``run`` (``lock_name``) so no second process computes the same run.
 
     The lock is released when the process ends, however it ends (it is an ``flock``).
     """
     run = Path(run)
     run.mkdir(parents=True, exist_ok=True)
-    with open(run / ".lock", "w") as handle:
+    with open(run / lock_name, "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RunBusy(f"{run}: another process is computing this run; wait for it or stop it") from None
+            raise RunBusy(f"{run}: another process is computing {what}; wait for it or stop it") from None
         try:
             yield
         finally:
