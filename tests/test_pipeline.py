@@ -120,6 +120,27 @@ def test_corrupt_full_lips_file_stops_make_with_one_line_and_keeps_the_old_datas
     assert earlier.read_text() == '{"earlier": true}'
 
 
+def test_truncated_dataset_in_the_cache_stops_make_and_is_left_alone(tmp_path):
+    """A truncated download in the cache: make stops with the checksum error, nothing is written, the file stays."""
+    from analysis import data
+    from conftest import dataset_file
+
+    cache, study = tmp_path / "cache", tmp_path / "study"
+    cache.mkdir()
+    truncated = cache / data.DATASET_FILENAME
+    truncated.write_bytes(dataset_file().read_bytes()[:100_000])
+    before = truncated.read_bytes()
+    result = subprocess.run(["make", str(study / "derived" / "dataset.json"), f"STUDY={study}"], cwd=paths.ROOT,
+                            capture_output=True, text=True,
+                            env={**os.environ, "MAKEFLAGS": "", "LIPS_CACHE_DIR": str(cache),
+                                 "LIPS_DATASET_URL": "http://127.0.0.1:9/data.lmdb"})
+    assert result.returncode != 0
+    line = result.stderr.strip().splitlines()[-2]  # the last line is make's own "*** Error"
+    assert line.startswith("ERROR: study/01_dataset.py failed") and "does not match the pinned" in line
+    assert str(truncated) in line
+    assert truncated.read_bytes() == before and not (study / "derived" / "dataset.json").exists()
+
+
 def test_missing_dataset_stops_the_study_with_one_clear_line(tmp_path):
     """Empty cache + unreachable download: one ERROR line naming the URL and the cache path."""
     env = {**os.environ, "LIPS_CACHE_DIR": str(tmp_path / "cache"), "LIPS_STUDY_DIR": str(tmp_path / "study"),
