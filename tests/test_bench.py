@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ase.build import bulk
 
-from analysis import bench, paths, runs
+from analysis import bench, runs
 
 
 def test_md_and_stage_parts_merge_into_one_file(tiny_model, study, tmp_path):
