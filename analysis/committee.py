@@ -36,9 +36,8 @@ def sigma_max(calcs: list, atoms: Atoms) -> float:
     return float(np.sqrt(np.mean(np.sum(deviation**2, axis=-1), axis=0)).max())
 
 
-def force_disagreement(model_paths: list[Path], frames: list[Atoms], dtype: str = "float32") -> np.ndarray:
-    """Per frame: ``sigma_max`` of the committee ``model_paths`` (eV/Å)."""
-    calcs = calculators(model_paths, dtype)
+def force_disagreement(calcs: list, frames: list[Atoms]) -> np.ndarray:
+    """Per frame: ``sigma_max`` of the committee ``calcs`` (see ``calculators``; eV/Å)."""
     return np.array([sigma_max(calcs, atoms) for atoms in frames])
 
 
@@ -57,7 +56,7 @@ def members(runs_root: Path, group: str) -> list[Path]:
     return out
 
 
-def along_runs(model_paths: list[Path], used_runs: list[dict], every_ps: float = 1.0) -> list[dict]:
+def along_runs(calcs: list, used_runs: list[dict], every_ps: float = 1.0) -> list[dict]:
     """Committee disagreement (eV/Å) every ``every_ps`` along each finished MD run's positions.npz."""
     from analysis import md
 
@@ -66,7 +65,7 @@ def along_runs(model_paths: list[Path], used_runs: list[dict], every_ps: float =
         frames, interval_fs = md.read_positions(Path(summary["run_dir"]))
         stride = max(1, round(every_ps * 1000 / interval_fs))
         picked = frames[::stride]
-        sigma = force_disagreement(model_paths, picked)
+        sigma = force_disagreement(calcs, picked)
         for k, value in enumerate(sigma):
             rows.append({"run_name": summary["run_name"], "temperature_K": summary["settings"]["temperature_K"],
                          "time_ps": k * stride * interval_fs / 1000, "sigma_max_eV_A": float(value)})

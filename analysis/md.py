@@ -393,11 +393,11 @@ def _observe(atoms: Atoms, settings: MDSettings, step: int, extremes: dict, ther
     epot = float(atoms.get_potential_energy())
     forces = atoms.get_forces()
     temperature = float(atoms.get_temperature())
-    finite = bool(np.isfinite(epot) and np.all(np.isfinite(forces)) and np.all(np.isfinite(atoms.positions)))
-    if not finite:  # checked first: the neighbour list cannot handle NaN positions
-        row = {"step": step, "time_ps": round(time_ps, 6), "phase": phase, "temperature_K": temperature,
-               "epot_eV": epot, "ekin_eV": float(atoms.get_kinetic_energy()), "min_distance_A": float("nan"),
-               "thermostat_energy_eV": thermostat_energy, "core_repulsion_eV": _core_repulsion_energy(atoms)}
+    row = {"step": step, "time_ps": round(time_ps, 6), "phase": phase, "temperature_K": temperature,
+           "epot_eV": epot, "ekin_eV": float(atoms.get_kinetic_energy()), "min_distance_A": float("nan"),
+           "thermostat_energy_eV": thermostat_energy, "core_repulsion_eV": _core_repulsion_energy(atoms)}
+    if not (np.isfinite(epot) and np.all(np.isfinite(forces)) and np.all(np.isfinite(atoms.positions))):
+        # checked first: the neighbour list cannot handle NaN positions
         return row, {"reason": "energy, forces or positions became NaN/inf", "step": step, "time_ps": time_ps,
                      "phase": phase}
     pair_min = pair_min_distances(atoms, settings.monitor_radius_A)
@@ -405,22 +405,13 @@ def _observe(atoms: Atoms, settings: MDSettings, step: int, extremes: dict, ther
     for pair in SPECIES_PAIRS:
         seen[pair] = min(seen[pair], pair_min[pair])
     extremes["max_force_eV_A"] = max(extremes["max_force_eV_A"], float(np.abs(forces).max()))
-    closest_pair = min(pair_min, key=pair_min.get)
-    min_distance = pair_min[closest_pair]
-    row = {"step": step, "time_ps": round(time_ps, 6), "phase": phase, "temperature_K": temperature,
-           "epot_eV": epot, "ekin_eV": float(atoms.get_kinetic_energy()),
-           "min_distance_A": min_distance, "thermostat_energy_eV": thermostat_energy,
-           "core_repulsion_eV": _core_repulsion_energy(atoms),
-           # the pair nearest its stop limit: distance / limit (< 1 stops the run)
-           "closest_to_limit": min(d / max(settings.min_distance_A, settings.pair_min_distance_A.get(pair, 0.0))
-                                   for pair, d in pair_min.items())}
-    too_close = [(pair, d, settings.pair_min_distance_A.get(pair, settings.min_distance_A))
-                 for pair, d in pair_min.items()
-                 if d < max(settings.min_distance_A, settings.pair_min_distance_A.get(pair, 0.0))]
+    limits = {pair: max(settings.min_distance_A, settings.pair_min_distance_A.get(pair, 0.0)) for pair in pair_min}
+    nearest = min(pair_min, key=lambda pair: pair_min[pair] / limits[pair])  # the pair nearest its stop limit
+    row["min_distance_A"] = min(pair_min.values())
+    row["closest_to_limit"] = pair_min[nearest] / limits[nearest]  # < 1 stops the run
     failure = None
-    if too_close:
-        pair, d, limit = min(too_close, key=lambda item: item[1] - item[2])
-        failure = {"reason": f"{pair} distance {d:.2f} Å < {max(limit, settings.min_distance_A):g} Å"}
+    if row["closest_to_limit"] < 1:
+        failure = {"reason": f"{nearest} distance {pair_min[nearest]:.2f} Å < {limits[nearest]:g} Å"}
     elif temperature > settings.max_temperature_factor * settings.temperature_K:
         failure = {"reason": f"temperature {temperature:.0f} K > {settings.max_temperature_factor} x "
                              f"{settings.temperature_K:g} K"}

@@ -151,13 +151,17 @@ def thermo(rows, temperature_K: float, min_distance_A: float):
     return fig
 
 
+def _temperature_colours(temperatures: list) -> list:
+    """One colour per temperature, cold blue to hot red, the same in every figure."""
+    cmap = plt.get_cmap("coolwarm")
+    return [cmap(k / max(1, len(temperatures) - 1)) for k in range(len(temperatures))]
+
+
 def msd_curves(curves: dict[float, list[tuple[np.ndarray, np.ndarray]]], fit_start_ps: float | None = None):
     """Li MSD against time for every temperature (one line per run), log-log."""
     fig, ax = plt.subplots(figsize=(4.8, 3.4))
-    cmap = plt.get_cmap("coolwarm")
     temps = sorted(curves)
-    for k, T in enumerate(temps):
-        colour = cmap(k / max(1, len(temps) - 1))
+    for T, colour in zip(temps, _temperature_colours(temps)):
         for j, (t, m) in enumerate(curves[T]):
             ax.loglog(t, m, color=colour, lw=0.9, label=f"{T:g} K" if j == 0 else None)
     if fit_start_ps:
@@ -214,10 +218,8 @@ def stability(df):
 def committee(along, reference_eV_A: float):
     """Committee force disagreement along each MD run (meV/Å), coloured by temperature; dashed: test-set 95th pct."""
     temperatures = sorted(along["temperature_K"].unique())
-    cmap = plt.get_cmap("coolwarm")  # as in msd_curves
-    colours = [cmap(k / max(1, len(temperatures) - 1)) for k in range(len(temperatures))]
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
-    for T, colour in zip(temperatures, colours):
+    for T, colour in zip(temperatures, _temperature_colours(temperatures)):
         for k, (_, g) in enumerate(along[along["temperature_K"] == T].groupby("run_name")):
             ax.plot(g["time_ps"], g["sigma_max_eV_A"] * 1000, color=colour, lw=0.8, marker=".", ms=3,
                     label=f"{T:g} K" if k == 0 else None)

@@ -174,13 +174,10 @@ def _stability_values(summary: dict) -> dict[str, str]:
     table = summary.get("stability", {}).get("table", [])
     production = summary.get("model", {}).get("source_run")
     if table:
-        def count(model_is_production: bool, core: bool) -> tuple[int, int, float]:
-            rows = [r for r in table if (r["model"] == production) == model_is_production and r["core_repulsion"] == core]
-            return (sum(r["n_failed"] for r in rows), sum(r["n_runs"] for r in rows),
-                    max((r["temperature_K"] for r in rows), default=float("nan")))
         for key, (is_prod, core) in {"prod": (True, False), "prod_core": (True, True), "other": (False, False)}.items():
-            failed, total, t_max = count(is_prod, core)
-            v[f"stab_{key}_failed"], v[f"stab_{key}_runs"] = str(failed), str(total)
+            rows = [r for r in table if (r["model"] == production) == is_prod and r["core_repulsion"] == core]
+            v[f"stab_{key}_failed"] = str(sum(r["n_failed"] for r in rows))
+            v[f"stab_{key}_runs"] = str(sum(r["n_runs"] for r in rows))
         v["stab_length_ps"] = fixed(max(r["total_ps_survived"] / max(1, r["n_runs"] - r["n_failed"])
                                         for r in table if r["n_runs"] > r["n_failed"]), 0)
         v["stab_T_max"] = fixed(max(r["temperature_K"] for r in table), 0)

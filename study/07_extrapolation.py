@@ -23,19 +23,20 @@ from analysis import committee, data, learning_curve, md, model, paths, plotting
 
 warnings.simplefilter("always")
 model_paths = committee.members(paths.runs_dir(), group)
+judges = committee.calculators(model_paths)  # loaded once, used for every run
 table = learning_curve.collect(paths.runs_dir(), group)
 members = table[table["n_train"] == table["n_train"].max()]
 model_file = Path(model_path) if model_path else paths.production_model()
 used, excluded = temperature_series.collect_runs(paths.runs_dir(), model.file_sha256(model_file))
-test_sigma = committee.force_disagreement(model_paths, data.read_extxyz(paths.test_xyz()))
-along = pd.DataFrame(committee.along_runs(model_paths, used, every_ps))
+test_sigma = committee.force_disagreement(judges, data.read_extxyz(paths.test_xyz()))
+along = pd.DataFrame(committee.along_runs(judges, used, every_ps))
 reference = float(np.percentile(test_sigma, 95))
 # the runs the distance monitor stopped: the committee over their last 2 ps of production
 before_failure = []
 for e in (e for e in excluded if e.get("failure")):
     frames, interval_fs = md.read_positions(paths.run_dir(e["run_name"]))
     last = frames[-max(1, int(round(2000 / interval_fs))):]
-    sigma = committee.force_disagreement(model_paths, last)
+    sigma = committee.force_disagreement(judges, last)
     before_failure.append({"run_name": e["run_name"], "temperature_K": e["temperature_K"],
                            "failure": e["failure"]["reason"], "failure_time_ps": e["failure"]["time_ps"],
                            "sigma_last_2ps_max_eV_A": float(sigma.max()),
