@@ -78,9 +78,9 @@ LC_GROUP := learning_curve$(subst -,_,$(LC_TAG))
 LC_RUNS := $(foreach n,$(LC_SIZES),$(foreach s,$(LC_SEEDS),$(RUNS)/train-$(LC_ARCH)-n$(n)-seed$(s)-ep$(call lc_epochs,$(n))$(LC_TAG)))
 MD_RUNS := $(foreach t,$(TEMPS),$(foreach s,$(SEEDS),$(RUNS)/md-T$(t)-seed$(s)))
 FIGURES := $(addprefix $(DERIVED)/figures/,dataset_overview.png learning_curve.png msd.png arrhenius.png stability.png \
-  committee.png)
+  committee.png architecture.png)
 
-.PHONY: help report study render smoke test test-all install md train bench clean-smoke stability
+.PHONY: help report study render smoke test test-all install md train bench clean-smoke stability architecture
 help:
 	@echo "make report      - install, run the whole study (make -j$(JOBS)), render the report"
 	@echo "make render      - re-render the report from existing results (no computation)"
@@ -89,6 +89,7 @@ help:
 	@echo "make md T=650 SEED=2   - one more MD run with the production model"
 	@echo "make train ARCH=c32-L0-r5 EPOCHS=80   - one more training run"
 	@echo "make stability   - time-to-failure MD of the candidate models (STAB_MODELS, STAB_TEMPS)"
+	@echo "make architecture - test error against MD speed of the candidate architectures (ARCH_LIST)"
 
 report: $(INSTALLED)
 	$(MAKE) -j$(JOBS) study
@@ -177,6 +178,26 @@ stability: $(DERIVED)/stability.json
 $(DERIVED)/stability.json $(DERIVED)/figures/stability.png &: study/06_stability.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(STAB_RUNS))
 	$(NB) study/06_stability.py $(DERIVED)/notebooks/06_stability.ipynb -p nve_duration_ps $(NVE_PS)
 
+# ---- accuracy against speed of candidate architectures ------------------------------------------
+# one setting changed at a time from the learning-curve architecture, all trained like its largest run
+# (same configurations, epochs and stage two, seed 1); that run itself is the reference
+ARCH_LIST ?= c32-L0-r5 c32-L0-r4 c32-L0-r4.5 c32-L0-r6 c32-L0-r5-ell2 c32-L0-r4-ell2 c64-L0-r5 c32-L1-r5
+ARCH_N ?= 160
+ARCH_EPOCHS ?= $(call lc_epochs,$(ARCH_N))
+ARCH_STAGE2 ?= $(call lc_stage2,$(ARCH_N))
+ARCH_TAG ?= $(LC_TAG)
+ARCH_STEPS ?= 40
+arch_run = $(RUNS)/train-$(1)-n$(ARCH_N)-seed1-ep$(ARCH_EPOCHS)$(ARCH_TAG)
+ARCH_RUNS := $(foreach a,$(ARCH_LIST),$(call arch_run,$(a)))
+$(foreach a,$(ARCH_LIST),$(if $(filter $(call arch_run,$(a)),$(LC_RUNS) $(PROD_RUN)),,\
+  $(eval $(call TRAIN_RULE,$(a),$(ARCH_N),1,$(ARCH_EPOCHS),$(ARCH_STAGE2),architecture,,$(ARCH_TAG)))))
+
+architecture: $(DERIVED)/architecture.json
+$(DERIVED)/architecture.json $(DERIVED)/figures/architecture.png &: study/08_architecture.py $(ANALYSIS_SRC) \
+  $(addsuffix /evaluation.json,$(ARCH_RUNS))
+	$(NB) study/08_architecture.py $(DERIVED)/notebooks/08_architecture.ipynb -p candidates "$(notdir $(ARCH_RUNS))" \
+	  -p steps $(ARCH_STEPS) -p timestep_fs $(TIMESTEP_FS)
+
 # ---- 5. diffusion + Arrhenius, summary ------------------------------------------------------
 $(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: study/05_diffusion.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS)) $(DATASET)
 	$(NB) study/05_diffusion.py $(DERIVED)/notebooks/05_diffusion.ipynb -p fit_start_ps $(FIT_START_PS)
@@ -186,7 +207,7 @@ $(DERIVED)/committee.json $(DERIVED)/figures/committee.png &: study/07_extrapola
 	  -p every_ps $(COMMITTEE_EVERY_PS)
 
 $(DERIVED)/summary.json: $(ANALYSIS_SRC) $(DATASET) $(MODEL) $(DERIVED)/learning_curve.json $(DERIVED)/diffusion.json \
-  $(DERIVED)/stability.json
+  $(DERIVED)/stability.json $(DERIVED)/committee.json $(DERIVED)/architecture.json
 	$(PY) -m analysis.summary build
 
 # ---- report -------------------------------------------------------------------------------
@@ -199,7 +220,8 @@ SMOKE := STUDY=$(SMOKE_DIR) REPORT_OUT=$(SMOKE_DIR)/report ARCH=tiny N_TRAIN=20 
   TEMPS="600 800" SEEDS=1 TIMESTEP_FS=1.0 EQUIL_PS=0.05 PROD_PS=0.6 CHUNK_PS=0.2 MIN_DIST=0.7 PAIR_FRAC=0 FIT_START_PS=0.05 \
   LC_ARCH=tiny LC_SIZES="10 20" LC_SEEDS="1 2" LC_EPOCHS=3 LC_STAGE2_PERCENT=0 \
   STAB_MODELS=train-tiny-n20-seed1-ep6 STAB_CORE_MODELS=train-tiny-n20-seed1-ep6 STAB_TEMPS=800 STAB_SEEDS=1 \
-  STAB_PS=0.1 NVE_PS=0.02 COMMITTEE_EVERY_PS=0.1
+  STAB_PS=0.1 NVE_PS=0.02 COMMITTEE_EVERY_PS=0.1 \
+  ARCH_LIST="tiny tiny-r5" ARCH_N=10 ARCH_EPOCHS=3 ARCH_STAGE2=2 ARCH_STEPS=5
 smoke: $(INSTALLED)
 	$(MAKE) -j$(JOBS) study $(SMOKE)
 	$(MAKE) render $(SMOKE)

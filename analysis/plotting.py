@@ -229,3 +229,21 @@ def committee(along, reference_eV_A: float):
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     return fig
+
+
+def architecture(table, front):
+    """Test force RMSE (meV/Å) against MD speed (ns/day on one core) per candidate; line: the Pareto front."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    for k, (_, r) in enumerate(table.iterrows()):
+        ax.scatter(r["ns_per_day_per_core"], r["test_force_rmse_meV_per_A"], color=f"C{k % 10}",
+                   marker="o" if front.iloc[k] else "s", zorder=3)
+        ax.annotate(r["architecture"], (r["ns_per_day_per_core"], r["test_force_rmse_meV_per_A"]),
+                    textcoords="offset points", xytext=(4, 3), fontsize=7)
+    best = table[front.values].sort_values("ns_per_day_per_core")
+    ax.plot(best["ns_per_day_per_core"], best["test_force_rmse_meV_per_A"], color="k", lw=0.8, ls="--",
+            label="Pareto front")
+    ax.set_xlabel("MD speed (ns/day, one core, float32)")
+    ax.set_ylabel("test force RMSE (meV/Å)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -86,6 +86,11 @@ def build() -> dict:
         c = runs.read_json(committee)
         summary["committee"] = {k: c.get(k) for k in ("members", "test_sigma_eV_A", "per_temperature", "before_failure",
                                                        "every_ps")}
+    candidates = derived / "architecture.json"
+    if candidates.exists():
+        summary["architecture"] = [
+            {k: r[k] for k in ("architecture", "test_force_rmse_meV_per_A", "test_energy_rmse_meV_per_atom",
+                               "ns_per_day_per_core", "pareto")} for r in runs.read_json(candidates)["candidates"]]
     benchmarks = derived / "benchmarks.json"
     if benchmarks.exists():
         b = runs.read_json(benchmarks)

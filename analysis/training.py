@@ -40,12 +40,15 @@ class Architecture:
 ARCHITECTURES: dict[str, Architecture] = {
     # tests and smoke runs: a real MACE, small enough to train in seconds
     "tiny": Architecture(num_channels=8, max_L=0, r_max_A=4.0, max_ell=1, correlation=2),
+    "tiny-r5": Architecture(num_channels=8, max_L=0, r_max_A=5.0, max_ell=1, correlation=2),
     # candidates for the accuracy / speed / stability comparison
     "c32-L0-r5": Architecture(num_channels=32, max_L=0, r_max_A=5.0),
     "c32-L1-r5": Architecture(num_channels=32, max_L=1, r_max_A=5.0),
     "c64-L0-r5": Architecture(num_channels=64, max_L=0, r_max_A=5.0),
     "c32-L0-r4.5": Architecture(num_channels=32, max_L=0, r_max_A=4.5),
     "c32-L0-r6": Architecture(num_channels=32, max_L=0, r_max_A=6.0),
+    "c32-L0-r4": Architecture(num_channels=32, max_L=0, r_max_A=4.0),
+    "c32-L0-r5-ell2": Architecture(num_channels=32, max_L=0, r_max_A=5.0, max_ell=2),
     "c32-L0-r4-ell2": Architecture(num_channels=32, max_L=0, r_max_A=4.0, max_ell=2),
 }
 

@@ -31,12 +31,14 @@ def smoke(tmp_path_factory) -> Path:
 
 def test_smoke_pipeline_produces_summary_figures_and_report(smoke):
     summary = json.loads((smoke / "derived" / "summary.json").read_text())
-    for key in ("dataset", "model", "learning_curve", "diffusion", "arrhenius", "provenance"):
+    for key in ("dataset", "model", "learning_curve", "diffusion", "arrhenius", "provenance", "stability", "committee",
+                "architecture"):
         assert key in summary
     assert summary["dataset"]["n_test"] == 40 and len(summary["dataset"]["test_indices"]) == 40
     assert (paths.ROOT / summary["model"]["path"]).exists() or Path(summary["model"]["path"]).exists()
     assert {r["temperature_K"] for r in summary["diffusion"]} == {600, 800}
-    for name in ("dataset_overview", "production_parity", "learning_curve", "msd", "arrhenius"):
+    for name in ("dataset_overview", "production_parity", "learning_curve", "msd", "arrhenius", "stability",
+                 "committee", "architecture"):
         assert (smoke / "derived" / "figures" / f"{name}.png").stat().st_size > 1000
     html = (smoke / "report" / "report.html").read_text()
     assert (smoke / "report" / "report.pdf").read_bytes()[:4] == b"%PDF"

@@ -1,0 +1,56 @@
+# %% [markdown]
+# # 8. Accuracy against speed: which architecture?
+#
+# Candidate MACE architectures differ in one setting at a time from a reference (32 channels,
+# max L 0, r_max 5 Å, max ℓ 3): cutoff 4.0 / 4.5 / 6.0 Å, max ℓ 2, 64 channels, max L 1, plus the
+# cheap pair 4.0 Å with max ℓ 2. Each is
+# trained on the same 160 configurations with the same budget (same epochs, same stage two,
+# seed 1), so differences come from the architecture. Accuracy is the test-set force RMSE; speed
+# is MD steps per CPU-second of the trained model on one thread (83 atoms, float32), as ns/day.
+
+# %% tags=["parameters"]
+candidates = ""        # space-separated training-run names (the Makefile's ARCH_CANDIDATES)
+steps = 40             # MD steps per timing repeat
+repeats = 3
+timestep_fs = 2.0
+
+# %%
+from analysis import architecture, data, paths, plotting, runs
+
+names = candidates.split()
+if len(names) < 2:
+    raise ValueError(f"candidates={candidates!r}: need at least two training runs to compare")
+table = architecture.collect([paths.run_dir(n) for n in names])
+table = architecture.measure_speed(table, data.read_extxyz(paths.test_xyz())[0], steps, repeats, timestep_fs)
+front = architecture.pareto(table)
+table["pareto"] = front.values
+plotting.save(plotting.architecture(table, front), "architecture")
+runs.write_json(paths.derived_dir() / "architecture.json",
+                {"candidates": table.to_dict(orient="records"), "timestep_fs": timestep_fs, **runs.provenance()})
+table[["architecture", "test_force_rmse_meV_per_A", "test_energy_rmse_meV_per_atom", "ns_per_day_per_core",
+       "train_wall_time_s", "pareto"]]
+
+# %% [markdown]
+# ## Discussion
+
+# %%
+from IPython.display import Markdown
+
+ref = table.iloc[0]
+rel = table.assign(speedup=table["ns_per_day_per_core"] / ref["ns_per_day_per_core"],
+                   error_ratio=table["test_force_rmse_meV_per_A"] / ref["test_force_rmse_meV_per_A"])
+lines = "\n".join(f"- {r.architecture}: {r.test_force_rmse_meV_per_A:.1f} meV/Å, {r.ns_per_day_per_core:.2f} ns/day "
+                  f"({r.speedup:.2f}× the speed, {r.error_ratio:.2f}× the error of {ref['architecture']})"
+                  + (" — on the Pareto front" if r.pareto else "") for r in rel.itertuples())
+best = rel.loc[rel["test_force_rmse_meV_per_A"].idxmin()]
+fastest = rel.loc[rel["ns_per_day_per_core"].idxmax()]
+Markdown(f"""
+**What does each setting cost and buy?** Against {ref['architecture']} (first row):
+
+{lines}
+
+The most accurate candidate is {best['architecture']} ({best['test_force_rmse_meV_per_A']:.1f} meV/Å at
+{best['ns_per_day_per_core']:.2f} ns/day); the fastest is {fastest['architecture']}
+({fastest['ns_per_day_per_core']:.2f} ns/day at {fastest['test_force_rmse_meV_per_A']:.1f} meV/Å). Accuracy is one
+criterion: notebook 6 measures whether a candidate runs stable MD, which test error does not predict.
+""")
