@@ -115,6 +115,32 @@ def variables(summary: dict) -> dict:
         v[f"lit_{key}_sigma"] = fixed(item["sigma300K_mS_cm"], 0)
     v.update(_benchmark_values(summary.get("benchmarks", {}), runs))
     v.update(_committee_values(summary.get("committee")))
+    v.update(_architecture_values(summary.get("architecture"), summary.get("model", {}).get("architecture")))
+    per_T = [r for r in summary.get("diffusion_per_temperature", []) if r["n_runs"] > 1]
+    v["md_between_runs_chi2_max"] = fixed(max(r["chi2_red"] for r in per_T), 1) if per_T else "n/a"
+    return v
+
+
+def _architecture_values(candidates: list[dict] | None, production: str | None) -> dict[str, str]:
+    """The accuracy–speed comparison: the production architecture and the fastest one against the first
+    (reference) candidate, as speed and force-error ratios."""
+    keys = ("arch_n", "arch_ref", "arch_prod_speed_ratio", "arch_prod_error_ratio", "arch_fastest",
+            "arch_fastest_speed_ratio", "arch_fastest_error_ratio")
+    v: dict[str, str] = dict.fromkeys(keys, "n/a")
+    if not candidates:
+        return v
+    ref = candidates[0]
+    fastest = max(candidates, key=lambda r: r["ns_per_day_per_core"])
+
+    def ratios(r):
+        return (fixed(r["ns_per_day_per_core"] / ref["ns_per_day_per_core"], 2),
+                fixed(r["test_force_rmse_meV_per_A"] / ref["test_force_rmse_meV_per_A"], 2))
+
+    v.update(arch_n=str(len(candidates)), arch_ref=ref["architecture"], arch_fastest=fastest["architecture"])
+    v["arch_fastest_speed_ratio"], v["arch_fastest_error_ratio"] = ratios(fastest)
+    prod = next((r for r in candidates if r["architecture"] == production), None)
+    if prod:
+        v["arch_prod_speed_ratio"], v["arch_prod_error_ratio"] = ratios(prod)
     return v
 
 

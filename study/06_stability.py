@@ -15,6 +15,9 @@ nve_temperature_K = 800.0
 # %%
 from analysis import paths, plotting, runs, stability
 
+out_file = paths.derived_dir() / "stability.json"
+# NVE checks are deterministic (seeded): reuse those of an earlier run for the same model file and settings
+previous_nve = runs.read_json(out_file).get("nve", []) if out_file.exists() else []
 df = stability.collect(paths.runs_dir(), prefix)
 if df.empty:
     raise RuntimeError(f"{paths.runs_dir()}: no finished stability runs ({prefix}*)")
@@ -29,7 +32,7 @@ summary
 
 # %%
 plotting.save(plotting.stability(df), "stability")
-runs.write_json(paths.derived_dir() / "stability.json", {
+runs.write_json(out_file, {
     "runs": df.to_dict(orient="records"), "table": summary.to_dict(orient="records"),
     "test_errors": errors, **runs.provenance()})
 errors
@@ -40,17 +43,24 @@ errors
 # total energy (drift and fluctuation small compared with k_B T).
 
 # %%
+import pandas as pd
+
 from analysis import data, md
+from analysis.model import file_sha256
 
 start = data.read_extxyz(paths.test_xyz())[0]
+done = {(r.get("model_sha256"), r["timestep_fs"], r["duration_ps"], r.get("temperature_K")): r for r in previous_nve}
 nve = []
 for model in summary["model"].unique():
     model_file = paths.run_dir(model) / "mace_stagetwo.model"
+    sha = file_sha256(model_file)
     for dt in nve_timesteps_fs:
-        nve.append({"model": model, **md.nve_energy_drift(model_file, start, dt, nve_duration_ps, nve_temperature_K)})
-nve = __import__("pandas").DataFrame(nve)
-runs.write_json(paths.derived_dir() / "stability.json",
-                {**runs.read_json(paths.derived_dir() / "stability.json"), "nve": nve.to_dict(orient="records")})
+        record = done.get((sha, dt, nve_duration_ps, nve_temperature_K)) or {
+            **md.nve_energy_drift(model_file, start, dt, nve_duration_ps, nve_temperature_K),
+            "model_sha256": sha, "temperature_K": nve_temperature_K}
+        nve.append({**record, "model": model})
+nve = pd.DataFrame(nve)
+runs.write_json(out_file, {**runs.read_json(out_file), "nve": nve.to_dict(orient="records")})
 nve
 
 # %% [markdown]

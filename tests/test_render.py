@@ -110,3 +110,14 @@ def test_committee_values_and_na_when_not_run():
     assert (v["committee_n"], v["committee_test_p95"], v["committee_cold_T"], v["committee_hot_median"]) == ("3", "106", "450", "120")
     assert (v["committee_hot_above_percent"], v["committee_max"], v["committee_failed_max"]) == ("40", "300", "594")
     assert set(report_values._committee_values(None).values()) == {"n/a"}
+
+
+def test_architecture_values_are_ratios_to_the_reference_candidate():
+    cands = [{"architecture": "c32-L0-r5", "test_force_rmse_meV_per_A": 50.0, "ns_per_day_per_core": 2.0},
+             {"architecture": "c32-L1-r5", "test_force_rmse_meV_per_A": 40.0, "ns_per_day_per_core": 1.0},
+             {"architecture": "c32-L0-r4-ell2", "test_force_rmse_meV_per_A": 60.0, "ns_per_day_per_core": 4.4}]
+    v = report_values._architecture_values(cands, "c32-L1-r5")
+    assert (v["arch_n"], v["arch_ref"], v["arch_fastest"]) == ("3", "c32-L0-r5", "c32-L0-r4-ell2")
+    assert (v["arch_prod_speed_ratio"], v["arch_prod_error_ratio"]) == ("0.50", "0.80")
+    assert (v["arch_fastest_speed_ratio"], v["arch_fastest_error_ratio"]) == ("2.20", "1.20")
+    assert set(report_values._architecture_values(None, "x").values()) == {"n/a"}
