@@ -195,7 +195,8 @@ def _stability_values(summary: dict) -> dict[str, str]:
     keys = ("stab_prod_failed", "stab_prod_runs", "stab_prod_core_failed", "stab_prod_core_runs", "stab_other_failed",
             "stab_other_runs", "stab_length_ps", "stab_T_max", "stab_n_failed", "stab_n_failed_LiLi",
             "stab_other_force_rmse", "monitor_fraction_percent", "monitor_min_distance", "core_fraction_percent",
-            "core_onset_LiLi", "core_strength_eV", "core_active_percent", "core_max_eV")
+            "core_onset_LiLi", "core_strength_eV", "core_active_percent", "core_max_eV", "stab_n_seeds", "nve_drift",
+            "nve_T", "nve_kT")
     v: dict[str, str] = dict.fromkeys(keys, "n/a")  # a stage not run (e.g. in the smoke run) reads as n/a
     table = summary.get("stability", {}).get("table", [])
     production = summary.get("model", {}).get("source_run")
@@ -207,6 +208,7 @@ def _stability_values(summary: dict) -> dict[str, str]:
         v["stab_length_ps"] = fixed(max(r["total_ps_survived"] / max(1, r["n_runs"] - r["n_failed"])
                                         for r in table if r["n_runs"] > r["n_failed"]), 0)
         v["stab_T_max"] = fixed(max(r["temperature_K"] for r in table), 0)
+        v["stab_n_seeds"] = str(max(r["n_runs"] for r in table))
         causes = summary["stability"].get("failures_by_cause", {})
         v["stab_n_failed"] = str(sum(causes.values()))
         v["stab_n_failed_LiLi"] = str(causes.get("Li-Li", 0))
@@ -215,6 +217,12 @@ def _stability_values(summary: dict) -> dict[str, str]:
         if len(other) == 1 and next(iter(other)) in errors:
             v["stab_other_force_rmse"] = fixed(errors[next(iter(other))]["test_force_rmse_meV_per_A"])
     md_runs = summary.get("diffusion", [])
+    timestep = md_runs[0].get("timestep_fs") if md_runs else None
+    nve = [r for r in summary.get("stability", {}).get("nve", [])
+           if r["model"] == production and r["timestep_fs"] == timestep]
+    if nve:
+        v.update(nve_drift=fixed(abs(nve[0]["drift_meV_per_atom_per_ps"]), 3),
+                 nve_T=fixed(nve[0].get("temperature_K", float("nan")), 0), nve_kT=fixed(nve[0]["kT_meV"], 0))
     minima = summary.get("dataset", {}).get("min_pair_distance_A", {})
     onsets = [r.get("core_repulsion_onset_A") or {} for r in md_runs]
     if md_runs and minima and all("pair_limit_A" in r for r in md_runs):

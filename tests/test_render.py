@@ -73,13 +73,21 @@ def test_stability_and_core_repulsion_values_come_from_the_results():
            "core_active_fraction": 0.002, "core_max_eV": 0.07}
     summary = {"model": {"source_run": "prod"}, "dataset": {"min_pair_distance_A": {"Li-Li": 2.0}},
                "stability": {"table": table, "test_errors": {"small": {"test_force_rmse_meV_per_A": 44.04}},
-                             "failures_by_cause": {"Li-Li": 2, "S-S": 1}},
-               "diffusion": [run, {**run, "core_active_fraction": 0.004, "core_max_eV": 0.01}]}
+                             "failures_by_cause": {"Li-Li": 2, "S-S": 1},
+                             "nve": [{"model": "small", "timestep_fs": 2.0, "drift_meV_per_atom_per_ps": -0.5,
+                                      "temperature_K": 800.0, "kT_meV": 68.9},
+                                     {"model": "prod", "timestep_fs": 1.0, "drift_meV_per_atom_per_ps": -0.2,
+                                      "temperature_K": 800.0, "kT_meV": 68.9},
+                                     {"model": "prod", "timestep_fs": 2.0, "drift_meV_per_atom_per_ps": -0.0071,
+                                      "temperature_K": 800.0, "kT_meV": 68.9}]},
+               "diffusion": [{**run, "timestep_fs": 2.0}, {**run, "core_active_fraction": 0.004, "core_max_eV": 0.01}]}
     v = report_values._stability_values(summary)
     assert (v["stab_prod_failed"], v["stab_prod_runs"], v["stab_prod_core_failed"], v["stab_other_failed"]) == ("2", "2", "0", "1")
     assert (v["stab_n_failed"], v["stab_n_failed_LiLi"], v["stab_length_ps"], v["stab_other_force_rmse"]) == ("3", "2", "10", "44.0")
     assert (v["monitor_fraction_percent"], v["core_fraction_percent"], v["core_onset_LiLi"]) == ("75", "90", "1.80")
     assert (v["core_active_percent"], v["core_max_eV"]) == ("0.30", "0.070")
+    # the timestep check is the production model's NVE run at the production timestep
+    assert (v["nve_drift"], v["nve_T"], v["nve_kT"], v["stab_n_seeds"]) == ("0.007", "800", "69", "2")
 
 
 def test_committed_report_matches_the_committed_results():
