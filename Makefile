@@ -116,12 +116,12 @@ $(DATASET) $(SPLIT) $(DERIVED)/figures/dataset_overview.png &: study/01_dataset.
 
 # ---- 2. training runs (production + learning curve) ---------------------------------------
 # $(1) arch, $(2) n_train, $(3) seed, $(4) epochs, $(5) stage-two start, $(6) group, $(7) figure prefix,
-# $(8) run-name suffix
+# $(8) run-name suffix, $(9) further notebook parameters
 define TRAIN_RULE
 $(RUNS)/train-$(1)-n$(2)-seed$(3)-ep$(4)$(8)/evaluation.json: | $(SPLIT) study/02_train.py $(INSTALLED)
 	$(NB) study/02_train.py $$(@D)/notebook.ipynb -p architecture $(1) -p n_train $(2) -p seed $(3) \
 	  -p max_epochs $(4) -p stage_two_start_epoch $(5) -p group "$(6)" -p figure_prefix "$(7)" \
-	  -p run_name $$(notdir $$(@D))
+	  -p run_name $$(notdir $$(@D)) $(9)
 endef
 $(eval $(call TRAIN_RULE,$(ARCH),$(N_TRAIN),1,$(EPOCHS),$(STAGE2),production,production))
 $(foreach n,$(LC_SIZES),$(foreach s,$(LC_SEEDS),$(eval $(call TRAIN_RULE,$(LC_ARCH),$(n),$(s),$(call lc_epochs,$(n)),$(call lc_stage2,$(n)),$(LC_GROUP),,$(LC_TAG)))))
@@ -191,6 +191,10 @@ arch_run = $(RUNS)/train-$(1)-n$(ARCH_N)-seed1-ep$(ARCH_EPOCHS)$(ARCH_TAG)
 ARCH_RUNS := $(foreach a,$(ARCH_LIST),$(call arch_run,$(a)))
 $(foreach a,$(ARCH_LIST),$(if $(filter $(call arch_run,$(a)),$(LC_RUNS) $(PROD_RUN)),,\
   $(eval $(call TRAIN_RULE,$(a),$(ARCH_N),1,$(ARCH_EPOCHS),$(ARCH_STAGE2),architecture,,$(ARCH_TAG)))))
+# the stability candidate without the ZBL term inside the model (otherwise the reference candidate)
+NOZBL_RUN := $(call arch_run,$(LC_ARCH))-noZBL
+$(eval $(call TRAIN_RULE,$(LC_ARCH),$(ARCH_N),1,$(ARCH_EPOCHS),$(ARCH_STAGE2),stability,,$(ARCH_TAG)-noZBL,\
+  -p pair_repulsion False))
 
 architecture: $(DERIVED)/architecture.json
 $(DERIVED)/architecture.json $(DERIVED)/figures/architecture.png &: study/08_architecture.py $(ANALYSIS_SRC) \

@@ -99,7 +99,7 @@ class TrainSettings:
 
     def run_name(self, n_available: int) -> str:
         n = self.n_train if self.n_train is not None else n_available
-        return f"train-{self.architecture}-n{n}-seed{self.seed}-ep{self.max_epochs}"
+        return f"train-{self.architecture}-n{n}-seed{self.seed}-ep{self.max_epochs}" + ("" if self.pair_repulsion else "-noZBL")
 
 
 def select_subset(frames: list, n_train: int | None, seed: int) -> list:

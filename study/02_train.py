@@ -10,6 +10,7 @@ n_train = None               # None: all 160 training configurations
 seed = 1                     # seed of the training subset and of mace-torch
 max_epochs = 120
 stage_two_start_epoch = 90   # None: no stage two (SWA with a larger energy weight)
+pair_repulsion = True        # ZBL core repulsion inside the model (False: the "-noZBL" stability candidate)
 run_name = ""                # "" : named from the parameters
 figure_prefix = ""           # "" : figures stay in the run folder; "production": report figures
 group = ""                   # "learning_curve" marks the runs notebook 3 collects
@@ -21,7 +22,8 @@ from analysis import data, evaluation, paths, plotting, runs, training
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 settings = training.TrainSettings(architecture=architecture, n_train=n_train, seed=seed,
-                                  max_epochs=max_epochs, stage_two_start_epoch=stage_two_start_epoch)
+                                  max_epochs=max_epochs, stage_two_start_epoch=stage_two_start_epoch,
+                                  pair_repulsion=pair_repulsion)
 pool = data.read_extxyz(paths.train_xyz())
 run = paths.run_dir(run_name or settings.run_name(len(pool)))
 run = training.train(settings, run)

@@ -70,3 +70,9 @@ def test_same_seed_same_model(study):
         results.append(evaluation.evaluate(training.final_model_path(run, settings), test)[1])
     assert results[0]["test_force_rmse_meV_per_A"] == results[1]["test_force_rmse_meV_per_A"]
     assert results[0]["test_energy_rmse_meV_per_atom"] == results[1]["test_energy_rmse_meV_per_atom"]
+
+
+def test_model_without_zbl_is_its_own_run():
+    settings = training.TrainSettings(architecture="tiny", n_train=10, seed=1, max_epochs=3, pair_repulsion=False)
+    assert settings.run_name(160) == "train-tiny-n10-seed1-ep3-noZBL"
+    assert "--pair_repulsion" not in training.mace_arguments(settings, paths.ROOT, paths.ROOT / "x.extxyz")
