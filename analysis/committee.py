@@ -57,8 +57,9 @@ def members(runs_root: Path, group: str) -> list[Path]:
 
 
 def along_runs(calcs: list, used_runs: list[dict], every_ps: float = 1.0) -> list[dict]:
-    """Committee disagreement (eV/Å) every ``every_ps`` along each finished MD run's positions.npz."""
-    from analysis import md
+    """Committee disagreement (eV/Å) every ``every_ps`` along each finished MD run's positions.npz,
+    with the number of P atoms that have lost an S neighbour (``structure.undercoordinated``)."""
+    from analysis import md, structure
 
     rows = []
     for summary in used_runs:
@@ -66,7 +67,24 @@ def along_runs(calcs: list, used_runs: list[dict], every_ps: float = 1.0) -> lis
         stride = max(1, round(every_ps * 1000 / interval_fs))
         picked = frames[::stride]
         sigma = force_disagreement(calcs, picked)
+        broken = structure.undercoordinated(picked)
         for k, value in enumerate(sigma):
             rows.append({"run_name": summary["run_name"], "temperature_K": summary["settings"]["temperature_K"],
-                         "time_ps": k * stride * interval_fs / 1000, "sigma_max_eV_A": float(value)})
+                         "time_ps": k * stride * interval_fs / 1000, "sigma_max_eV_A": float(value),
+                         "n_P_undercoordinated": int(broken[k])})
     return rows
+
+
+def per_run(along: list[dict], limit_eV_A: float) -> list[dict]:
+    """Per run: largest disagreement, first time above ``limit_eV_A`` (None if never: the run stayed in
+    the trained region), and the fraction of sampled frames with a broken P–S bond."""
+    out = []
+    for name in dict.fromkeys(r["run_name"] for r in along):
+        rows = [r for r in along if r["run_name"] == name]
+        above = [r["time_ps"] for r in rows if r["sigma_max_eV_A"] > limit_eV_A]
+        out.append({"run_name": name, "temperature_K": rows[0]["temperature_K"],
+                    "sigma_max_eV_A": max(r["sigma_max_eV_A"] for r in rows),
+                    "first_above_limit_ps": above[0] if above else None,
+                    "left_trained_region": bool(above),
+                    "fraction_frames_P_S_broken": float(np.mean([r["n_P_undercoordinated"] > 0 for r in rows]))})
+    return out

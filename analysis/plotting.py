@@ -215,8 +215,9 @@ def stability(df):
     return fig
 
 
-def committee(along, reference_eV_A: float):
-    """Committee force disagreement along each MD run (meV/Å), coloured by temperature; dashed: test-set 95th pct."""
+def committee(along, reference_eV_A: float, limit_eV_A: float | None = None):
+    """Committee force disagreement along each MD run (meV/Å), coloured by temperature; dashed: test-set 95th pct.,
+    dotted: the trained-region limit."""
     temperatures = sorted(along["temperature_K"].unique())
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     for T, colour in zip(temperatures, _temperature_colours(temperatures)):
@@ -224,6 +225,8 @@ def committee(along, reference_eV_A: float):
             ax.plot(g["time_ps"], g["sigma_max_eV_A"] * 1000, color=colour, lw=0.8, marker=".", ms=3,
                     label=f"{T:g} K" if k == 0 else None)
     ax.axhline(reference_eV_A * 1000, color="k", ls="--", lw=0.8, label="test set, 95th pct.")
+    if limit_eV_A is not None:
+        ax.axhline(limit_eV_A * 1000, color="k", ls=":", lw=1.0, label="trained-region limit")
     ax.set_xlabel("production time (ps)")
     ax.set_ylabel("committee σ$_{max}$ (meV/Å)")
     ax.legend(fontsize=7, ncol=2)

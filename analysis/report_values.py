@@ -145,20 +145,25 @@ def _architecture_values(candidates: list[dict] | None, production: str | None) 
 
 
 def _committee_values(c: dict | None) -> dict[str, str]:
-    """Committee disagreement on the test set and along the MD at the lowest and highest temperature (meV/Å)."""
-    keys = ("committee_n", "committee_test_p95", "committee_cold_T", "committee_cold_median", "committee_hot_T",
-            "committee_hot_median", "committee_hot_above_percent", "committee_max", "committee_failed_max")
+    """The committee monitor: its trained-region limit, the largest disagreement in the runs kept and in those
+    excluded (meV/Å), and how often a P had lost an S neighbour (percent of sampled frames)."""
+    keys = ("committee_n", "committee_test_p95", "committee_limit", "committee_limit_factor", "committee_max_used",
+            "committee_failed_max", "committee_broken_used", "committee_broken_excluded")
     v: dict[str, str] = dict.fromkeys(keys, "n/a")
-    if c and c["per_temperature"]:
-        cold, hot = c["per_temperature"][0], c["per_temperature"][-1]
-        v.update(committee_n=str(len(c["members"])), committee_test_p95=fixed(c["test_sigma_eV_A"]["p95"] * 1000, 0),
-                 committee_cold_T=fixed(cold["temperature_K"], 0), committee_cold_median=fixed(cold["median"] * 1000, 0),
-                 committee_hot_T=fixed(hot["temperature_K"], 0), committee_hot_median=fixed(hot["median"] * 1000, 0),
-                 committee_hot_above_percent=fixed(100 * hot["fraction_above_test_p95"], 0),
-                 committee_max=fixed(max(r["max"] for r in c["per_temperature"]) * 1000, 0))
-        failed = c.get("before_failure") or []
-        if failed:
-            v["committee_failed_max"] = fixed(max(b["sigma_last_2ps_max_eV_A"] for b in failed) * 1000, 0)
+    if not c or not c.get("per_run"):
+        return v
+    kept = [r for r in c["per_run"] if not r["left_trained_region"]]
+    left = [r for r in c["per_run"] if r["left_trained_region"]]
+    v.update(committee_n=str(len(c["members"])), committee_test_p95=fixed(c["test_sigma_eV_A"]["p95"] * 1000, 0),
+             committee_limit=fixed(c["limit_eV_A"] * 1000, 0), committee_limit_factor=f"{c['limit_factor']:g}")
+    if kept:
+        v["committee_max_used"] = fixed(max(r["sigma_max_eV_A"] for r in kept) * 1000, 0)
+        v["committee_broken_used"] = fixed(100 * max(r["fraction_frames_P_S_broken"] for r in kept), 0)
+    failed = [b["sigma_last_2ps_max_eV_A"] for b in c.get("before_failure") or []] + [r["sigma_max_eV_A"] for r in left]
+    if failed:
+        v["committee_failed_max"] = fixed(max(failed) * 1000, 0)
+    if left:
+        v["committee_broken_excluded"] = fixed(100 * max(r["fraction_frames_P_S_broken"] for r in left), 0)
     return v
 
 
@@ -185,7 +190,12 @@ def _excluded_text(excluded: list[dict]) -> str:
     parts = []
     for e in excluded:
         f = e.get("failure")
-        what = (f"{f['reason'].replace('-', '–', 1)} after {f['time_ps']:.1f} ps" if f else e["reason"])
+        if f:
+            what = f"{f['reason'].replace('-', '–', 1).replace(' distance', '')} after {f['time_ps']:.1f} ps"
+        elif e.get("committee"):
+            what = f"left the trained region after {e['committee']['first_above_limit_ps']:g} ps"
+        else:
+            what = e["reason"]
         parts.append(f"{e.get('temperature_K', float('nan')):g} K (seed {e.get('seed', '?')}): {what}")
     return "; ".join(parts) if parts else "none"
 

@@ -84,8 +84,8 @@ def build() -> dict:
     committee = derived / "committee.json"
     if committee.exists():
         c = runs.read_json(committee)
-        summary["committee"] = {k: c.get(k) for k in ("members", "test_sigma_eV_A", "per_temperature", "before_failure",
-                                                       "every_ps")}
+        summary["committee"] = {k: c.get(k) for k in ("members", "test_sigma_eV_A", "per_temperature", "per_run",
+                                                       "limit_eV_A", "limit_factor", "before_failure", "every_ps")}
     candidates = derived / "architecture.json"
     if candidates.exists():
         summary["architecture"] = [

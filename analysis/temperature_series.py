@@ -44,6 +44,27 @@ def collect_runs(runs_root: Path, model_sha256: str | None = None) -> tuple[list
     return used, excluded
 
 
+def exclude_extrapolating(used: list[dict], excluded: list[dict], committee_runs: list[dict]) -> tuple[list, list]:
+    """Move runs the committee monitor found outside the trained region (``committee.per_run``) from
+    ``used`` to ``excluded``, with the reason; a used run the monitor has not seen is an error."""
+    verdict = {r["run_name"]: r for r in committee_runs}
+    keep, dropped = [], list(excluded)
+    for summary in used:
+        r = verdict.get(summary["run_name"])
+        if r is None:
+            raise ValueError(f"{summary['run_name']}: not in the committee results; rerun notebook 7 first")
+        if not r["left_trained_region"]:
+            keep.append(summary)
+            continue
+        reason = (f"left the trained region after {r['first_above_limit_ps']:g} ps of production "
+                  f"(committee σ up to {r['sigma_max_eV_A']:.2f} eV/Å)")
+        warnings.warn(f"{summary['run_name']}: excluded from the diffusion analysis: {reason}", stacklevel=2)
+        dropped.append({"run_name": summary["run_name"], "reason": reason,
+                        "temperature_K": summary["settings"]["temperature_K"], "seed": summary["settings"]["seed"],
+                        "failure": None, "committee": r})
+    return keep, dropped
+
+
 def analyse(used: list[dict], fit_start_ps: float, seed: int = 0) -> dict:
     """D for every run (kinisi), per temperature (combined), the Arrhenius fit and 300 K values."""
     per_run, curves = [], {}

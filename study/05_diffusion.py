@@ -10,6 +10,7 @@ fit_start_ps = 5.0        # start of the diffusive window (after ballistic motio
 model_path = ""           # "": the study's production model
 haven_ratio = 1.0         # Nernst–Einstein with tracer D: H_R = 1 assumed
 seed = 0                  # kinisi sampling seed
+use_committee = True      # leave out runs notebook 7 found outside the trained region
 
 # %%
 import warnings
@@ -22,6 +23,9 @@ from analysis import model, paths, plotting, runs, temperature_series
 warnings.simplefilter("always")
 model_file = Path(model_path) if model_path else paths.production_model()
 used, excluded = temperature_series.collect_runs(paths.runs_dir(), model.file_sha256(model_file))
+if use_committee:
+    monitor = runs.read_json(paths.derived_dir() / "committee.json")
+    used, excluded = temperature_series.exclude_extrapolating(used, excluded, monitor["per_run"])
 for item in excluded:
     print(f"WARNING: {item['run_name']} excluded: {item['reason']}")
 if not used:

@@ -5,11 +5,15 @@
 # (the largest learning-curve runs) agree where the data constrain them and disagree where the
 # production model extrapolates. We evaluate their force disagreement σ (largest per-atom
 # standard deviation of the force vector in a frame) on the DFT test set — the in-distribution
-# reference — and every `every_ps` along each production MD run.
+# reference — and every `every_ps` along each production MD run. A run whose disagreement exceeds
+# `limit_factor` times the test set's 95th percentile has left the trained region: notebook 5 leaves
+# it out of the diffusion analysis, as the live monitor of notebook 4 would have stopped it. Along the
+# way we count P atoms that have lost an S neighbour (no such P exists in the DFT data).
 
 # %% tags=["parameters"]
 group = "learning_curve_s2"   # training runs to draw the committee from (their largest n_train)
 every_ps = 1.0
+limit_factor = 4.0            # trained-region limit: this multiple of the test set's 95th-percentile σ
 model_path = ""               # "": the production model (selects the MD runs)
 
 # %%
@@ -31,6 +35,8 @@ used, excluded = temperature_series.collect_runs(paths.runs_dir(), model.file_sh
 test_sigma = committee.force_disagreement(judges, data.read_extxyz(paths.test_xyz()))
 along = pd.DataFrame(committee.along_runs(judges, used, every_ps))
 reference = float(np.percentile(test_sigma, 95))
+limit = limit_factor * reference
+run_table = pd.DataFrame(committee.per_run(along.to_dict(orient="records"), limit))
 # the runs the distance monitor stopped: the committee over their last 2 ps of production
 before_failure = []
 for e in (e for e in excluded if e.get("failure")):
@@ -48,19 +54,24 @@ per_T = along.groupby("temperature_K")["sigma_max_eV_A"].agg(
     median="median", p95=lambda s: float(np.percentile(s, 95)), max="max").reset_index()
 per_T["fraction_above_test_p95"] = along.groupby("temperature_K")["sigma_max_eV_A"].apply(
     lambda s: float(np.mean(s > reference))).values
-plotting.save(plotting.committee(along, reference), "committee")
+plotting.save(plotting.committee(along, reference, limit), "committee")
 runs.write_json(paths.derived_dir() / "committee.json", {
     "members": [str(p.relative_to(paths.ROOT)) if p.is_relative_to(paths.ROOT) else str(p) for p in model_paths],
     "test_sigma_eV_A": {"median": float(np.median(test_sigma)), "p95": reference, "max": float(test_sigma.max())},
-    "per_temperature": per_T.to_dict(orient="records"), "before_failure": before_failure, "every_ps": every_ps,
+    "per_temperature": per_T.to_dict(orient="records"), "per_run": run_table.to_dict(orient="records"),
+    "limit_eV_A": limit, "limit_factor": limit_factor, "before_failure": before_failure, "every_ps": every_ps,
     **runs.provenance()})
-per_T
+run_table
 
 # %% [markdown]
 # ## Discussion
 
 # %%
 from IPython.display import Markdown
+
+left = "; ".join(f"{r.run_name} after {r.first_above_limit_ps:g} ps of production (largest σ {r.sigma_max_eV_A * 1000:.0f} meV/Å)"
+                 for r in run_table.itertuples() if r.left_trained_region) or "none"
+broken = ", ".join(f"{r.fraction_frames_P_S_broken:.0%} in {r.run_name}" for r in run_table.itertuples())
 
 hot, cold = per_T.iloc[-1], per_T.iloc[0]
 trend = ("only one temperature so far, so no trend can be read" if len(per_T) < 2 else
@@ -74,6 +85,10 @@ the MD runs, {trend}; at {hot['temperature_K']:g} K, {hot['fraction_above_test_p
 the test set's 95th percentile (largest σ anywhere {per_T['max'].max() * 1000:.0f} meV/Å). The committee is of a
 smaller architecture than the production model, so σ ranks configurations by novelty rather than giving the
 production model's error.
+
+**Which runs left the trained region?** With the limit at {limit_factor:g} × the test set's 95th percentile
+({limit * 1000:.0f} meV/Å): {left}. Structure tells the same story: the fraction of sampled frames in which a P has
+lost an S neighbour (P–S > 3 Å, never in the DFT data) is {broken}.
 """ + "".join(f"""
 **Would it have stopped the failed runs earlier?** {b['run_name']} was stopped by the distance monitor at
 {b['failure_time_ps']:.1f} ps ({b['failure']}); over its last 2 ps the committee disagreement reached

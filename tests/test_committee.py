@@ -35,3 +35,24 @@ def test_disagreement_along_an_md_run_from_its_positions_file(tiny_model, tmp_pa
     rows = committee.along_runs(committee.calculators([tiny_model, tiny_model]), used, every_ps=0.1)
     assert [r["time_ps"] for r in rows] == [0.0] and rows[0]["temperature_K"] == 500.0
     assert rows[0]["sigma_max_eV_A"] < 1e-5  # identical members agree
+
+
+def test_runs_above_the_limit_leave_the_diffusion_analysis():
+    from analysis import temperature_series
+
+    along = [{"run_name": "md-T500-seed1", "temperature_K": 500, "time_ps": t, "sigma_max_eV_A": s, "n_P_undercoordinated": 0}
+             for t, s in [(0.0, 0.2), (1.0, 0.3)]]
+    along += [{"run_name": "md-T750-seed1", "temperature_K": 750, "time_ps": t, "sigma_max_eV_A": s, "n_P_undercoordinated": n}
+              for t, s, n in [(0.0, 0.2, 0), (1.0, 0.5, 1), (2.0, 0.9, 1), (3.0, 0.3, 0)]]
+    table = committee.per_run(along, limit_eV_A=0.42)
+    assert [r["left_trained_region"] for r in table] == [False, True]
+    assert table[1]["first_above_limit_ps"] == 1.0 and table[1]["sigma_max_eV_A"] == 0.9
+    assert table[1]["fraction_frames_P_S_broken"] == 0.5
+    used = [{"run_name": n, "settings": {"temperature_K": T, "seed": 1}} for n, T in
+            [("md-T500-seed1", 500), ("md-T750-seed1", 750)]]
+    with pytest.warns(UserWarning, match="md-T750-seed1: excluded.*left the trained region after 1 ps"):
+        kept, excluded = temperature_series.exclude_extrapolating(used, [], table)
+    assert [r["run_name"] for r in kept] == ["md-T500-seed1"]
+    assert excluded[0]["run_name"] == "md-T750-seed1" and excluded[0]["temperature_K"] == 750
+    with pytest.raises(ValueError, match="md-T640-seed1: not in the committee results"):
+        temperature_series.exclude_extrapolating([{**used[0], "run_name": "md-T640-seed1"}], [], table)

@@ -110,13 +110,15 @@ def test_committed_report_matches_the_committed_results():
 
 
 def test_committee_values_and_na_when_not_run():
-    c = {"members": ["a", "b", "c"], "test_sigma_eV_A": {"p95": 0.106},
-         "per_temperature": [{"temperature_K": 450, "median": 0.08, "max": 0.2, "fraction_above_test_p95": 0.1},
-                             {"temperature_K": 750, "median": 0.12, "max": 0.3, "fraction_above_test_p95": 0.4}],
+    c = {"members": ["a", "b", "c"], "test_sigma_eV_A": {"p95": 0.106}, "limit_eV_A": 0.424, "limit_factor": 4.0,
+         "per_run": [{"sigma_max_eV_A": 0.295, "left_trained_region": False, "fraction_frames_P_S_broken": 0.22},
+                     {"sigma_max_eV_A": 0.310, "left_trained_region": False, "fraction_frames_P_S_broken": 0.0},
+                     {"sigma_max_eV_A": 1.013, "left_trained_region": True, "fraction_frames_P_S_broken": 0.82}],
          "before_failure": [{"sigma_last_2ps_max_eV_A": 0.594}]}
     v = report_values._committee_values(c)
-    assert (v["committee_n"], v["committee_test_p95"], v["committee_cold_T"], v["committee_hot_median"]) == ("3", "106", "450", "120")
-    assert (v["committee_hot_above_percent"], v["committee_max"], v["committee_failed_max"]) == ("40", "300", "594")
+    assert (v["committee_n"], v["committee_test_p95"], v["committee_limit"], v["committee_limit_factor"]) == ("3", "106", "424", "4")
+    assert (v["committee_max_used"], v["committee_failed_max"]) == ("310", "1013")
+    assert (v["committee_broken_used"], v["committee_broken_excluded"]) == ("22", "82")
     assert set(report_values._committee_values(None).values()) == {"n/a"}
 
 
