@@ -8,7 +8,7 @@
 # %% tags=["parameters"]
 fit_start_ps = 5.0        # start of the diffusive window (after ballistic motion and caging)
 model_path = ""           # "": the study's production model
-haven_ratio = 1.0         # Nernst–Einstein with tracer D: H_R = 1 assumed
+haven_ratio = 1.0         # Nernst-Einstein with tracer D: H_R = 1 assumed
 seed = 0                  # kinisi sampling seed
 use_committee = True      # leave out runs notebook 7 found outside the trained region
 

@@ -13,7 +13,7 @@
 # %% tags=["parameters"]
 group = "learning_curve_s2"   # training runs to draw the committee from (their largest n_train)
 every_ps = 1.0
-limit_factor = 4.0            # trained-region limit: this multiple of the test set's 95th-percentile σ
+limit_factor = 4.0            # trained-region limit: this multiple of the test set's 95th-percentile sigma
 model_path = ""               # "": the production model (selects the MD runs)
 
 # %%
