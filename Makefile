@@ -81,6 +81,8 @@ LC_TAG := $(if $(filter-out 0,$(LC_STAGE2_PERCENT)),-s2,)
 LC_GROUP := learning_curve$(subst -,_,$(LC_TAG))
 LC_RUNS := $(foreach n,$(LC_SIZES),$(foreach s,$(LC_SEEDS),$(RUNS)/train-$(LC_ARCH)-n$(n)-seed$(s)-ep$(call lc_epochs,$(n))$(LC_TAG)))
 MD_RUNS := $(foreach t,$(TEMPS),$(foreach s,$(SEEDS),$(RUNS)/md-T$(t)-seed$(s)))
+# hotter runs that set the top of the window (notebooks 5 and 7 report why they are left out)
+PROBE_RUNS ?= $(RUNS)/md-T750-seed1 $(RUNS)/md-T900-seed1
 FIGURES := $(addprefix $(DERIVED)/figures/,dataset_overview.png learning_curve.png msd.png arrhenius.png stability.png \
   committee.png architecture.png)
 
@@ -188,7 +190,7 @@ $(DERIVED)/stability.json $(DERIVED)/figures/stability.png &: study/06_stability
 ARCH_LIST ?= c32-L0-r5 c32-L0-r4 c32-L0-r4.5 c32-L0-r6 c32-L0-r5-ell2 c32-L0-r4-ell2 c64-L0-r5 c32-L1-r5
 ARCH_N ?= 160
 ARCH_EPOCHS ?= $(call lc_epochs,$(ARCH_N))
-ARCH_STAGE2 ?= $(call lc_stage2,$(ARCH_N))
+ARCH_STAGE2 ?= $(if $(filter-out 0,$(LC_STAGE2_PERCENT)),$(shell echo $$(( $(ARCH_EPOCHS) * $(LC_STAGE2_PERCENT) / 100 ))),null)
 ARCH_TAG ?= $(LC_TAG)
 ARCH_STEPS ?= 40
 arch_run = $(RUNS)/train-$(1)-n$(ARCH_N)-seed1-ep$(ARCH_EPOCHS)$(ARCH_TAG)
@@ -196,7 +198,6 @@ ARCH_RUNS := $(foreach a,$(ARCH_LIST),$(call arch_run,$(a)))
 $(foreach a,$(ARCH_LIST),$(if $(filter $(call arch_run,$(a)),$(LC_RUNS) $(PROD_RUN)),,\
   $(eval $(call TRAIN_RULE,$(a),$(ARCH_N),1,$(ARCH_EPOCHS),$(ARCH_STAGE2),architecture,,$(ARCH_TAG)))))
 # the stability candidate without the ZBL term inside the model (otherwise the reference candidate)
-NOZBL_RUN := $(call arch_run,$(LC_ARCH))-noZBL
 $(eval $(call TRAIN_RULE,$(LC_ARCH),$(ARCH_N),1,$(ARCH_EPOCHS),$(ARCH_STAGE2),stability,,$(ARCH_TAG)-noZBL,\
   -p pair_repulsion False))
 
@@ -207,11 +208,11 @@ $(DERIVED)/architecture.json $(DERIVED)/figures/architecture.png &: study/08_arc
 	  -p steps $(ARCH_STEPS) -p timestep_fs $(TIMESTEP_FS)
 
 # ---- 5. diffusion + Arrhenius, summary ------------------------------------------------------
-$(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: study/05_diffusion.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS)) $(DATASET) \
-  $(DERIVED)/committee.json
+$(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: study/05_diffusion.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS) $(PROBE_RUNS)) \
+  $(DATASET) $(DERIVED)/committee.json
 	$(NB) study/05_diffusion.py $(DERIVED)/notebooks/05_diffusion.ipynb -p fit_start_ps $(FIT_START_PS)
 
-$(DERIVED)/committee.json $(DERIVED)/figures/committee.png &: study/07_extrapolation.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS)) $(addsuffix /evaluation.json,$(LC_RUNS))
+$(DERIVED)/committee.json $(DERIVED)/figures/committee.png &: study/07_extrapolation.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS) $(PROBE_RUNS)) $(addsuffix /evaluation.json,$(LC_RUNS))
 	$(NB) study/07_extrapolation.py $(DERIVED)/notebooks/07_extrapolation.ipynb -p group $(LC_GROUP) \
 	  -p every_ps $(COMMITTEE_EVERY_PS) -p limit_factor $(COMMITTEE_LIMIT_FACTOR)
 
@@ -229,7 +230,7 @@ SMOKE := STUDY=$(SMOKE_DIR) REPORT_OUT=$(SMOKE_DIR)/report ARCH=tiny N_TRAIN=20 
   TEMPS="600 800" SEEDS=1 TIMESTEP_FS=1.0 EQUIL_PS=0.05 PROD_PS=0.6 CHUNK_PS=0.2 MIN_DIST=0.7 PAIR_FRAC=0 FIT_START_PS=0.05 \
   LC_ARCH=tiny LC_SIZES="10 20" LC_SEEDS="1 2" LC_EPOCHS=3 LC_STAGE2_PERCENT=0 \
   STAB_MODELS=train-tiny-n20-seed1-ep6 STAB_CORE_MODELS=train-tiny-n20-seed1-ep6 STAB_TEMPS=800 STAB_SEEDS=1 \
-  STAB_PS=0.1 NVE_PS=0.02 COMMITTEE_EVERY_PS=0.1 COMMITTEE_LIMIT_FACTOR=1000 \
+  STAB_PS=0.1 NVE_PS=0.02 COMMITTEE_EVERY_PS=0.1 COMMITTEE_LIMIT_FACTOR=1000 PROBE_RUNS= \
   ARCH_LIST="tiny tiny-r5" ARCH_N=10 ARCH_EPOCHS=3 ARCH_STAGE2=2 ARCH_STEPS=5
 smoke: $(INSTALLED)
 	$(MAKE) -j$(JOBS) study $(SMOKE)

@@ -81,9 +81,9 @@ def per_run(along: list[dict], limit_eV_A: float) -> list[dict]:
     out = []
     for name in dict.fromkeys(r["run_name"] for r in along):
         rows = [r for r in along if r["run_name"] == name]
-        above = [r["time_ps"] for r in rows if r["sigma_max_eV_A"] > limit_eV_A]
+        above = [r["time_ps"] for r in rows if not r["sigma_max_eV_A"] <= limit_eV_A]  # NaN counts as above
         out.append({"run_name": name, "temperature_K": rows[0]["temperature_K"],
-                    "sigma_max_eV_A": max(r["sigma_max_eV_A"] for r in rows),
+                    "sigma_max_eV_A": float(np.nanmax([r["sigma_max_eV_A"] for r in rows])),
                     "first_above_limit_ps": above[0] if above else None,
                     "left_trained_region": bool(above),
                     "fraction_frames_P_S_broken": float(np.mean([r["n_P_undercoordinated"] > 0 for r in rows]))})

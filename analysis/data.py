@@ -44,6 +44,7 @@ ENERGY_KEY = "REF_energy"
 FORCES_KEY = "REF_forces"
 INDEX_KEY = "config_index"
 EXPECTED_COMPOSITION = {"Li": 27, "P": 12, "S": 44}
+AIMD_TEMPERATURE_K = 520.0  # the LiPS ab-initio MD the configurations come from (Batzner et al. 2022)
 N_ATOMS = sum(EXPECTED_COMPOSITION.values())
 VOLUME_PER_ATOM_RANGE_A3 = (5.0, 100.0)
 MAX_ABS_FORCE_EV_PER_A = 100.0

@@ -9,7 +9,7 @@
 # is MD steps per CPU-second of the trained model on one thread (83 atoms, float32), as ns/day.
 
 # %% tags=["parameters"]
-candidates = ""        # space-separated training-run names (the Makefile's ARCH_CANDIDATES)
+candidates = ""        # space-separated training-run names (the Makefile's ARCH_LIST)
 steps = 40             # MD steps per timing repeat
 repeats = 3
 timestep_fs = 2.0

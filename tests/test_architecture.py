@@ -8,7 +8,7 @@ import pytest
 from analysis import architecture, data, paths
 
 
-def test_speed_of_a_real_model_is_measured_in_cpu_time(tiny_model):
+def test_speed_of_a_real_model_is_measured(tiny_model):
     table = pd.DataFrame({"architecture": ["tiny"], "model_path": [str(tiny_model)]})
     atoms = data.read_extxyz(paths.test_xyz())[0]
     out = architecture.measure_speed(table, atoms, steps=3, repeats=1, timestep_fs=1.0)

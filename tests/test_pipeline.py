@@ -50,6 +50,8 @@ def test_smoke_pipeline_produces_summary_figures_and_report(smoke):
         assert values[key] in markdown
     assert "@fig-" not in markdown and "@tbl-" not in markdown and "{{<" not in markdown
     assert render.word_count(markdown) <= 1500
+    # the production architecture is one of the smoke run's candidates, so its speed/error ratios are numbers
+    assert values["arch_prod_speed_ratio"] != "n/a" and values["arch_n"] == "2"
 
 
 def test_second_make_recomputes_nothing(smoke):

@@ -103,6 +103,7 @@ def test_committed_report_matches_the_committed_results():
                     "Conclusion", "References"):
         assert f"# {section}" in markdown
     assert "@fig-" not in markdown and "@tbl-" not in markdown and "{{<" not in markdown
+    assert "n/a" not in markdown  # every stage the report cites has results
     values = report_values.variables(summary)
     for key in ("force_rmse", "energy_rmse", "Ea", "Ea_err", "D300", "sigma300_mS_cm", "lc_force_slope"):
         assert values[key] in markdown, key

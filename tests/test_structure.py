@@ -10,7 +10,7 @@ from analysis import structure
 def test_every_p_in_the_data_has_four_s_and_a_pulled_s_breaks_one(frames):
     atoms = frames[0].copy()
     assert (structure.coordination(atoms) == 4).all()
-    assert structure.undercoordinated(frames[:5]).tolist() == [0] * 5
+    assert structure.undercoordinated(frames).max() == 0  # as the module states: no broken P–S in the data
     # move one S bonded to the first P 1.5 Å further away along the bond: that P loses it
     symbols = np.array(atoms.get_chemical_symbols())
     p = int(np.where(symbols == "P")[0][0])
