@@ -67,7 +67,11 @@ supercell_cost = (f": one MD step of it costs {rates[83] / rates[664]:.1f}× the
                   "(make bench)" if {83, 664} <= set(rates) else "")
 spread = per_T[["temperature_K", "chi2_red", "scatter_err_cm2_s", "propagated_err_cm2_s"]]
 exps = per_run["msd_exponent"]
+left_out = "; ".join(f"{e['run_name']}: {e['reason']}" for e in excluded) or "none"
 text = f"""
+**Which runs are in the analysis?** {len(per_run)} runs at {', '.join(f'{T:g}' for T in per_T['temperature_K'])} K.
+Left out: {left_out}.
+
 **Over which window is the MSD diffusive?** We fit from {per_run['fit_start_ps'].min():g} ps to half of each
 run ({per_run['fit_end_ps'].min():g}–{per_run['fit_end_ps'].max():g} ps). In that window the log-log MSD slope is
 {exps.min():.2f}–{exps.max():.2f} (1 = diffusive); slopes well below 1 mean the Li are still caged and D is not
