@@ -195,7 +195,8 @@ def arrhenius(per_run, per_temperature, fit: dict | None, extrapolate_to_K: floa
 
 def stability(df):
     """Time to failure per model and temperature; runs that survived are drawn at their length (▲)."""
-    df = df.assign(candidate=df["model"] + np.where(df.get("core_repulsion", False), " + core", ""))
+    short = df["model"].str.replace(r"^train-", "", regex=True).str.replace(r"-n\d+-seed\d+", "", regex=True)
+    df = df.assign(candidate=short + np.where(df.get("core_repulsion", False), " + core", ""))
     models = sorted(df["candidate"].unique())
     fig, ax = plt.subplots(figsize=(7.0, 3.4))
     for k, model in enumerate(models):
