@@ -49,11 +49,8 @@ def members(runs_root: Path, group: str) -> list[Path]:
     if table.empty:
         raise ValueError(f"{runs_root}: no training runs of group '{group}' for the committee")
     largest = table[table["n_train"] == table["n_train"].max()]
-    out = []
-    for name in largest["run_name"]:
-        path = Path(runs.read_json(Path(runs_root) / name / "evaluation.json")["model_path"])
-        out.append(path if path.is_absolute() else paths.ROOT / path)
-    return out
+    return [paths.ROOT / runs.read_json(Path(runs_root) / name / "evaluation.json")["model_path"]
+            for name in largest["run_name"]]
 
 
 def along_runs(calcs: list, used_runs: list[dict], every_ps: float = 1.0) -> list[dict]:

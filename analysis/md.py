@@ -504,4 +504,4 @@ def nve_energy_drift(model_path: Path, start: Atoms, timestep_fs: float, duratio
     slope = float(np.polyfit(times, energies, 1)[0])
     return {"timestep_fs": timestep_fs, "duration_ps": duration_ps, "drift_meV_per_atom_per_ps": slope,
             "fluctuation_meV_per_atom": float(np.std(energies - np.polyval(np.polyfit(times, energies, 1), times))),
-            "kT_meV": float(units.kB * temperature_K * 1000)}
+            "temperature_K": temperature_K, "kT_meV": float(units.kB * temperature_K * 1000)}

@@ -11,10 +11,8 @@ import math
 import numpy as np
 
 from analysis.core_repulsion import STRENGTH_EV
-from analysis.data import AIMD_TEMPERATURE_K, EXPECTED_COMPOSITION
+from analysis.data import AIMD_TEMPERATURE_K, N_ATOMS
 from analysis.structure import P_S_BOND_CUTOFF_A
-
-KB_EV_PER_K = 8.617333262e-5
 
 # Published values the report compares with (cited in the report's reference list).
 LITERATURE = [
@@ -121,8 +119,7 @@ def variables(summary: dict) -> dict:
     v.update(_committee_values(summary.get("committee")))
     v["ps_cutoff"] = fixed(P_S_BOND_CUTOFF_A, 1)
     v["data_T"] = fixed(AIMD_TEMPERATURE_K, 0)
-    n_atoms = sum(EXPECTED_COMPOSITION.values())
-    v.update(n_atoms=str(n_atoms), n_force_components=str(3 * n_atoms))
+    v.update(n_atoms=str(N_ATOMS), n_force_components=str(3 * N_ATOMS))
     v.update(_architecture_values(summary.get("architecture"),
                                   summary.get("model", {}).get("hyperparameters", {}).get("architecture")))
     per_T = [r for r in summary.get("diffusion_per_temperature", []) if r["n_runs"] > 1]
@@ -241,7 +238,7 @@ def _stability_values(summary: dict) -> dict[str, str]:
            if r["model"] == production and r["timestep_fs"] == timestep]
     if nve:
         v.update(nve_drift=fixed(abs(nve[0]["drift_meV_per_atom_per_ps"]), 3),
-                 nve_T=fixed(nve[0].get("temperature_K", nve[0]["kT_meV"] / (KB_EV_PER_K * 1000)), 0),
+                 nve_T=fixed(nve[0]["temperature_K"], 0),
                  nve_kT=fixed(nve[0]["kT_meV"], 0))
     minima = summary.get("dataset", {}).get("min_pair_distance_A", {})
     onsets = [r.get("core_repulsion_onset_A") or {} for r in md_runs]

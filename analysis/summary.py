@@ -25,7 +25,7 @@ def promote(run: Path) -> Path:
     if not evaluation.exists():
         raise FileNotFoundError(f"{evaluation}: not found (train and evaluate the run first)")
     record = runs.read_json(evaluation)
-    source = paths.ROOT / record["model_path"] if not Path(record["model_path"]).is_absolute() else Path(record["model_path"])
+    source = paths.ROOT / record["model_path"]  # relative to the project root, or absolute
     target = paths.production_model()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")

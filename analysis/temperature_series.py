@@ -36,12 +36,15 @@ def collect_runs(runs_root: Path, model_sha256: str | None = None) -> tuple[list
         if reason is None:
             used.append({**summary, "run_dir": str(path.parent)})
         else:
-            message = f"{path.parent.name}: excluded from the diffusion analysis: {reason}"
-            warnings.warn(message, stacklevel=2)
-            excluded.append({"run_name": path.parent.name, "reason": reason,
-                             "temperature_K": summary["settings"]["temperature_K"], "seed": summary["settings"]["seed"],
-                             "failure": summary.get("failure")})
+            excluded.append(_exclusion(path.parent.name, summary, reason, failure=summary.get("failure")))
     return used, excluded
+
+
+def _exclusion(run_name: str, summary: dict, reason: str, **extra) -> dict:
+    """The record of a run left out of the diffusion analysis, announced with a warning."""
+    warnings.warn(f"{run_name}: excluded from the diffusion analysis: {reason}", stacklevel=3)
+    return {"run_name": run_name, "reason": reason, "temperature_K": summary["settings"]["temperature_K"],
+            "seed": summary["settings"]["seed"], **extra}
 
 
 def exclude_extrapolating(used: list[dict], excluded: list[dict], committee_runs: list[dict]) -> tuple[list, list]:
@@ -58,10 +61,7 @@ def exclude_extrapolating(used: list[dict], excluded: list[dict], committee_runs
             continue
         reason = (f"left the trained region after {r['first_above_limit_ps']:g} ps of production "
                   f"(committee σ up to {r['sigma_max_eV_A']:.2f} eV/Å)")
-        warnings.warn(f"{summary['run_name']}: excluded from the diffusion analysis: {reason}", stacklevel=2)
-        dropped.append({"run_name": summary["run_name"], "reason": reason,
-                        "temperature_K": summary["settings"]["temperature_K"], "seed": summary["settings"]["seed"],
-                        "failure": None, "committee": r})
+        dropped.append(_exclusion(summary["run_name"], summary, reason, failure=None, committee=r))
     return keep, dropped
 
 

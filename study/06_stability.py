@@ -57,7 +57,7 @@ for model in summary["model"].unique():
     for dt in nve_timesteps_fs:
         record = done.get((sha, dt, nve_duration_ps, nve_temperature_K)) or {
             **md.nve_energy_drift(model_file, start, dt, nve_duration_ps, nve_temperature_K),
-            "model_sha256": sha, "temperature_K": nve_temperature_K}
+            "model_sha256": sha}
         nve.append({**record, "model": model})
 nve = pd.DataFrame(nve)
 runs.write_json(out_file, {**runs.read_json(out_file), "nve": nve.to_dict(orient="records")})

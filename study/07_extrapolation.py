@@ -33,10 +33,11 @@ members = table[table["n_train"] == table["n_train"].max()]
 model_file = Path(model_path) if model_path else paths.production_model()
 used, excluded = temperature_series.collect_runs(paths.runs_dir(), model.file_sha256(model_file))
 test_sigma = committee.force_disagreement(judges, data.read_extxyz(paths.test_xyz()))
-along = pd.DataFrame(committee.along_runs(judges, used, every_ps))
+along_rows = committee.along_runs(judges, used, every_ps)
+along = pd.DataFrame(along_rows)
 reference = float(np.percentile(test_sigma, 95))
 limit = limit_factor * reference
-run_table = pd.DataFrame(committee.per_run(along.to_dict(orient="records"), limit))
+run_table = pd.DataFrame(committee.per_run(along_rows, limit))
 # the runs the distance monitor stopped: the committee over their last 2 ps of production
 before_failure = []
 for e in (e for e in excluded if e.get("failure")):
