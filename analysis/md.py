@@ -188,16 +188,22 @@ def _chunk_path(run: Path, index: int) -> Path:
 
 def _save_checkpoint(run: Path, atoms: Atoms, step: int, chunk: int, rng, thermo_rows: int,
                      thermostat_energy: float, extremes: dict, wall_time_s: float) -> None:
+    """Positions and momenta go to a file named by the step, then ``checkpoint.json`` points to it, then older
+    array files go: an interruption at any moment leaves a consistent pair (json and the arrays it names)."""
+    arrays = f"checkpoint-{step:010d}.npz"
     buf = io.BytesIO()
     np.savez(buf, positions=atoms.get_positions(), momenta=atoms.get_momenta())
-    tmp = run / "checkpoint.npz.tmp"
+    tmp = run / f"{arrays}.tmp"
     tmp.write_bytes(buf.getvalue())
-    tmp.replace(run / "checkpoint.npz")
+    tmp.replace(run / arrays)
     runs.write_json(run / "checkpoint.json", {
         "step": step, "chunk": chunk, "rng_state": rng.bit_generator.state,
         "thermo_rows": thermo_rows, "thermostat_energy_eV": thermostat_energy, "extremes": extremes,
-        "wall_time_s": wall_time_s,
+        "wall_time_s": wall_time_s, "arrays": arrays,
     })
+    for old in run.glob("checkpoint*.npz"):
+        if old.name != arrays:
+            old.unlink()
 
 
 def _write_thermo(path: Path, rows: list[dict]) -> None:
@@ -280,7 +286,7 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
     thermo_rows = read_thermo(run / "thermo.csv")
     if checkpoint.exists():
         state = runs.read_json(checkpoint)
-        arrays = np.load(run / "checkpoint.npz")
+        arrays = np.load(run / state.get("arrays", "checkpoint.npz"))  # (runs before 2026-11-25: one name)
         atoms.set_positions(arrays["positions"])
         atoms.set_momenta(arrays["momenta"])
         rng.bit_generator.state = state["rng_state"]

@@ -82,6 +82,31 @@ def test_killed_run_resumes_to_the_same_result(tiny_model, tmp_path, sig):
     assert resumed["n_frames"] == reference["n_frames"]
 
 
+def test_interruption_between_the_checkpoint_files_resumes_consistently(tiny_model, tmp_path, monkeypatch):
+    """Ctrl-C after a checkpoint's arrays are written but before checkpoint.json: the older pair is still whole."""
+    settings = md.MDSettings(seed=3, **SHORT)
+    reference = md.run_md(settings, tiny_model, tmp_path / "reference")
+    write_json, calls = runs.write_json, []
+
+    def interrupted_on_the_third_checkpoint(path, data):
+        calls.append(path.name)
+        if calls.count("checkpoint.json") == 3:
+            raise KeyboardInterrupt
+        write_json(path, data)
+
+    monkeypatch.setattr(runs, "write_json", interrupted_on_the_third_checkpoint)
+    with pytest.raises(KeyboardInterrupt):
+        md.run_md(settings, tiny_model, tmp_path / "run")
+    monkeypatch.setattr(runs, "write_json", write_json)
+    assert len(list((tmp_path / "run").glob("checkpoint*.npz"))) == 2  # the one json names, and the newer one
+    resumed = md.run_md(settings, tiny_model, tmp_path / "run")
+    assert resumed["n_frames"] == reference["n_frames"]
+    assert np.array_equal(md.read_trajectory(tmp_path / "run")[-1].positions,
+                          md.read_trajectory(tmp_path / "reference")[-1].positions)
+    assert [p.name for p in (tmp_path / "run").glob("checkpoint*.npz")] == [runs.read_json(
+        tmp_path / "run" / "checkpoint.json")["arrays"]]
+
+
 def test_collapsing_atoms_stop_the_run_and_are_excluded(tiny_model, frames, tmp_path):
     start = frames[0].copy()
     li = [i for i, s in enumerate(start.get_chemical_symbols()) if s == "Li"]
