@@ -83,6 +83,24 @@ LC_RUNS := $(foreach n,$(LC_SIZES),$(foreach s,$(LC_SEEDS),$(RUNS)/train-$(LC_AR
 MD_RUNS := $(foreach t,$(TEMPS),$(foreach s,$(SEEDS),$(RUNS)/md-T$(t)-seed$(s)))
 # hotter runs that set the top of the window (notebooks 5 and 7 report why they are left out)
 PROBE_RUNS ?= $(RUNS)/md-T750-seed1 $(RUNS)/md-T900-seed1
+# ---- parameter stamps ------------------------------------------------------------------------
+# One small file per cheap aggregate step holding the settings it was made with (data/derived/.params/),
+# rewritten only when they change: `make study FIT_START_PS=8` reruns notebook 5 and what reads it, nothing
+# else. Expensive runs carry their settings in their folder names and settings.json instead.
+PARAMS := $(DERIVED)/.params
+PARAMS_dataset = n_test=$(N_TEST) split_seed=$(SPLIT_SEED) source=$(SOURCE) n_configs=$(N_CONFIGS)
+PARAMS_model = $(notdir $(PROD_RUN))
+PARAMS_learning_curve = group=$(LC_GROUP) runs=$(notdir $(LC_RUNS))
+PARAMS_stability = nve_ps=$(NVE_PS) runs=$(notdir $(STAB_RUNS))
+PARAMS_architecture = runs=$(notdir $(ARCH_RUNS)) steps=$(ARCH_STEPS) timestep_fs=$(TIMESTEP_FS)
+PARAMS_diffusion = fit_start_ps=$(FIT_START_PS)
+PARAMS_committee = group=$(LC_GROUP) every_ps=$(COMMITTEE_EVERY_PS) limit_factor=$(COMMITTEE_LIMIT_FACTOR)
+.PHONY: FORCE
+$(PARAMS)/%.txt: FORCE
+	+@mkdir -p $(@D); v='$(strip $(PARAMS_$*))'; [ -f $@ ] && [ "$$(cat $@)" = "$$v" ] || printf '%s\n' "$$v" > $@
+# every finished MD run made so far (notebooks 5 and 7 use all runs of the production model, e.g. `make md`)
+DONE_MD := $(wildcard $(RUNS)/md-*/summary.json)
+
 FIGURES := $(addprefix $(DERIVED)/figures/,dataset_overview.png learning_curve.png msd.png arrhenius.png stability.png \
   committee.png architecture.png)
 
@@ -115,7 +133,8 @@ $(INSTALLED): pyproject.toml requirements.lock
 	touch $@
 
 # ---- 1. dataset ---------------------------------------------------------------------------
-$(DATASET) $(SPLIT) $(DERIVED)/figures/dataset_overview.png &: study/01_dataset.py | $(INSTALLED)
+$(DATASET) $(SPLIT) $(DERIVED)/figures/dataset_overview.png &: study/01_dataset.py \
+  $(PARAMS)/dataset.txt | $(INSTALLED)
 	$(NB) study/01_dataset.py $(DERIVED)/notebooks/01_dataset.ipynb -p n_test $(N_TEST) -p split_seed $(SPLIT_SEED) \
 	  -p source $(SOURCE) -p n_configs $(N_CONFIGS)
 	touch $(DATASET) $(SPLIT) $(DERIVED)/figures/dataset_overview.png
@@ -132,7 +151,7 @@ endef
 $(eval $(call TRAIN_RULE,$(ARCH),$(N_TRAIN),1,$(EPOCHS),$(STAGE2),production,production))
 $(foreach n,$(LC_SIZES),$(foreach s,$(LC_SEEDS),$(eval $(call TRAIN_RULE,$(LC_ARCH),$(n),$(s),$(call lc_epochs,$(n)),$(call lc_stage2,$(n)),$(LC_GROUP),,$(LC_TAG)))))
 
-$(MODEL): $(PROD_RUN)/evaluation.json
+$(MODEL): $(PROD_RUN)/evaluation.json $(PARAMS)/model.txt
 	$(PY) -m analysis.summary promote $(PROD_RUN)
 
 train: $(INSTALLED) $(SPLIT)
@@ -140,7 +159,8 @@ train: $(INSTALLED) $(SPLIT)
 	  -p architecture $(ARCH) -p n_train $(N_TRAIN) -p seed $(SEED) -p max_epochs $(EPOCHS) -p stage_two_start_epoch $(STAGE2)
 
 # ---- 3. learning curve --------------------------------------------------------------------
-$(DERIVED)/learning_curve.json $(DERIVED)/figures/learning_curve.png &: study/03_learning_curve.py $(ANALYSIS_SRC) $(addsuffix /evaluation.json,$(LC_RUNS))
+$(DERIVED)/learning_curve.json $(DERIVED)/figures/learning_curve.png &: study/03_learning_curve.py $(ANALYSIS_SRC) $(addsuffix /evaluation.json,$(LC_RUNS)) \
+  $(PARAMS)/learning_curve.txt
 	$(NB) study/03_learning_curve.py $(DERIVED)/notebooks/03_learning_curve.ipynb -p group $(LC_GROUP)
 
 # ---- 4. MD runs ---------------------------------------------------------------------------
@@ -181,7 +201,8 @@ $(foreach t,$(STAB_TEMPS),$(foreach s,$(STAB_SEEDS),\
   $(foreach m,$(STAB_CORE_MODELS),$(eval $(call STAB_RULE,$(m),$(t),$(s),$(STAB_CORE))))))
 
 stability: $(DERIVED)/stability.json
-$(DERIVED)/stability.json $(DERIVED)/figures/stability.png &: study/06_stability.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(STAB_RUNS))
+$(DERIVED)/stability.json $(DERIVED)/figures/stability.png &: study/06_stability.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(STAB_RUNS)) \
+  $(PARAMS)/stability.txt
 	$(NB) study/06_stability.py $(DERIVED)/notebooks/06_stability.ipynb -p nve_duration_ps $(NVE_PS)
 
 # ---- accuracy against speed of candidate architectures ------------------------------------------
@@ -203,16 +224,19 @@ $(eval $(call TRAIN_RULE,$(LC_ARCH),$(ARCH_N),1,$(ARCH_EPOCHS),$(ARCH_STAGE2),st
 
 architecture: $(DERIVED)/architecture.json
 $(DERIVED)/architecture.json $(DERIVED)/figures/architecture.png &: study/08_architecture.py $(ANALYSIS_SRC) \
-  $(addsuffix /evaluation.json,$(ARCH_RUNS))
+  $(addsuffix /evaluation.json,$(ARCH_RUNS)) \
+  $(PARAMS)/architecture.txt
 	$(NB) study/08_architecture.py $(DERIVED)/notebooks/08_architecture.ipynb -p candidates "$(notdir $(ARCH_RUNS))" \
 	  -p steps $(ARCH_STEPS) -p timestep_fs $(TIMESTEP_FS)
 
 # ---- 5. diffusion + Arrhenius, summary ------------------------------------------------------
 $(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: study/05_diffusion.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS) $(PROBE_RUNS)) \
-  $(DATASET) $(DERIVED)/committee.json
+  $(DONE_MD) $(DATASET) $(DERIVED)/committee.json $(PARAMS)/diffusion.txt
 	$(NB) study/05_diffusion.py $(DERIVED)/notebooks/05_diffusion.ipynb -p fit_start_ps $(FIT_START_PS)
 
-$(DERIVED)/committee.json $(DERIVED)/figures/committee.png &: study/07_extrapolation.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS) $(PROBE_RUNS)) $(addsuffix /evaluation.json,$(LC_RUNS))
+$(DERIVED)/committee.json $(DERIVED)/figures/committee.png &: study/07_extrapolation.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS) $(PROBE_RUNS)) $(DONE_MD) \
+  $(addsuffix /evaluation.json,$(LC_RUNS)) \
+  $(PARAMS)/committee.txt
 	$(NB) study/07_extrapolation.py $(DERIVED)/notebooks/07_extrapolation.ipynb -p group $(LC_GROUP) \
 	  -p every_ps $(COMMITTEE_EVERY_PS) -p limit_factor $(COMMITTEE_LIMIT_FACTOR)
 
@@ -244,6 +268,10 @@ test: $(INSTALLED)
 
 test-all: $(INSTALLED)
 	$(PY) -m pytest -q --run-slow tests
+
+# the value of any setting, e.g. make -s print-TEMPS
+print-%:
+	@echo '$($*)'
 
 # BENCH=md|dft|stages|all; the DFT part needs pip install '.[dft]'
 BENCH ?= all

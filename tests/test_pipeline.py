@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -61,6 +62,24 @@ def test_second_make_recomputes_nothing(smoke):
     assert "analysis.notebooks" not in result.stdout
     assert {p: p.stat().st_mtime_ns for p in smoke.rglob("*.json") if p in stamps and "render" not in p.name} == {
         p: t for p, t in stamps.items() if "render" not in p.name}
+
+
+def test_changed_setting_reruns_only_the_steps_that_read_it(smoke):
+    """`make study FIT_START_PS=…` reruns notebook 5 and the summary (its parameter stamp changed), nothing else."""
+    settings = shlex.split(make("-s", "print-SMOKE", f"SMOKE_DIR={smoke}").stdout)
+    stamp = smoke / "derived" / ".params" / "diffusion.txt"
+    assert "analysis.notebooks" not in make("-n", "study", *settings).stdout
+    changed = [("FIT_START_PS=0.1" if s.startswith("FIT_START_PS=") else s) for s in settings]
+    result = make("study", *changed)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert stamp.read_text() == "fit_start_ps=0.1\n"
+    assert "study/05_diffusion.py" in result.stdout and "analysis.summary build" in result.stdout
+    for other in ("01_dataset", "02_train", "03_learning", "04_md", "06_stability", "07_extrapolation", "08_arch"):
+        assert other not in result.stdout
+    assert json.loads((smoke / "derived" / "diffusion.json").read_text())["fit_start_ps"] == 0.1
+    result = make("study", *settings)  # back to the smoke settings: notebook 5 reruns with them
+    assert "study/05_diffusion.py" in result.stdout and stamp.read_text() == "fit_start_ps=0.05\n"
+    assert json.loads((smoke / "derived" / "diffusion.json").read_text())["fit_start_ps"] == 0.05
 
 
 def test_failed_notebook_is_kept_but_not_done(smoke):
