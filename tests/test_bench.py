@@ -15,11 +15,14 @@ def test_md_and_stage_parts_merge_into_one_file(tiny_model, study, tmp_path):
     result = runs.read_json(out)
     assert set(result) == {"md", "stages"}  # the second part kept the first
     measured = [r for r in result["md"]["runs"] if "steps_per_s" in r]
-    assert {(r["dtype"], r["threads"]) for r in measured} == {("float32", 1), ("float64", 1), ("float32", 2)}
+    assert {(r["dtype"], r["threads"], r.get("parallel_runs")) for r in measured} == {
+        ("float32", 1, None), ("float64", 1, None), ("float32", 2, None), ("float32", 1, 2)}
+    side_by_side = next(r for r in measured if r.get("parallel_runs"))
+    assert side_by_side["steps_per_s"] == pytest.approx(sum(side_by_side["per_run_steps_per_s"]))
     assert all(r["steps_per_s"] > 0 and r["steps_per_cpu_s"] > 0 for r in measured)
     assert result["stages"]["stage_wall_time_s"]["training"] > 0  # the tiny model's own training run
     table = bench.readme_table(result)
-    assert "MD, 83 atoms, float64, 1 thread(s)" in table and "wall time, all training runs so far" in table
+    assert "MD, 83 atoms, float64, 1 thread(s)" in table and "2 runs side by side, 1 thread each (sum)" in table and "wall time, all training runs so far" in table
 
 
 def test_missing_model_is_one_line_and_exit_1(tmp_path, capsys):
