@@ -18,6 +18,8 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 JOBS ?= 2
 LAUNCH ?=
+# e.g. https://download.pytorch.org/whl/cpu for the CPU build of torch (PyPI serves the CUDA build)
+TORCH_INDEX ?=
 
 # ---- where results go (the smoke run uses its own folder) -------------------------------
 STUDY ?= data
@@ -111,9 +113,12 @@ help:
 	@echo "make smoke       - the whole pipeline on tiny settings into data/smoke/"
 	@echo "make test        - the test suite (includes the smoke pipeline)"
 	@echo "make md T=650 SEED=2   - one more MD run with the production model"
-	@echo "make train ARCH=c32-L0-r5 EPOCHS=80   - one more training run"
+	@echo "make train ARCH=c32-L0-r5 EPOCHS=80 STAGE2=60   - one more training run"
 	@echo "make stability   - time-to-failure MD of the candidate models (STAB_MODELS, STAB_TEMPS)"
 	@echo "make architecture - test error against MD speed of the candidate architectures (ARCH_LIST)"
+	@echo "make bench       - benchmarks (BENCH=md|dft|stages|all) -> data/derived/benchmarks.json, README"
+	@echo "make test-all    - the tests including those marked slow"
+	@echo "make -s print-TEMPS - the value of any setting"
 
 report: $(INSTALLED)
 	$(MAKE) -j$(JOBS) study
@@ -126,24 +131,26 @@ install: $(INSTALLED)
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet torch==2.13.0
+	$(VENV)/bin/pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(VENV)/bin/pip install --quiet -r requirements.lock
 	$(VENV)/bin/pip install --quiet --no-deps -e .
 	$(PY) -m ipykernel install --sys-prefix --name lips-study --display-name "LiPS study" >/dev/null
 	touch $@
 
 # ---- 1. dataset ---------------------------------------------------------------------------
-$(DATASET) $(SPLIT) $(DERIVED)/figures/dataset_overview.png &: study/01_dataset.py \
+# the extxyz files are git-ignored conversions every training and MD run reads: a fresh clone remakes them
+XYZ := $(addprefix $(DERIVED)/split/,dataset.extxyz train.extxyz test.extxyz)
+$(DATASET) $(SPLIT) $(XYZ) $(DERIVED)/figures/dataset_overview.png &: study/01_dataset.py \
   $(PARAMS)/dataset.txt | $(INSTALLED)
 	$(NB) study/01_dataset.py $(DERIVED)/notebooks/01_dataset.ipynb -p n_test $(N_TEST) -p split_seed $(SPLIT_SEED) \
 	  -p source $(SOURCE) -p n_configs $(N_CONFIGS)
-	touch $(DATASET) $(SPLIT) $(DERIVED)/figures/dataset_overview.png
+	touch $(DATASET) $(SPLIT) $(XYZ) $(DERIVED)/figures/dataset_overview.png
 
 # ---- 2. training runs (production + learning curve) ---------------------------------------
 # $(1) arch, $(2) n_train, $(3) seed, $(4) epochs, $(5) stage-two start, $(6) group, $(7) figure prefix,
 # $(8) run-name suffix, $(9) further notebook parameters
 define TRAIN_RULE
-$(RUNS)/train-$(1)-n$(2)-seed$(3)-ep$(4)$(8)/evaluation.json: | $(SPLIT) study/02_train.py $(INSTALLED)
+$(RUNS)/train-$(1)-n$(2)-seed$(3)-ep$(4)$(8)/evaluation.json: | $(SPLIT) $(XYZ) study/02_train.py $(INSTALLED)
 	$(NB) study/02_train.py $$(@D)/notebook.ipynb -p architecture $(1) -p n_train $(2) -p seed $(3) \
 	  -p max_epochs $(4) -p stage_two_start_epoch $(5) -p group "$(6)" -p figure_prefix "$(7)" \
 	  -p run_name $$(notdir $$(@D)) $(9)
@@ -154,24 +161,24 @@ $(foreach n,$(LC_SIZES),$(foreach s,$(LC_SEEDS),$(eval $(call TRAIN_RULE,$(LC_AR
 $(MODEL): $(PROD_RUN)/evaluation.json $(PARAMS)/model.txt
 	$(PY) -m analysis.summary promote $(PROD_RUN)
 
-train: $(INSTALLED) $(SPLIT)
+train: $(INSTALLED) $(SPLIT) $(XYZ)
 	$(NB) study/02_train.py $(RUNS)/train-$(ARCH)-n$(N_TRAIN)-seed$(SEED)-ep$(EPOCHS)/notebook.ipynb \
 	  -p architecture $(ARCH) -p n_train $(N_TRAIN) -p seed $(SEED) -p max_epochs $(EPOCHS) -p stage_two_start_epoch $(STAGE2)
 
 # ---- 3. learning curve --------------------------------------------------------------------
 $(DERIVED)/learning_curve.json $(DERIVED)/figures/learning_curve.png &: study/03_learning_curve.py $(ANALYSIS_SRC) $(addsuffix /evaluation.json,$(LC_RUNS)) \
-  $(PARAMS)/learning_curve.txt
+  $(PARAMS)/learning_curve.txt | $(INSTALLED)
 	$(NB) study/03_learning_curve.py $(DERIVED)/notebooks/03_learning_curve.ipynb -p group $(LC_GROUP)
 
 # ---- 4. MD runs ---------------------------------------------------------------------------
 MD_PARAMS = -p timestep_fs $(TIMESTEP_FS) -p equilibration_ps $(EQUIL_PS) -p production_ps $(PROD_PS) \
   -p chunk_ps $(CHUNK_PS) -p min_distance_A $(MIN_DIST) -p pair_min_fraction $(PAIR_FRAC) \
   -p core_repulsion_fraction $(CORE)
-$(RUNS)/md-T%/summary.json: | $(MODEL) study/04_md.py $(INSTALLED)
+$(RUNS)/md-T%/summary.json: | $(MODEL) $(XYZ) study/04_md.py $(INSTALLED)
 	$(NB) study/04_md.py $(@D)/notebook.ipynb -p temperature_K $(firstword $(subst -seed, ,$*)) \
 	  -p seed $(lastword $(subst -seed, ,$*)) $(MD_PARAMS) -p run_name $(notdir $(@D))
 
-md: $(INSTALLED) $(MODEL)
+md: $(INSTALLED) $(MODEL) $(XYZ)
 	$(NB) study/04_md.py $(RUNS)/md-T$(T)-seed$(SEED)/notebook.ipynb -p temperature_K $(T) -p seed $(SEED) \
 	  $(MD_PARAMS) -p run_name md-T$(T)-seed$(SEED)
 
@@ -190,7 +197,7 @@ STAB_RUNS := $(foreach t,$(STAB_TEMPS),$(foreach s,$(STAB_SEEDS),\
   $(foreach m,$(STAB_CORE_MODELS),$(call stab_name,$(m),$(t),$(s),$(STAB_CORE)))))
 # $(1) training run, $(2) temperature, $(3) seed, $(4) core-repulsion fraction (0 = off)
 define STAB_RULE
-$(call stab_name,$(1),$(2),$(3),$(4))/summary.json: | study/04_md.py $(RUNS)/$(1)/evaluation.json
+$(call stab_name,$(1),$(2),$(3),$(4))/summary.json: | study/04_md.py $(XYZ) $(RUNS)/$(1)/evaluation.json $(INSTALLED)
 	$(NB) study/04_md.py $$(@D)/notebook.ipynb -p model_path $(RUNS)/$(1)/mace_stagetwo.model \
 	  -p temperature_K $(2) -p seed $(3) -p equilibration_ps 0 -p production_ps $(STAB_PS) \
 	  -p timestep_fs $(TIMESTEP_FS) -p chunk_ps 2 -p min_distance_A $(MIN_DIST) -p pair_min_fraction $(PAIR_FRAC) \
@@ -200,9 +207,15 @@ $(foreach t,$(STAB_TEMPS),$(foreach s,$(STAB_SEEDS),\
   $(foreach m,$(STAB_MODELS),$(eval $(call STAB_RULE,$(m),$(t),$(s),0)))\
   $(foreach m,$(STAB_CORE_MODELS),$(eval $(call STAB_RULE,$(m),$(t),$(s),$(STAB_CORE))))))
 
+# candidates no other rule trains, read from their names (train-ARCH-nN-seedS-epE), stage two over the last quarter
+name_parts = $(shell echo $(1) | sed -E 's/^train-(.+)-n([0-9]+)-seed([0-9]+)-ep([0-9]+)$$/\1 \2 \3 \4/')
+stab_train = $(if $(filter 4,$(words $(1))),$(eval $(call TRAIN_RULE,$(word 1,$(1)),$(word 2,$(1)),$(word 3,$(1)),$(word 4,$(1)),$(shell echo $$(( $(word 4,$(1)) * 3 / 4 ))),stability)))
+$(foreach m,$(sort $(STAB_MODELS) $(STAB_CORE_MODELS)),\
+  $(if $(filter $(RUNS)/$(m),$(LC_RUNS) $(PROD_RUN)),,$(call stab_train,$(call name_parts,$(m)))))
+
 stability: $(DERIVED)/stability.json
 $(DERIVED)/stability.json $(DERIVED)/figures/stability.png &: study/06_stability.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(STAB_RUNS)) \
-  $(PARAMS)/stability.txt
+  $(PARAMS)/stability.txt | $(INSTALLED)
 	$(NB) study/06_stability.py $(DERIVED)/notebooks/06_stability.ipynb -p nve_duration_ps $(NVE_PS)
 
 # ---- accuracy against speed of candidate architectures ------------------------------------------
@@ -225,23 +238,23 @@ $(eval $(call TRAIN_RULE,$(LC_ARCH),$(ARCH_N),1,$(ARCH_EPOCHS),$(ARCH_STAGE2),st
 architecture: $(DERIVED)/architecture.json
 $(DERIVED)/architecture.json $(DERIVED)/figures/architecture.png &: study/08_architecture.py $(ANALYSIS_SRC) \
   $(addsuffix /evaluation.json,$(ARCH_RUNS)) \
-  $(PARAMS)/architecture.txt
+  $(PARAMS)/architecture.txt | $(INSTALLED)
 	$(NB) study/08_architecture.py $(DERIVED)/notebooks/08_architecture.ipynb -p candidates "$(notdir $(ARCH_RUNS))" \
 	  -p steps $(ARCH_STEPS) -p timestep_fs $(TIMESTEP_FS)
 
 # ---- 5. diffusion + Arrhenius, summary ------------------------------------------------------
 $(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: study/05_diffusion.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS) $(PROBE_RUNS)) \
-  $(DONE_MD) $(DATASET) $(DERIVED)/committee.json $(PARAMS)/diffusion.txt
+  $(DONE_MD) $(DATASET) $(DERIVED)/committee.json $(PARAMS)/diffusion.txt | $(INSTALLED)
 	$(NB) study/05_diffusion.py $(DERIVED)/notebooks/05_diffusion.ipynb -p fit_start_ps $(FIT_START_PS)
 
 $(DERIVED)/committee.json $(DERIVED)/figures/committee.png &: study/07_extrapolation.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS) $(PROBE_RUNS)) $(DONE_MD) \
   $(addsuffix /evaluation.json,$(LC_RUNS)) \
-  $(PARAMS)/committee.txt
+  $(PARAMS)/committee.txt | $(INSTALLED)
 	$(NB) study/07_extrapolation.py $(DERIVED)/notebooks/07_extrapolation.ipynb -p group $(LC_GROUP) \
 	  -p every_ps $(COMMITTEE_EVERY_PS) -p limit_factor $(COMMITTEE_LIMIT_FACTOR)
 
 $(DERIVED)/summary.json: $(ANALYSIS_SRC) $(DATASET) $(MODEL) $(DERIVED)/learning_curve.json $(DERIVED)/diffusion.json \
-  $(DERIVED)/stability.json $(DERIVED)/committee.json $(DERIVED)/architecture.json
+  $(DERIVED)/stability.json $(DERIVED)/committee.json $(DERIVED)/architecture.json | $(INSTALLED)
 	$(PY) -m analysis.summary build
 
 # ---- report -------------------------------------------------------------------------------
@@ -275,5 +288,5 @@ print-%:
 
 # BENCH=md|dft|stages|all; the DFT part needs pip install '.[dft]'
 BENCH ?= all
-bench: $(INSTALLED)
+bench: $(INSTALLED) $(XYZ)
 	$(PY) -m analysis.bench $(BENCH)

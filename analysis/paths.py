@@ -51,8 +51,8 @@ def summary_file() -> Path:
 
 
 def dataset_xyz() -> Path:
-    """The decoded, validated dataset as extended XYZ (a conversion: cache only)."""
-    return cache_dir() / "lips_dev.extxyz"
+    """The study's decoded, validated configurations as extended XYZ (git-ignored; remade by notebook 1)."""
+    return derived_dir() / "split" / "dataset.extxyz"
 
 
 def train_xyz() -> Path:
