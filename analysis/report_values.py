@@ -7,12 +7,15 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 
 from analysis.core_repulsion import STRENGTH_EV
 from analysis.data import AIMD_TEMPERATURE_K, N_ATOMS
 from analysis.structure import P_S_BOND_CUTOFF_A
+from analysis.training import EMA_DECAY, OPTIMISER
 
 # Published values the report compares with (cited in the report's reference list).
 LITERATURE = [
@@ -36,6 +39,12 @@ def sci(value: float | None, digits: int = 2) -> str:
         return f"{mantissa:.{digits - 1}f}"
     sign = "−" if exponent < 0 else ""
     return f"{mantissa:.{digits - 1}f} × 10^{sign}{abs(exponent)}^"
+
+
+def lognormal_range(value: float, relative_err: float) -> tuple[float, float]:
+    """1σ range of a log-normal quantity: value ÷ and × exp(σ of its logarithm)."""
+    factor = math.exp(relative_err)
+    return value / factor, value * factor
 
 
 def fixed(value: float | None, digits: int = 1) -> str:
@@ -86,6 +95,12 @@ def variables(summary: dict) -> dict:
                  lc_n_seeds=str(len(seeds)), lc_n_runs=str(len(lc)),
                  lc_tenfold_factor=fixed(10 ** f["slope"], 2),
                  lc_force_at_max=fixed(float(np.mean(largest)), 0),
+                 lc_force_means=", ".join(
+                     fixed(float(np.mean([r["test_force_rmse_meV_per_A"] for r in lc if r["n_train"] == n])), 0)
+                     for n in sizes),
+                 lc_sizes=", ".join(str(n) for n in sizes),
+                 lc_arch=str(lc[0].get("architecture") or "n/a"),
+                 lc_epochs_at_max=str(next((r.get("max_epochs") for r in lc if r["n_train"] == sizes[-1]), None) or "n/a"),
                  lc_force_tenfold=fixed(float(np.mean(largest)) * 10 ** f["slope"], 0))
     runs = summary.get("diffusion", [])
     if runs:
@@ -100,6 +115,10 @@ def variables(summary: dict) -> dict:
                  md_n_excluded=str(len(summary.get("diffusion_excluded", []))),
                  md_excluded_list=_excluded_text(summary.get("diffusion_excluded", [])),
                  md_timestep_fs=fixed(runs[0]["timestep_fs"], 1),
+                 md_equil_ps=fixed(min(r.get("equilibration_ps", math.nan) for r in runs), 0),
+                 md_thermostat_fs=fixed(runs[0].get("thermostat_time_fs"), 0),
+                 md_fit_end_ps=fixed(min(r["fit_end_ps"] for r in runs), 0),
+                 md_rms_disp_min=fixed(min(r["rms_displacement_at_fit_end_A"] for r in runs), 1),
                  md_steps_per_s=fixed(float(np.median([r["steps_per_s"] for r in runs])), 1),
                  md_ns_per_day=fixed(float(np.median([r["steps_per_s"] * r["timestep_fs"] for r in runs])) * 86400e-6, 2))
     v.update(_stability_values(summary))
@@ -110,7 +129,18 @@ def variables(summary: dict) -> dict:
                  sigma300_mS_cm=fixed(a["sigma300K_S_cm"] * 1000, 2),
                  sigma300_err_mS_cm=fixed(a["sigma300K_err_S_cm"] * 1000, 2),
                  arrhenius_chi2=fixed(a["chi2_red"], 2), haven_ratio=fixed(a["haven_ratio"], 1),
-                 T_min=fixed(a["T_range_K"][0], 0), T_max=fixed(a["T_range_K"][1], 0))
+                 T_min=fixed(a["T_range_K"][0], 0), T_max=fixed(a["T_range_K"][1], 0),
+                 T_gap=fixed(a["T_range_K"][0] - 300, 0), n_li=str(a["n_li"]),
+                 extrapolation_ratio=fixed((1 / 300 - 1 / a["T_range_K"][0])
+                                           / (1 / a["T_range_K"][0] - 1 / a["T_range_K"][1]), 1))
+        # D0, D(300 K) and σ are log-normal (their logarithms are what the fit determines): a 1σ range
+        for key, value, rel in (("D0", a["D0_cm2_s"], a.get("lnD0_err", a["D0_err_cm2_s"] / a["D0_cm2_s"])),
+                                ("D300", a["D300K_cm2_s"], a["D300K_err_cm2_s"] / a["D300K_cm2_s"]),
+                                ("sigma300", a["sigma300K_S_cm"] * 1000, a["sigma300K_err_S_cm"] / a["sigma300K_S_cm"])):
+            low, high = lognormal_range(value, rel)
+            fmt = (lambda x: fixed(x, 1 if x < 10 else 0)) if key == "sigma300" else sci
+            v[f"{key}_lo"], v[f"{key}_hi"] = fmt(low), fmt(high)
+            v[f"{key}_factor"] = fixed(math.exp(rel), 1)
     for item in LITERATURE:
         key = item["cite"].lstrip("@")
         v[f"lit_{key}_Ea"] = fixed(item["Ea_eV"], 2)
@@ -118,6 +148,7 @@ def variables(summary: dict) -> dict:
     v.update(_benchmark_values(summary.get("benchmarks", {}), runs))
     v.update(_committee_values(summary.get("committee")))
     v["ps_cutoff"] = fixed(P_S_BOND_CUTOFF_A, 1)
+    v["host_cpus"] = str(summary.get("provenance", {}).get("host_cpus", "n/a"))
     v["data_T"] = fixed(AIMD_TEMPERATURE_K, 0)
     v.update(n_atoms=str(N_ATOMS), n_force_components=str(3 * N_ATOMS))
     v.update(_architecture_values(summary.get("architecture"),
@@ -154,7 +185,8 @@ def _committee_values(c: dict | None) -> dict[str, str]:
     """The committee monitor: its trained-region limit, the largest disagreement in the runs kept and in those
     excluded (meV/Å), and how often a P had lost an S neighbour (percent of sampled frames)."""
     keys = ("committee_n", "committee_test_p95", "committee_limit", "committee_limit_factor", "committee_max_used",
-            "committee_failed_max", "committee_broken_used", "committee_broken_excluded")
+            "committee_failed_max", "committee_broken_used", "committee_broken_excluded", "committee_arch",
+            "committee_epochs")
     v: dict[str, str] = dict.fromkeys(keys, "n/a")
     if not c or not c.get("per_run"):
         return v
@@ -162,6 +194,9 @@ def _committee_values(c: dict | None) -> dict[str, str]:
     left = [r for r in c["per_run"] if r["left_trained_region"]]
     v.update(committee_n=str(len(c["members"])), committee_test_p95=fixed(c["test_sigma_eV_A"]["p95"] * 1000, 0),
              committee_limit=fixed(c["limit_eV_A"] * 1000, 0), committee_limit_factor=f"{c['limit_factor']:g}")
+    named = re.match(r"train-(.+)-n\d+-seed\d+-ep(\d+)", Path(c["members"][0]).parent.name)
+    if named:
+        v.update(committee_arch=named.group(1), committee_epochs=named.group(2))
     if kept:
         v["committee_max_used"] = fixed(max(r["sigma_max_eV_A"] for r in kept) * 1000, 0)
         v["committee_broken_used"] = fixed(100 * max(r["fraction_frames_P_S_broken"] for r in kept), 0)
@@ -192,17 +227,17 @@ def _benchmark_values(bench: dict, md_runs: list[dict]) -> dict[str, str]:
 
 
 def _excluded_text(excluded: list[dict]) -> str:
-    """'900 K (seed 1): S–S distance 1.98 Å < 2.007 Å after 43.7 ps' for each run left out of the analysis."""
+    """'750 K: left the trained region after 25 ps; 900 K: S–S 1.98 Å after 43.7 ps' (runs left out, by temperature)."""
     parts = []
-    for e in excluded:
+    for e in sorted(excluded, key=lambda e: e.get("temperature_K", math.inf)):
         f = e.get("failure")
         if f:
-            what = f"{f['reason'].replace('-', '–', 1).replace(' distance', '')} after {f['time_ps']:.1f} ps"
+            what = f"{re.sub(r' distance| <.*', '', f['reason']).replace('-', '–', 1)} after {f['time_ps']:.1f} ps"
         elif e.get("committee"):
             what = f"left the trained region after {e['committee']['first_above_limit_ps']:g} ps"
         else:
             what = e["reason"]
-        parts.append(f"{e.get('temperature_K', float('nan')):g} K (seed {e.get('seed', '?')}): {what}")
+        parts.append(f"{e.get('temperature_K', float('nan')):g} K: {what}")
     return "; ".join(parts) if parts else "none"
 
 
@@ -237,9 +272,10 @@ def _stability_values(summary: dict) -> dict[str, str]:
     nve = [r for r in summary.get("stability", {}).get("nve", [])
            if r["model"] == production and r["timestep_fs"] == timestep]
     if nve:
-        v.update(nve_drift=fixed(abs(nve[0]["drift_meV_per_atom_per_ps"]), 3),
-                 nve_T=fixed(nve[0]["temperature_K"], 0),
-                 nve_kT=fixed(nve[0]["kT_meV"], 0))
+        drift = abs(nve[0]["drift_meV_per_atom_per_ps"])
+        v.update(nve_drift=fixed(drift, 3), nve_T=fixed(nve[0].get("temperature_K"), 0),
+                 nve_kT=fixed(nve[0]["kT_meV"], 0),
+                 nve_drift_run=fixed(drift * max(r.get("production_ps", math.nan) for r in md_runs), 1) if md_runs else "n/a")
     minima = summary.get("dataset", {}).get("min_pair_distance_A", {})
     onsets = [r.get("core_repulsion_onset_A") or {} for r in md_runs]
     if md_runs and minima and all("pair_limit_A" in r for r in md_runs):
@@ -280,24 +316,30 @@ def tables(summary: dict) -> dict[str, str]:
                 ("Loss weights (energy : forces)", f"{h['energy_weight']:g} : {h['forces_weight']:g}, stage two "
                  f"{h['stage_two_energy_weight']:g} : {h['stage_two_forces_weight']:g}"),
                 ("Epochs (stage two from)", f"{h['max_epochs']} ({h['stage_two_start_epoch']})"),
-                ("Optimiser", f"AMSGrad Adam, lr {h['lr']:g}, batch {h['batch_size']}, EMA 0.99"),
+                ("Optimiser", f"{OPTIMISER}, lr {h['lr']:g}, batch {h['batch_size']}, weight EMA {EMA_DECAY:g}"),
                 ("Precision", h["dtype"])]
         out["model"] = "\n".join([_row(["Setting", "Value"]), _row(["---", "---"])] + [_row(r) for r in rows])
     per_T = summary.get("diffusion_per_temperature")
     if per_T:
-        lines = [_row(["T (K)", "runs", "production (ps)", "D (cm²/s)", "σ_D (cm²/s)", "χ²~red~ between runs"]),
-                 _row(["---:", "---:", "---:", "---:", "---:", "---:"])]
+        lines = [_row(["T (K)", "runs", "production (ps)", "D (cm²/s)", "σ~D~ (cm²/s)", "χ²~red~ between runs",
+                       "MSD slope", "RMS disp. (Å)"]),
+                 _row(["---:"] * 8)]
         for r in per_T:
             lines.append(_row([f"{r['temperature_K']:g}", str(r["n_runs"]), fixed(r["production_ps_total"], 0),
-                               sci(r["D_cm2_s"]), sci(r["D_err_cm2_s"]), fixed(r["chi2_red"], 2)]))
+                               sci(r["D_cm2_s"]), sci(r["D_err_cm2_s"]),
+                               fixed(r["chi2_red"], 2) if r["n_runs"] > 1 else "—",
+                               fixed(r.get("msd_exponent_min"), 2), fixed(r.get("rms_displacement_min_A"), 1)]))
         out["diffusion"] = "\n".join(lines)
     a = summary.get("arrhenius")
     if a:
-        lines = [_row(["Source", "E~a~ (eV)", "σ(300 K) (mS/cm)"]), _row(["---", "---:", "---:"]),
-                 _row(["This work (MACE-MD, Nernst–Einstein)", f"{fixed(a['Ea_eV'], 3)} ± {fixed(a['Ea_err_eV'], 3)}",
-                       f"{fixed(a['sigma300K_S_cm'] * 1000, 2)} ± {fixed(a['sigma300K_err_S_cm'] * 1000, 2)}"])]
+        v = variables(summary)
+        lines = [_row(["Source", "E~a~ (eV)", "D~0~ (cm²/s)", "σ(300 K) (mS/cm)"]), _row(["---", "---:", "---:", "---:"]),
+                 _row(["This work (MACE-MD, Nernst–Einstein)", f"{v['Ea']} ± {v['Ea_err']}",
+                       f"{v['D0']} ({v['D0_lo']}–{v['D0_hi']})",
+                       f"{v['sigma300_mS_cm']} ({v['sigma300_lo']}–{v['sigma300_hi']})"])]
         for item in LITERATURE:
             lines.append(_row([f"{item['source']} [{item['cite']}]", fixed(item["Ea_eV"], 2),
+                               sci(item.get("D0_cm2_s")) if item.get("D0_cm2_s") else "—",
                                fixed(item["sigma300K_mS_cm"], 0)]))
         out["literature"] = "\n".join(lines)
     return out

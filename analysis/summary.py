@@ -64,7 +64,8 @@ def build() -> dict:
     if curve.exists():
         c = runs.read_json(curve)
         summary["learning_curve"] = [
-            {k: r[k] for k in ("n_train", "seed", "test_energy_rmse_meV_per_atom", "test_force_rmse_meV_per_A")}
+            {k: r.get(k) for k in ("n_train", "seed", "test_energy_rmse_meV_per_atom", "test_force_rmse_meV_per_A",
+                                   "architecture", "max_epochs")}
             for r in c["runs"]
         ]
         summary["learning_curve_fit"] = c["fits"]

@@ -85,6 +85,7 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0) -> dict:
             "min_distance_A": summary["min_distance_A"],
             "mean_temperature_K": summary["mean_temperature_K"],
             "steps_per_s": summary["steps_per_s"], "timestep_fs": settings["timestep_fs"],
+            "equilibration_ps": settings["equilibration_ps"], "thermostat_time_fs": settings["thermostat_time_fs"],
             "wall_time_s": summary["wall_time_s"],
             "core_repulsion_onset_A": settings.get("core_repulsion_onset_A") or {},
             "pair_limit_A": settings["pair_min_distance_A"], "limit_A": settings["min_distance_A"],
@@ -95,7 +96,9 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0) -> dict:
         group = [r for r in per_run if r["temperature_K"] == T]
         combined = diffusion.combine([r["D_cm2_s"] for r in group], [r["D_err_cm2_s"] for r in group])
         per_temperature.append({"temperature_K": T, **combined,
-                                "production_ps_total": sum(r["production_ps"] for r in group)})
+                                "production_ps_total": sum(r["production_ps"] for r in group),
+                                "msd_exponent_min": min(r["msd_exponent"] for r in group),
+                                "rms_displacement_min_A": min(r["rms_displacement_at_fit_end_A"] for r in group)})
     return {"per_run": per_run, "per_temperature": per_temperature, "msd_curves": curves}
 
 

@@ -18,6 +18,10 @@ import numpy as np
 from analysis import data, paths, runs
 from analysis.model import device
 
+# fixed for every run (not a setting): exponential moving average of the weights, and the optimiser
+EMA_DECAY = 0.99
+OPTIMISER = "Adam (AMSGrad)"
+
 
 @dataclass(frozen=True)
 class Architecture:
@@ -146,8 +150,8 @@ def mace_arguments(settings: TrainSettings, run: Path, train_file: Path) -> list
         "--max_num_epochs", str(settings.max_epochs),
         "--patience", str(settings.patience),
         "--eval_interval", str(settings.eval_interval),
-        "--ema", "--ema_decay", "0.99",
-        "--amsgrad",
+        "--ema", "--ema_decay", str(EMA_DECAY),
+        "--amsgrad",  # OPTIMISER
         "--default_dtype", settings.dtype,
         "--device", device(),
         "--error_table", "PerAtomRMSE",

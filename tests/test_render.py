@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -132,3 +133,13 @@ def test_architecture_values_are_ratios_to_the_reference_candidate():
     assert (v["arch_prod_speed_ratio"], v["arch_prod_error_ratio"]) == ("0.50", "0.80")
     assert (v["arch_fastest_speed_ratio"], v["arch_fastest_error_ratio"]) == ("2.20", "1.20")
     assert set(report_values._architecture_values(None, "x").values()) == {"n/a"}
+
+
+def test_lognormal_quantities_get_ranges_and_excluded_runs_read_in_order():
+    low, high = report_values.lognormal_range(10.0, math.log(2.0))
+    assert low == pytest.approx(5.0) and high == pytest.approx(20.0)
+    excluded = [{"temperature_K": 900, "seed": 1, "failure": {"reason": "S-S distance 1.98 Å < 2.007 Å", "time_ps": 43.68}},
+                {"temperature_K": 750, "seed": 1, "failure": None, "committee": {"first_above_limit_ps": 25.0}}]
+    assert report_values._excluded_text(excluded) == (
+        "750 K: left the trained region after 25 ps; 900 K: S–S 1.98 Å after 43.7 ps")
+    assert report_values._excluded_text([]) == "none"
