@@ -191,10 +191,16 @@ STAB_TEMPS ?= 900 800 700 600 500
 STAB_SEEDS ?= 1 2
 STAB_PS ?= 10
 NVE_PS ?= 1.0
+# a second screen, plain, at the top of the production window and above: the accuracy-speed candidates (same
+# data and budget as the learning-curve reference c32-L0-r5, which is screened too) and that reference without ZBL
+STAB_ARCH_MODELS ?= $(addprefix train-,$(addsuffix -n160-seed1-ep40-s2,c64-L0-r5 c32-L0-r4.5 c32-L0-r5) \
+  c32-L0-r5-n160-seed1-ep40-s2-noZBL c32-L0-r6-n160-seed1-ep40-s2 c32-L0-r5-ell2-n160-seed1-ep40-s2)
+STAB_ARCH_TEMPS ?= 640 750
 stab_name = $(RUNS)/stab-$(1)-T$(2)-seed$(3)-$(STAB_PS)ps$(if $(filter-out 0,$(4)),-core$(4),)
 STAB_RUNS := $(foreach t,$(STAB_TEMPS),$(foreach s,$(STAB_SEEDS),\
   $(foreach m,$(STAB_MODELS),$(call stab_name,$(m),$(t),$(s),0))\
-  $(foreach m,$(STAB_CORE_MODELS),$(call stab_name,$(m),$(t),$(s),$(STAB_CORE)))))
+  $(foreach m,$(STAB_CORE_MODELS),$(call stab_name,$(m),$(t),$(s),$(STAB_CORE))))) \
+  $(foreach m,$(STAB_ARCH_MODELS),$(foreach t,$(STAB_ARCH_TEMPS),$(foreach s,$(STAB_SEEDS),$(call stab_name,$(m),$(t),$(s),0))))
 # $(1) training run, $(2) temperature, $(3) seed, $(4) core-repulsion fraction (0 = off)
 define STAB_RULE
 $(call stab_name,$(1),$(2),$(3),$(4))/summary.json: | study/04_md.py $(XYZ) $(RUNS)/$(1)/evaluation.json $(INSTALLED)
@@ -206,6 +212,8 @@ endef
 $(foreach t,$(STAB_TEMPS),$(foreach s,$(STAB_SEEDS),\
   $(foreach m,$(STAB_MODELS),$(eval $(call STAB_RULE,$(m),$(t),$(s),0)))\
   $(foreach m,$(STAB_CORE_MODELS),$(eval $(call STAB_RULE,$(m),$(t),$(s),$(STAB_CORE))))))
+$(foreach m,$(STAB_ARCH_MODELS),$(foreach t,$(STAB_ARCH_TEMPS),$(foreach s,$(STAB_SEEDS),\
+  $(if $(filter $(m),$(STAB_MODELS)),,$(eval $(call STAB_RULE,$(m),$(t),$(s),0))))))
 
 # candidates no other rule trains, read from their names (train-ARCH-nN-seedS-epE), stage two over the last quarter
 name_parts = $(shell echo $(1) | sed -E 's/^train-(.+)-n([0-9]+)-seed([0-9]+)-ep([0-9]+)$$/\1 \2 \3 \4/')
@@ -267,7 +275,7 @@ SMOKE := STUDY=$(SMOKE_DIR) REPORT_OUT=$(SMOKE_DIR)/report ARCH=tiny N_TRAIN=20 
   TEMPS="600 800" SEEDS=1 TIMESTEP_FS=1.0 EQUIL_PS=0.05 PROD_PS=0.6 CHUNK_PS=0.2 MIN_DIST=0.7 PAIR_FRAC=0 FIT_START_PS=0.05 \
   LC_ARCH=tiny LC_SIZES="10 20" LC_SEEDS="1 2" LC_EPOCHS=3 LC_STAGE2_PERCENT=0 \
   STAB_MODELS=train-tiny-n20-seed1-ep6 STAB_CORE_MODELS=train-tiny-n20-seed1-ep6 STAB_TEMPS=800 STAB_SEEDS=1 \
-  STAB_PS=0.1 NVE_PS=0.02 COMMITTEE_EVERY_PS=0.1 COMMITTEE_LIMIT_FACTOR=1000 PROBE_RUNS= \
+  STAB_PS=0.1 NVE_PS=0.02 STAB_ARCH_MODELS= COMMITTEE_EVERY_PS=0.1 COMMITTEE_LIMIT_FACTOR=1000 PROBE_RUNS= \
   ARCH_LIST="tiny tiny-r5" ARCH_N=10 ARCH_EPOCHS=3 ARCH_STAGE2=2 ARCH_STEPS=5
 smoke: $(INSTALLED)
 	$(MAKE) -j$(JOBS) study $(SMOKE)

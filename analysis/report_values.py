@@ -251,6 +251,11 @@ def _stability_values(summary: dict) -> dict[str, str]:
     v: dict[str, str] = dict.fromkeys(keys, "n/a")  # a stage not run (e.g. in the smoke run) reads as n/a
     table = summary.get("stability", {}).get("table", [])
     production = summary.get("model", {}).get("source_run")
+    # the text compares the candidates screened at every temperature of the production model's screen
+    prod_temps = {r["temperature_K"] for r in table if r["model"] == production}
+    full = {m for m in {r["model"] for r in table}
+            if {r["temperature_K"] for r in table if r["model"] == m} >= prod_temps}
+    table = [r for r in table if r["model"] in full]
     if table:
         for key, (is_prod, core) in {"prod": (True, False), "prod_core": (True, True), "other": (False, False)}.items():
             rows = [r for r in table if (r["model"] == production) == is_prod and r["core_repulsion"] == core]
@@ -260,7 +265,13 @@ def _stability_values(summary: dict) -> dict[str, str]:
                                         for r in table if r["n_runs"] > r["n_failed"]), 0)
         v["stab_T_max"] = fixed(max(r["temperature_K"] for r in table), 0)
         v["stab_n_seeds"] = str(max(r["n_runs"] for r in table))
-        causes = summary["stability"].get("failures_by_cause", {})
+        by_model = summary["stability"].get("failures_by_model_and_cause")
+        causes: dict[str, int] = {}
+        for model_name, counts in (by_model.items() if by_model is not None
+                                   else [("", summary["stability"].get("failures_by_cause", {}))]):
+            if by_model is None or model_name in full:
+                for cause, n in counts.items():
+                    causes[cause] = causes.get(cause, 0) + n
         v["stab_n_failed"] = str(sum(causes.values()))
         v["stab_n_failed_LiLi"] = str(causes.get("Li-Li", 0))
         other = {r["model"] for r in table if r["model"] != production}

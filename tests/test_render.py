@@ -89,6 +89,13 @@ def test_stability_and_core_repulsion_values_come_from_the_results():
     assert (v["core_active_percent"], v["core_max_eV"]) == ("0.30", "0.070")
     # the timestep check is the production model's NVE run at the production timestep
     assert (v["nve_drift"], v["nve_T"], v["nve_kT"], v["stab_n_seeds"]) == ("0.007", "800", "69", "2")
+    # a candidate screened at only some temperatures is left out of the text's comparison (not summed into "other")
+    summary["stability"]["table"] = table + [{"model": "wide", "core_repulsion": False, "temperature_K": 750,
+                                              "n_runs": 2, "n_failed": 2, "total_ps_survived": 0.0}]
+    summary["stability"]["failures_by_model_and_cause"] = {"prod": {"Li-Li": 2}, "small": {"S-S": 1},
+                                                           "wide": {"Li-Li": 2}}
+    w = report_values._stability_values(summary)
+    assert (w["stab_other_failed"], w["stab_other_runs"], w["stab_n_failed"], w["stab_n_failed_LiLi"]) == ("1", "2", "3", "2")
 
 
 def test_committed_report_matches_the_committed_results():
