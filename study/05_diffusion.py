@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import model, paths, plotting, runs, temperature_series
+from analysis import data, model, paths, plotting, runs, temperature_series
 
 warnings.simplefilter("always")
 model_file = Path(model_path) if model_path else paths.production_model()
@@ -37,7 +37,7 @@ per_run[["run_name", "temperature_K", "production_ps", "D_cm2_s", "D_err_cm2_s",
 
 # %%
 dataset = runs.read_json(paths.derived_dir() / "dataset.json")
-fit = temperature_series.arrhenius_summary(result["per_temperature"], n_li=27,
+fit = temperature_series.arrhenius_summary(result["per_temperature"], n_li=data.EXPECTED_COMPOSITION["Li"],
                                            volume_A3=dataset["volume_A3"], haven_ratio=haven_ratio)
 per_T
 
@@ -56,7 +56,7 @@ fit
 # %%
 from IPython.display import Markdown
 
-from analysis.report_values import LITERATURE
+from analysis.report_values import LITERATURE, lognormal_range
 
 experiment = LITERATURE[0]
 bench_file = paths.derived_dir() / "benchmarks.json"
@@ -84,7 +84,7 @@ per run. Between independent runs at one temperature the reduced χ² of the spr
 per-temperature error bar is the larger of the propagated error and the run-to-run standard error, so it is not
 smaller than the scatter shows.
 
-**Finite size and statistics.** The cell holds 27 Li, and by the end of the fit window a Li has moved
+**Finite size and statistics.** The cell holds {data.EXPECTED_COMPOSITION['Li']} Li, and by the end of the fit window a Li has moved
 {per_run['rms_displacement_at_fit_end_A'].min():.1f} Å (RMS, slowest run at
 {per_run.loc[per_run['rms_displacement_at_fit_end_A'].idxmin(), 'temperature_K']:g} K) to
 {per_run['rms_displacement_at_fit_end_A'].max():.1f} Å (fastest): a few Å means only a few hops per ion, so the
@@ -92,13 +92,18 @@ lowest temperatures carry the largest relative errors. A finite-size test (a 2×
 run{supercell_cost}.
 """
 if fit is not None:
+    sigma_low, sigma_high = lognormal_range(fit["sigma300K_S_cm"] * 1000, fit["sigma300K_err_S_cm"] / fit["sigma300K_S_cm"])
     text += f"""
 **Is it Arrhenius?** Over {fit['T_range_K'][0]:g}–{fit['T_range_K'][1]:g} K the fit gives
 Ea = {fit['Ea_eV']:.3f} ± {fit['Ea_err_eV']:.3f} eV and D0 = {fit['D0_cm2_s']:.2e} cm²/s (reduced χ²
 {fit['chi2_red']:.2f}; above 1 means curvature or underestimated errors, and the errors were scaled up).
 Extrapolated to 300 K: D = {fit['D300K_cm2_s']:.2e} ± {fit['D300K_err_cm2_s']:.1e} cm²/s and, with Haven ratio
-{haven_ratio:g}, σ = {fit['sigma300K_S_cm'] * 1000:.2f} mS/cm. {experiment['source']} gives
-{experiment['sigma300K_mS_cm']:g} mS/cm and {experiment['Ea_eV']:g} eV (Seino et al. 2014); differences come from PBE, the small cell, the extrapolation over
-hundreds of kelvin, grain boundaries in the real material, and the Haven ratio.
+{haven_ratio:g}, σ = {fit['sigma300K_S_cm'] * 1000:.2f} mS/cm (1σ range {sigma_low:.1f}–{sigma_high:.1f}: D0, D and σ are
+log-normal). Experiment on the Li7P3S11 glass-ceramic gives {experiment['sigma300K_mS_cm']:g} mS/cm and
+{experiment['Ea_eV']:g} eV (Seino et al. 2014). Candidate reasons for the difference: another composition (Li6.75 here)
+in one crystal-derived cell while the glass-ceramic has a glassy fraction and grain boundaries; sub-diffusive points
+at the lowest temperatures (slope {exps.min():.2f}), which bias D up there and Ea down; PBE; the Haven ratio; and an
+extrapolation over {fit['T_range_K'][0] - 300:g} K, {(1 / 300 - 1 / fit['T_range_K'][0]) / (1 / fit['T_range_K'][0] - 1 / fit['T_range_K'][1]):.1f}
+times the fitted span in 1/T.
 """
 Markdown(text)
