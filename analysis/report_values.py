@@ -119,6 +119,7 @@ def variables(summary: dict) -> dict:
                  md_thermostat_fs=fixed(runs[0].get("thermostat_time_fs"), 0),
                  md_fit_end_ps=fixed(min(r["fit_end_ps"] for r in runs), 0),
                  md_rms_disp_min=fixed(min(r["rms_displacement_at_fit_end_A"] for r in runs), 1),
+                 **_broken_values(runs),
                  md_steps_per_s=fixed(float(np.median([r["steps_per_s"] for r in runs])), 1),
                  md_ns_per_day=fixed(float(np.median([r["steps_per_s"] * r["timestep_fs"] for r in runs])) * 86400e-6, 2))
     v.update(_stability_values(summary))
@@ -223,6 +224,20 @@ def _benchmark_values(bench: dict, md_runs: list[dict]) -> dict[str, str]:
         steps = 100e3 / timestep_fs
         v["bench_aimd_100ps_days"] = fixed(steps * d["cpu_s"] / 86400, 0)
         v["bench_mlip_100ps_hours"] = fixed(steps * mlip_s / 3600, 1)
+    return v
+
+
+def _broken_values(md_runs: list[dict]) -> dict[str, str]:
+    """How often the model broke a PS4 unit in the runs analysed (percent of frames), and how much D changes
+    when only the longest intact stretch of those runs is used (largest relative change, percent)."""
+    v = dict.fromkeys(("md_broken_max", "md_broken_T", "md_broken_n_runs", "md_intact_D_change_max"), "n/a")
+    if md_runs and all("broken_PS4_fraction" in r for r in md_runs):
+        worst = max(md_runs, key=lambda r: r["broken_PS4_fraction"])
+        v.update(md_broken_max=fixed(100 * worst["broken_PS4_fraction"], 0), md_broken_T=fixed(worst["temperature_K"], 0),
+                 md_broken_n_runs=str(sum(r["broken_PS4_fraction"] > 0 for r in md_runs)))
+        changes = [abs(r["D_intact_cm2_s"] / r["D_cm2_s"] - 1) for r in md_runs if r.get("D_intact_cm2_s")]
+        if changes:
+            v["md_intact_D_change_max"] = fixed(100 * max(changes), 0)
     return v
 
 
@@ -332,13 +347,16 @@ def tables(summary: dict) -> dict[str, str]:
         out["model"] = "\n".join([_row(["Setting", "Value"]), _row(["---", "---"])] + [_row(r) for r in rows])
     per_T = summary.get("diffusion_per_temperature")
     if per_T:
-        lines = [_row(["T (K)", "runs", "ps", "D (cm²/s)", "σ~D~ (cm²/s)", "χ²~red~", "MSD slope", "RMS (Å)"]),
+        lines = [_row(["T (K)", "runs", "D (cm²/s)", "σ~D~ (cm²/s)", "χ²~red~", "MSD slope", "RMS (Å)",
+                       "PS~4~ broken (%)"]),
                  _row(["---:", "---:", "---:", "-----:", "-----:", "---:", "---:", "---:"])]
         for r in per_T:
-            lines.append(_row([f"{r['temperature_K']:g}", str(r["n_runs"]), fixed(r["production_ps_total"], 0),
+            broken = r.get("broken_PS4_fraction_max")
+            lines.append(_row([f"{r['temperature_K']:g}", str(r["n_runs"]),
                                sci(r["D_cm2_s"]), sci(r["D_err_cm2_s"]),
                                fixed(r["chi2_red"], 2) if r["n_runs"] > 1 else "—",
-                               fixed(r.get("msd_exponent_min"), 2), fixed(r.get("rms_displacement_min_A"), 1)]))
+                               fixed(r.get("msd_exponent_min"), 2), fixed(r.get("rms_displacement_min_A"), 1),
+                               fixed(100 * broken, 0) if broken is not None else "n/a"]))
         out["diffusion"] = "\n".join(lines)
     a = summary.get("arrhenius")
     if a:

@@ -25,3 +25,16 @@ def coordination(atoms: Atoms, center: str = "P", neighbour: str = "S", cutoff_A
 def undercoordinated(frames: list[Atoms], expected: int = 4, **kwargs) -> np.ndarray:
     """Per frame: how many P have fewer than ``expected`` S within the bond cutoff."""
     return np.array([int(np.sum(coordination(a, **kwargs) < expected)) for a in frames])
+
+
+def longest_intact_window(broken: np.ndarray) -> tuple[int, int]:
+    """``[start, stop)`` frame indices of the longest stretch with no broken P–S bond (``(0, 0)`` if none)."""
+    best, start = (0, 0), None
+    for k, value in enumerate(list(np.asarray(broken) > 0) + [True]):
+        if not value and start is None:
+            start = k
+        elif value and start is not None:
+            if k - start > best[1] - best[0]:
+                best = (start, k)
+            start = None
+    return best

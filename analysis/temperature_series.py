@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis import arrhenius, diffusion, md, runs
+from analysis import arrhenius, diffusion, md, runs, structure
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,11 @@ def exclude_extrapolating(used: list[dict], excluded: list[dict], committee_runs
     return keep, dropped
 
 
-def analyse(used: list[dict], fit_start_ps: float, seed: int = 0) -> dict:
-    """D for every run (kinisi), per temperature (combined), the Arrhenius fit and 300 K values."""
+def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, min_intact_ps: float = 40.0) -> dict:
+    """D for every run (kinisi), per temperature (combined), the Arrhenius fit and 300 K values.
+
+    Runs in which the model broke a PS4 unit (a P with fewer than four S within 3 Å) also get D from their
+    longest stretch without one, when that stretch is at least ``min_intact_ps`` long (``D_intact_cm2_s``)."""
     per_run, curves = [], {}
     for summary in used:
         settings = summary["settings"]
@@ -75,6 +78,13 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0) -> dict:
         result = diffusion.diffusion_coefficient([frames], dt_ps, fit_start_ps, seed=seed)
         t_ps, msd_A2 = diffusion.msd(frames, dt_ps)
         curves.setdefault(settings["temperature_K"], []).append((t_ps, msd_A2))
+        # sensitivity to PS4 units the model broke (never seen in the DFT data): D from the longest intact stretch
+        broken = structure.undercoordinated(frames)
+        start, stop = structure.longest_intact_window(broken)
+        intact_ps = (stop - start) * dt_ps
+        d_intact = None
+        if broken.any() and intact_ps >= min_intact_ps:
+            d_intact = diffusion.diffusion_coefficient([frames[start:stop]], dt_ps, fit_start_ps, seed=seed)["D_cm2_s"]
         per_run.append({
             "run_name": summary["run_name"], "temperature_K": settings["temperature_K"],
             "seed": settings["seed"], "production_ps": summary["production_ps"],
@@ -82,6 +92,8 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0) -> dict:
             "fit_start_ps": result["fit_start_ps"], "fit_end_ps": result["fit_end_ps"],
             "msd_exponent": diffusion.msd_exponent(t_ps, msd_A2, result["fit_start_ps"]),
             "rms_displacement_at_fit_end_A": float(np.sqrt(np.interp(result["fit_end_ps"], t_ps, msd_A2))),
+            "broken_PS4_fraction": float(np.mean(broken > 0)), "intact_window_ps": float(intact_ps),
+            "D_intact_cm2_s": d_intact,
             "min_distance_A": summary["min_distance_A"],
             "mean_temperature_K": summary["mean_temperature_K"],
             "steps_per_s": summary["steps_per_s"], "timestep_fs": settings["timestep_fs"],
@@ -98,7 +110,8 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0) -> dict:
         per_temperature.append({"temperature_K": T, **combined,
                                 "production_ps_total": sum(r["production_ps"] for r in group),
                                 "msd_exponent_min": min(r["msd_exponent"] for r in group),
-                                "rms_displacement_min_A": min(r["rms_displacement_at_fit_end_A"] for r in group)})
+                                "rms_displacement_min_A": min(r["rms_displacement_at_fit_end_A"] for r in group),
+                                "broken_PS4_fraction_max": max(r["broken_PS4_fraction"] for r in group)})
     return {"per_run": per_run, "per_temperature": per_temperature, "msd_curves": curves}
 
 

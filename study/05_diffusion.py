@@ -90,6 +90,13 @@ smaller than the scatter shows.
 {per_run['rms_displacement_at_fit_end_A'].max():.1f} Å (fastest): a few Å means only a few hops per ion, so the
 lowest temperatures carry the largest relative errors. A finite-size test (a 2×2×2 cell of 664 atoms) was not
 run{supercell_cost}.
+
+**Did the model keep the PS4 units intact?** {int((per_run['broken_PS4_fraction'] > 0).sum())} of {len(per_run)} runs have
+frames with a P bonded to fewer than four S within 3 Å, which no DFT configuration has (largest fraction
+{per_run['broken_PS4_fraction'].max():.0%}, {per_run.loc[per_run['broken_PS4_fraction'].idxmax(), 'run_name']}).
+D from the longest stretch without one (runs with a stretch of at least 40 ps):
+{'; '.join(f"{r.run_name} {r.D_intact_cm2_s:.2e} vs {r.D_cm2_s:.2e} cm²/s" for r in per_run.itertuples()
+           if r.D_intact_cm2_s == r.D_intact_cm2_s and r.D_intact_cm2_s is not None) or 'no run needed it'}.
 """
 if fit is not None:
     sigma_low, sigma_high = lognormal_range(fit["sigma300K_S_cm"] * 1000, fit["sigma300K_err_S_cm"] / fit["sigma300K_S_cm"])

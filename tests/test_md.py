@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from ase import Atoms
 
-from analysis import md, model, paths, runs, temperature_series
+from analysis import data, md, model, paths, runs, temperature_series
 
 SHORT = dict(temperature_K=500.0, timestep_fs=1.0, equilibration_ps=0.01, production_ps=0.04,
              sample_interval_fs=2.0, chunk_ps=0.01, min_distance_A=0.5)
@@ -203,7 +203,7 @@ def test_second_process_cannot_compute_the_same_run(tiny_model, tmp_path):
 
 
 def test_core_repulsion_is_logged_and_pushes_a_close_pair_apart(tiny_model, tmp_path):
-    start = md.data.read_extxyz(paths.dataset_xyz())[0]
+    start = data.read_extxyz(paths.dataset_xyz())[0]
     li = [k for k, s in enumerate(start.get_chemical_symbols()) if s == "Li"][:2]
     start.positions[li[1]] = start.positions[li[0]] + [1.6, 0.0, 0.0]  # a Li pair well inside its onset
     settings = md.MDSettings(seed=1, core_repulsion_onset_A={"Li-Li": 2.2}, **SHORT)
@@ -327,3 +327,29 @@ def test_committee_monitor_logs_the_disagreement_and_can_stop_the_run(tiny_model
     assert stopped["failure"]["time_ps"] == pytest.approx(0.01)
     with pytest.raises(md.MDError, match="at least 2 models"):
         md.MDSettings(committee_model_paths=judges[:1]).check()
+
+
+def test_runs_with_broken_ps4_units_get_the_fraction_and_d_from_the_intact_stretch(tiny_model, tmp_path):
+    run = tmp_path / "runs" / "md-T500-seed1"
+    settings = md.MDSettings(seed=1, **{**SHORT, "production_ps": 0.2})
+    md.run_md(settings, tiny_model, run)
+    md.export_positions(run, settings.sample_interval_fs, stride_fs=4.0)  # 50 frames, 4 fs apart
+    used = temperature_series.collect_runs(tmp_path / "runs")[0]
+    with np.load(run / md.POSITIONS_FILE) as f:
+        arrays = dict(f)
+    symbols = np.array(Atoms(arrays["numbers"]).get_chemical_symbols())
+    p, s = np.flatnonzero(symbols == "P")[0], np.flatnonzero(symbols == "S")
+    framework = symbols != "Li"  # the tiny model's own MD breaks PS4 units: hold P and S at the DFT start
+    arrays["positions_A"][:, framework] = data.read_extxyz(paths.dataset_xyz())[0].positions[framework]
+    np.savez_compressed(run / md.POSITIONS_FILE, **arrays)
+    clean = temperature_series.analyse(used, 0.01, min_intact_ps=0.05)["per_run"][0]
+    assert clean["broken_PS4_fraction"] == 0 and clean["D_intact_cm2_s"] is None
+    first = arrays["positions_A"][0]
+    nearest = s[np.argmin(np.linalg.norm(first[s] - first[p], axis=1))]
+    n = len(arrays["positions_A"])
+    arrays["positions_A"][: n // 3, nearest] += 2.0 * (first[nearest] - first[p]) / np.linalg.norm(first[nearest] - first[p])
+    np.savez_compressed(run / md.POSITIONS_FILE, **arrays)  # the first third: one P–S pulled to > 3 Å
+    broken = temperature_series.analyse(used, 0.01, min_intact_ps=0.05)["per_run"][0]
+    assert broken["broken_PS4_fraction"] == pytest.approx((n // 3) / n)
+    assert broken["intact_window_ps"] == pytest.approx((n - n // 3) * 0.004, abs=1e-6)
+    assert broken["D_intact_cm2_s"] > 0 and broken["D_intact_cm2_s"] != broken["D_cm2_s"]

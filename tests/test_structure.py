@@ -20,3 +20,11 @@ def test_every_p_in_the_data_has_four_s_and_a_pulled_s_breaks_one(frames):
     bond = d[nearest] / np.linalg.norm(d[nearest])
     atoms.positions[s_atoms[nearest]] += 1.5 * bond
     assert structure.undercoordinated([atoms]).tolist() == [1]
+
+
+def test_longest_intact_window():
+    from analysis.structure import longest_intact_window
+    assert longest_intact_window(np.array([1, 0, 0, 1, 0, 0, 0, 1])) == (4, 7)
+    assert longest_intact_window(np.array([0, 0, 1])) == (0, 2)
+    assert longest_intact_window(np.array([1, 1])) == (0, 0)
+    assert longest_intact_window(np.zeros(5)) == (0, 5)
