@@ -199,15 +199,19 @@ def stability(df):
     df = df.assign(candidate=short + np.where(df.get("core_repulsion", False), " + core", ""))
     models = sorted(df["candidate"].unique())
     fig, ax = plt.subplots(figsize=(7.0, 3.4))
+    spacing_K = min(12.0, 90.0 / max(1, len(models)))
     for k, model in enumerate(models):
         g = df[df["candidate"] == model]
-        offset = (k - (len(models) - 1) / 2) * 12
+        offset = (k - (len(models) - 1) / 2) * spacing_K
         failed = g[g["failed"]]
         ok = g[~g["failed"]]
-        ax.scatter(failed["temperature_K"] + offset, failed["time_to_failure_ps"], marker="x", color=f"C{k}",
-                   label=f"{model}: failed")
-        ax.scatter(ok["temperature_K"] + offset, ok["length_ps"], marker="^", facecolor="none",
-                   edgecolor=f"C{k}", label=f"{model}: survived")
+        colour = plt.cm.tab10(k % 10) if len(models) <= 10 else plt.cm.tab20(k % 20)
+        ax.scatter(failed["temperature_K"] + offset, failed["time_to_failure_ps"], marker="x", color=colour,
+                   label=model if len(failed) else None)  # one legend entry per candidate, in its colour
+        ax.scatter(ok["temperature_K"] + offset, ok["length_ps"], marker="^", facecolor="none", edgecolor=colour,
+                   label=None if len(failed) else model)
+    ax.scatter([], [], marker="x", color="grey", label="failed")
+    ax.scatter([], [], marker="^", facecolor="none", edgecolor="grey", label="survived (run length)")
     ax.set_yscale("log")
     ax.set_xlabel("temperature (K)")
     ax.set_ylabel("time to first failure (ps)")
