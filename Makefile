@@ -55,6 +55,9 @@ CHUNK_PS ?= 5
 MIN_DIST ?= 1.5
 PAIR_FRAC ?= 0.75
 FIT_START_PS ?= 5
+# runs in which the model broke a PS4 unit (never seen in the DFT data) are analysed over their longest intact
+# stretch if it lasts this long, and left out otherwise (notebook 5; 0 = analyse all frames, record only)
+MIN_INTACT_PS ?= 40
 COMMITTEE_EVERY_PS ?= 1.0
 # a run whose committee disagreement exceeds this multiple of the test set's 95th percentile has left the
 # trained region and is left out of the diffusion analysis (notebook 7 decides, notebook 5 obeys)
@@ -95,7 +98,7 @@ PARAMS_model = $(notdir $(PROD_RUN))
 PARAMS_learning_curve = group=$(LC_GROUP) runs=$(notdir $(LC_RUNS))
 PARAMS_stability = nve_ps=$(NVE_PS) runs=$(notdir $(STAB_RUNS))
 PARAMS_architecture = runs=$(notdir $(ARCH_RUNS)) steps=$(ARCH_STEPS) timestep_fs=$(TIMESTEP_FS)
-PARAMS_diffusion = fit_start_ps=$(FIT_START_PS)
+PARAMS_diffusion = fit_start_ps=$(FIT_START_PS) min_intact_ps=$(MIN_INTACT_PS)
 PARAMS_committee = group=$(LC_GROUP) every_ps=$(COMMITTEE_EVERY_PS) limit_factor=$(COMMITTEE_LIMIT_FACTOR)
 .PHONY: FORCE
 $(PARAMS)/%.txt: FORCE
@@ -253,7 +256,8 @@ $(DERIVED)/architecture.json $(DERIVED)/figures/architecture.png &: study/08_arc
 # ---- 5. diffusion + Arrhenius, summary ------------------------------------------------------
 $(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: study/05_diffusion.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS) $(PROBE_RUNS)) \
   $(DONE_MD) $(DATASET) $(DERIVED)/committee.json $(PARAMS)/diffusion.txt | $(INSTALLED)
-	$(NB) study/05_diffusion.py $(DERIVED)/notebooks/05_diffusion.ipynb -p fit_start_ps $(FIT_START_PS)
+	$(NB) study/05_diffusion.py $(DERIVED)/notebooks/05_diffusion.ipynb -p fit_start_ps $(FIT_START_PS) \
+	  -p min_intact_ps $(MIN_INTACT_PS)
 
 $(DERIVED)/committee.json $(DERIVED)/figures/committee.png &: study/07_extrapolation.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS) $(PROBE_RUNS)) $(DONE_MD) \
   $(addsuffix /evaluation.json,$(LC_RUNS)) \
@@ -272,7 +276,7 @@ render: $(INSTALLED)
 # ---- smoke pipeline and tests ---------------------------------------------------------------
 SMOKE_DIR ?= data/smoke
 SMOKE := STUDY=$(SMOKE_DIR) REPORT_OUT=$(SMOKE_DIR)/report ARCH=tiny N_TRAIN=20 EPOCHS=6 STAGE2=4 \
-  TEMPS="600 800" SEEDS=1 TIMESTEP_FS=1.0 EQUIL_PS=0.05 PROD_PS=0.6 CHUNK_PS=0.2 MIN_DIST=0.7 PAIR_FRAC=0 FIT_START_PS=0.05 \
+  TEMPS="600 800" SEEDS=1 TIMESTEP_FS=1.0 EQUIL_PS=0.05 PROD_PS=0.6 CHUNK_PS=0.2 MIN_DIST=0.7 PAIR_FRAC=0 FIT_START_PS=0.05 MIN_INTACT_PS=0 \
   LC_ARCH=tiny LC_SIZES="10 20" LC_SEEDS="1 2" LC_EPOCHS=3 LC_STAGE2_PERCENT=0 \
   STAB_MODELS=train-tiny-n20-seed1-ep6 STAB_CORE_MODELS=train-tiny-n20-seed1-ep6 STAB_TEMPS=800 STAB_SEEDS=1 \
   STAB_PS=0.1 NVE_PS=0.02 STAB_ARCH_MODELS= COMMITTEE_EVERY_PS=0.1 COMMITTEE_LIMIT_FACTOR=1000 PROBE_RUNS= \

@@ -110,6 +110,7 @@ def variables(summary: dict) -> dict:
                  md_total_ns=fixed(sum(r["production_ps"] for r in runs) / 1000, 2),
                  md_min_distance=fixed(min(r["min_distance_A"] for r in runs), 2),
                  md_fit_start_ps=fixed(min(r["fit_start_ps"] for r in runs), 1),
+                 md_min_intact_ps=fixed(summary.get("diffusion_min_intact_ps"), 0),
                  md_msd_exponent_min=fixed(min(r["msd_exponent"] for r in runs), 2),
                  md_msd_exponent_max=fixed(max(r["msd_exponent"] for r in runs), 2),
                  md_n_excluded=str(len(summary.get("diffusion_excluded", []))),
@@ -228,16 +229,16 @@ def _benchmark_values(bench: dict, md_runs: list[dict]) -> dict[str, str]:
 
 
 def _broken_values(md_runs: list[dict]) -> dict[str, str]:
-    """How often the model broke a PS4 unit in the runs analysed (percent of frames), and how much D changes
-    when only the longest intact stretch of those runs is used (largest relative change, percent)."""
-    v = dict.fromkeys(("md_broken_max", "md_broken_T", "md_broken_n_runs", "md_intact_D_change_max"), "n/a")
+    """How often the model broke a PS4 unit in the runs analysed (percent of frames; those runs are analysed over
+    their longest intact stretch), and how much D would change with all frames (largest relative change, percent)."""
+    v = dict.fromkeys(("md_broken_max", "md_broken_T", "md_broken_n_runs", "md_full_D_change_max"), "n/a")
     if md_runs and all("broken_PS4_fraction" in r for r in md_runs):
-        worst = max(md_runs, key=lambda r: r["broken_PS4_fraction"])
-        v.update(md_broken_max=fixed(100 * worst["broken_PS4_fraction"], 0), md_broken_T=fixed(worst["temperature_K"], 0),
-                 md_broken_n_runs=str(sum(r["broken_PS4_fraction"] > 0 for r in md_runs)))
-        changes = [abs(r["D_intact_cm2_s"] / r["D_cm2_s"] - 1) for r in md_runs if r.get("D_intact_cm2_s")]
-        if changes:
-            v["md_intact_D_change_max"] = fixed(100 * max(changes), 0)
+        worst = max(md_runs, key=lambda r: r["broken_PS4_fraction"] or 0.0)
+        v.update(md_broken_max=fixed(100 * (worst["broken_PS4_fraction"] or 0.0), 0),
+                 md_broken_T=fixed(worst["temperature_K"], 0),
+                 md_broken_n_runs=str(sum((r["broken_PS4_fraction"] or 0.0) > 0 for r in md_runs)))
+        changes = [abs(r["D_full_cm2_s"] / r["D_cm2_s"] - 1) for r in md_runs if r.get("D_full_cm2_s")]
+        v["md_full_D_change_max"] = fixed(100 * max(changes), 0) if changes else "0"
     return v
 
 
@@ -250,6 +251,8 @@ def _excluded_text(excluded: list[dict]) -> str:
             what = f"{re.sub(r' distance| <.*', '', f['reason']).replace('-', '–', 1)} after {f['time_ps']:.1f} ps"
         elif e.get("committee"):
             what = f"left the trained region after {e['committee']['first_above_limit_ps']:g} ps"
+        elif e.get("broken_PS4_fraction") is not None:
+            what = f"PS~4~ units broken in {100 * e['broken_PS4_fraction']:.0f} % of frames"
         else:
             what = e["reason"]
         parts.append(f"{e.get('temperature_K', float('nan')):g} K: {what}")

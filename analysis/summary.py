@@ -75,6 +75,7 @@ def build() -> dict:
         summary["diffusion"] = df["per_run"]
         summary["diffusion_per_temperature"] = df["per_temperature"]
         summary["diffusion_excluded"] = df["excluded"]
+        summary["diffusion_min_intact_ps"] = df.get("min_intact_ps")
         summary["arrhenius"] = df["arrhenius"]
     stability = derived / "stability.json"
     if stability.exists():

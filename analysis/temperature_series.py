@@ -65,26 +65,49 @@ def exclude_extrapolating(used: list[dict], excluded: list[dict], committee_runs
     return keep, dropped
 
 
-def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, min_intact_ps: float = 40.0) -> dict:
+def restrict_to_intact(used: list[dict], excluded: list[dict], min_intact_ps: float = 40.0) -> tuple[list, list]:
+    """Keep only what the DFT data cover structurally: in every LiPS configuration each P has four S within 3 Å.
+
+    A run in which the model broke a PS4 unit is analysed over its longest stretch without one (``frame_window``)
+    if that stretch lasts at least ``min_intact_ps``, and is excluded otherwise; the fraction of broken frames
+    is recorded either way (``broken_PS4_fraction``). ``min_intact_ps`` 0 analyses all frames (record only)."""
+    keep, dropped = [], list(excluded)
+    for summary in used:
+        frames, interval_fs = md.read_positions(Path(summary["run_dir"]))
+        broken = structure.undercoordinated(frames)
+        start, stop = structure.longest_intact_window(broken)
+        intact_ps = (stop - start) * interval_fs / 1000.0
+        record = {**summary, "broken_PS4_fraction": float(np.mean(broken > 0))}
+        if not broken.any() or min_intact_ps <= 0:  # 0: record only
+            keep.append(record)
+        elif intact_ps >= min_intact_ps:
+            keep.append({**record, "frame_window": [int(start), int(stop)]})
+        else:
+            reason = (f"a PS4 unit broken in {np.mean(broken > 0):.0%} of the frames; longest intact stretch "
+                      f"{intact_ps:.0f} ps < {min_intact_ps:g} ps")
+            dropped.append(_exclusion(summary["run_name"], summary, reason, failure=None,
+                                      broken_PS4_fraction=float(np.mean(broken > 0))))
+    return keep, dropped
+
+
+def analyse(used: list[dict], fit_start_ps: float, seed: int = 0) -> dict:
     """D for every run (kinisi), per temperature (combined), the Arrhenius fit and 300 K values.
 
-    Runs in which the model broke a PS4 unit (a P with fewer than four S within 3 Å) also get D from their
-    longest stretch without one, when that stretch is at least ``min_intact_ps`` long (``D_intact_cm2_s``)."""
+    A run with a ``frame_window`` (see ``restrict_to_intact``) is analysed over that window only; its D from all
+    frames is kept as ``D_full_cm2_s`` to show how much the broken stretches matter."""
     per_run, curves = [], {}
     for summary in used:
         settings = summary["settings"]
         frames, interval_fs = md.read_positions(Path(summary["run_dir"]))
         dt_ps = interval_fs / 1000.0
+        d_full = None
+        if summary.get("frame_window"):
+            d_full = diffusion.diffusion_coefficient([frames], dt_ps, fit_start_ps, seed=seed)["D_cm2_s"]
+            start, stop = summary["frame_window"]
+            frames = frames[start:stop]
         result = diffusion.diffusion_coefficient([frames], dt_ps, fit_start_ps, seed=seed)
         t_ps, msd_A2 = diffusion.msd(frames, dt_ps)
         curves.setdefault(settings["temperature_K"], []).append((t_ps, msd_A2))
-        # sensitivity to PS4 units the model broke (never seen in the DFT data): D from the longest intact stretch
-        broken = structure.undercoordinated(frames)
-        start, stop = structure.longest_intact_window(broken)
-        intact_ps = (stop - start) * dt_ps
-        d_intact = None
-        if broken.any() and intact_ps >= min_intact_ps:
-            d_intact = diffusion.diffusion_coefficient([frames[start:stop]], dt_ps, fit_start_ps, seed=seed)["D_cm2_s"]
         per_run.append({
             "run_name": summary["run_name"], "temperature_K": settings["temperature_K"],
             "seed": settings["seed"], "production_ps": summary["production_ps"],
@@ -92,8 +115,8 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, min_intact_ps:
             "fit_start_ps": result["fit_start_ps"], "fit_end_ps": result["fit_end_ps"],
             "msd_exponent": diffusion.msd_exponent(t_ps, msd_A2, result["fit_start_ps"]),
             "rms_displacement_at_fit_end_A": float(np.sqrt(np.interp(result["fit_end_ps"], t_ps, msd_A2))),
-            "broken_PS4_fraction": float(np.mean(broken > 0)), "intact_window_ps": float(intact_ps),
-            "D_intact_cm2_s": d_intact,
+            "broken_PS4_fraction": summary.get("broken_PS4_fraction"), "analysed_ps": (len(frames) - 1) * dt_ps,
+            "D_full_cm2_s": d_full,
             "min_distance_A": summary["min_distance_A"],
             "mean_temperature_K": summary["mean_temperature_K"],
             "steps_per_s": summary["steps_per_s"], "timestep_fs": settings["timestep_fs"],
@@ -111,7 +134,7 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, min_intact_ps:
                                 "production_ps_total": sum(r["production_ps"] for r in group),
                                 "msd_exponent_min": min(r["msd_exponent"] for r in group),
                                 "rms_displacement_min_A": min(r["rms_displacement_at_fit_end_A"] for r in group),
-                                "broken_PS4_fraction_max": max(r["broken_PS4_fraction"] for r in group)})
+                                "broken_PS4_fraction_max": max(r["broken_PS4_fraction"] or 0.0 for r in group)})
     return {"per_run": per_run, "per_temperature": per_temperature, "msd_curves": curves}
 
 

@@ -11,6 +11,7 @@ model_path = ""           # "": the study's production model
 haven_ratio = 1.0         # Nernst-Einstein with tracer D: H_R = 1 assumed
 seed = 0                  # kinisi sampling seed
 use_committee = True      # leave out runs notebook 7 found outside the trained region
+min_intact_ps = 40.0      # analyse runs with broken PS4 units over their longest intact stretch if at least this long
 
 # %%
 import warnings
@@ -26,6 +27,7 @@ used, excluded = temperature_series.collect_runs(paths.runs_dir(), model.file_sh
 if use_committee:
     monitor = runs.read_json(paths.derived_dir() / "committee.json")
     used, excluded = temperature_series.exclude_extrapolating(used, excluded, monitor["per_run"])
+used, excluded = temperature_series.restrict_to_intact(used, excluded, min_intact_ps)
 for item in excluded:
     print(f"WARNING: {item['run_name']} excluded: {item['reason']}")
 if not used:
@@ -46,7 +48,7 @@ plotting.save(plotting.msd_curves(result["msd_curves"], per_run["fit_start_ps"].
 plotting.save(plotting.arrhenius(per_run, per_T, fit), "arrhenius")
 runs.write_json(paths.derived_dir() / "diffusion.json", {
     "per_run": result["per_run"], "per_temperature": result["per_temperature"], "arrhenius": fit,
-    "excluded": excluded, "fit_start_ps": fit_start_ps, "model_sha256": model.file_sha256(model_file),
+    "excluded": excluded, "fit_start_ps": fit_start_ps, "min_intact_ps": min_intact_ps, "model_sha256": model.file_sha256(model_file),
     **runs.provenance()})
 fit
 
@@ -94,9 +96,11 @@ run{supercell_cost}.
 **Did the model keep the PS4 units intact?** {int((per_run['broken_PS4_fraction'] > 0).sum())} of {len(per_run)} runs have
 frames with a P bonded to fewer than four S within 3 Å, which no DFT configuration has (largest fraction
 {per_run['broken_PS4_fraction'].max():.0%}, {per_run.loc[per_run['broken_PS4_fraction'].idxmax(), 'run_name']}).
-D from the longest stretch without one (runs with a stretch of at least 40 ps):
-{'; '.join(f"{r.run_name} {r.D_intact_cm2_s:.2e} vs {r.D_cm2_s:.2e} cm²/s" for r in per_run.itertuples()
-           if r.D_intact_cm2_s == r.D_intact_cm2_s and r.D_intact_cm2_s is not None) or 'no run needed it'}.
+Such runs are analysed over their longest intact stretch when it lasts at least {min_intact_ps:g} ps and are left
+out otherwise. D from all frames instead:
+{'; '.join(f"{r.run_name} {r.D_full_cm2_s:.2e} vs {r.D_cm2_s:.2e} cm²/s ({r.analysed_ps:.0f} ps analysed)"
+           for r in per_run.itertuples() if r.D_full_cm2_s == r.D_full_cm2_s and r.D_full_cm2_s is not None)
+ or 'no run needed it'}.
 """
 if fit is not None:
     sigma_low, sigma_high = lognormal_range(fit["sigma300K_S_cm"] * 1000, fit["sigma300K_err_S_cm"] / fit["sigma300K_S_cm"])

@@ -329,7 +329,7 @@ def test_committee_monitor_logs_the_disagreement_and_can_stop_the_run(tiny_model
         md.MDSettings(committee_model_paths=judges[:1]).check()
 
 
-def test_runs_with_broken_ps4_units_get_the_fraction_and_d_from_the_intact_stretch(tiny_model, tmp_path):
+def test_runs_with_broken_ps4_units_are_analysed_over_their_intact_stretch_or_left_out(tiny_model, tmp_path):
     run = tmp_path / "runs" / "md-T500-seed1"
     settings = md.MDSettings(seed=1, **{**SHORT, "production_ps": 0.2})
     md.run_md(settings, tiny_model, run)
@@ -342,14 +342,22 @@ def test_runs_with_broken_ps4_units_get_the_fraction_and_d_from_the_intact_stret
     framework = symbols != "Li"  # the tiny model's own MD breaks PS4 units: hold P and S at the DFT start
     arrays["positions_A"][:, framework] = data.read_extxyz(paths.dataset_xyz())[0].positions[framework]
     np.savez_compressed(run / md.POSITIONS_FILE, **arrays)
-    clean = temperature_series.analyse(used, 0.01, min_intact_ps=0.05)["per_run"][0]
-    assert clean["broken_PS4_fraction"] == 0 and clean["D_intact_cm2_s"] is None
+    kept, excluded = temperature_series.restrict_to_intact(used, [], min_intact_ps=0.05)
+    clean = temperature_series.analyse(kept, 0.01)["per_run"][0]
+    assert excluded == [] and clean["broken_PS4_fraction"] == 0 and clean["D_full_cm2_s"] is None
     first = arrays["positions_A"][0]
     nearest = s[np.argmin(np.linalg.norm(first[s] - first[p], axis=1))]
     n = len(arrays["positions_A"])
     arrays["positions_A"][: n // 3, nearest] += 2.0 * (first[nearest] - first[p]) / np.linalg.norm(first[nearest] - first[p])
     np.savez_compressed(run / md.POSITIONS_FILE, **arrays)  # the first third: one P–S pulled to > 3 Å
-    broken = temperature_series.analyse(used, 0.01, min_intact_ps=0.05)["per_run"][0]
-    assert broken["broken_PS4_fraction"] == pytest.approx((n // 3) / n)
-    assert broken["intact_window_ps"] == pytest.approx((n - n // 3) * 0.004, abs=1e-6)
-    assert broken["D_intact_cm2_s"] > 0 and broken["D_intact_cm2_s"] != broken["D_cm2_s"]
+    kept, excluded = temperature_series.restrict_to_intact(used, [], min_intact_ps=0.05)
+    assert excluded == [] and kept[0]["frame_window"] == [n // 3, n]
+    windowed = temperature_series.analyse(kept, 0.01)["per_run"][0]
+    assert windowed["broken_PS4_fraction"] == pytest.approx((n // 3) / n)
+    assert windowed["analysed_ps"] == pytest.approx((n - n // 3 - 1) * 0.004, abs=1e-6)
+    assert windowed["D_full_cm2_s"] == pytest.approx(clean["D_cm2_s"], rel=0.01)  # Li unchanged (kinisi removes drift)
+    assert windowed["D_cm2_s"] > 0 and windowed["D_cm2_s"] != windowed["D_full_cm2_s"]
+    # no intact stretch long enough: the run is left out, with the reason
+    with pytest.warns(UserWarning, match=r"PS4 unit broken in 3\d% of the frames; longest intact stretch 0 ps < 1 ps"):
+        kept, excluded = temperature_series.restrict_to_intact(used, [], min_intact_ps=1.0)
+    assert kept == [] and excluded[0]["run_name"] == "md-T500-seed1"
