@@ -242,6 +242,20 @@ def _broken_values(md_runs: list[dict]) -> dict[str, str]:
     return v
 
 
+def _second_screen_values(rows: list[dict]) -> dict[str, str]:
+    """The second stability screen (candidates screened at some temperatures only): how many, where, which
+    candidates survived every run (labels without the ``train-`` prefix and the run details)."""
+    v = dict.fromkeys(("stab2_n", "stab2_temps", "stab2_runs", "stab2_failed", "stab2_survivors"), "n/a")
+    if rows:
+        models = sorted({r["model"] for r in rows})
+        label = lambda m: re.sub(r"^train-|-n\d+-seed\d+-ep\d+(-s2)?", "", m)  # noqa: E731
+        survivors = [label(m) for m in models if all(r["n_failed"] == 0 for r in rows if r["model"] == m)]
+        v.update(stab2_n=str(len(models)), stab2_temps=_temperatures(r["temperature_K"] for r in rows),
+                 stab2_runs=str(sum(r["n_runs"] for r in rows)), stab2_failed=str(sum(r["n_failed"] for r in rows)),
+                 stab2_survivors=", ".join(survivors) if survivors else "none")
+    return v
+
+
 def _excluded_text(excluded: list[dict]) -> str:
     """'750 K: left the trained region after 25 ps; 900 K: S–S 1.98 Å after 43.7 ps' (runs left out, by temperature)."""
     parts = []
@@ -273,6 +287,7 @@ def _stability_values(summary: dict) -> dict[str, str]:
     prod_temps = {r["temperature_K"] for r in table if r["model"] == production}
     full = {m for m in {r["model"] for r in table}
             if {r["temperature_K"] for r in table if r["model"] == m} >= prod_temps}
+    v.update(_second_screen_values([r for r in table if r["model"] not in full]))
     table = [r for r in table if r["model"] in full]
     if table:
         for key, (is_prod, core) in {"prod": (True, False), "prod_core": (True, True), "other": (False, False)}.items():
