@@ -367,7 +367,7 @@ def tables(summary: dict) -> dict[str, str]:
     if per_T:
         lines = [_row(["T (K)", "runs", "D (cm²/s)", "σ~D~ (cm²/s)", "χ²~red~", "MSD slope", "RMS (Å)",
                        "PS~4~ broken (%)"]),
-                 _row(["---:", "---:", "---:", "-----:", "-----:", "---:", "---:", "---:"])]
+                 _row(["---:", "---:", "------:", "------:", "---:", "---:", "---:", "----:"])]
         for r in per_T:
             broken = r.get("broken_PS4_fraction_max")
             lines.append(_row([f"{r['temperature_K']:g}", str(r["n_runs"]),
