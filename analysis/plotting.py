@@ -199,7 +199,7 @@ def stability(df):
     df = df.assign(candidate=short + np.where(df.get("core_repulsion", False), " + core", ""))
     models = sorted(df["candidate"].unique())
     fig, ax = plt.subplots(figsize=(7.0, 3.4))
-    spacing_K = min(12.0, 90.0 / max(1, len(models)))
+    spacing_K = min(12.0, 36.0 / max(1, len(models)))  # side by side, within ±18 K of the temperature
     for k, model in enumerate(models):
         g = df[df["candidate"] == model]
         offset = (k - (len(models) - 1) / 2) * spacing_K
@@ -210,8 +210,8 @@ def stability(df):
                    label=model if len(failed) else None)  # one legend entry per candidate, in its colour
         ax.scatter(ok["temperature_K"] + offset, ok["length_ps"], marker="^", facecolor="none", edgecolor=colour,
                    label=None if len(failed) else model)
-    ax.scatter([], [], marker="x", color="grey", label="failed")
-    ax.scatter([], [], marker="^", facecolor="none", edgecolor="grey", label="survived (run length)")
+    ax.scatter([], [], marker="x", color="black", label="failed")
+    ax.scatter([], [], marker="^", facecolor="none", edgecolor="black", label="survived (run length)")
     ax.set_yscale("log")
     ax.set_xlabel("temperature (K)")
     ax.set_ylabel("time to first failure (ps)")

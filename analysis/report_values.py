@@ -245,7 +245,8 @@ def _broken_values(md_runs: list[dict]) -> dict[str, str]:
 def _second_screen_values(rows: list[dict]) -> dict[str, str]:
     """The second stability screen (candidates screened at some temperatures only): how many, where, which
     candidates survived every run (labels without the ``train-`` prefix and the run details)."""
-    v = dict.fromkeys(("stab2_n", "stab2_temps", "stab2_runs", "stab2_failed", "stab2_survivors"), "n/a")
+    v = dict.fromkeys(("stab2_n", "stab2_temps", "stab2_runs", "stab2_failed", "stab2_survivors", "stab2_best",
+                       "stab2_best_failed", "stab2_best_runs"), "n/a")
     if rows:
         models = sorted({r["model"] for r in rows})
         label = lambda m: re.sub(r"^train-|-n\d+-seed\d+-ep\d+(-s2)?", "", m)  # noqa: E731
@@ -253,6 +254,11 @@ def _second_screen_values(rows: list[dict]) -> dict[str, str]:
         v.update(stab2_n=str(len(models)), stab2_temps=_temperatures(r["temperature_K"] for r in rows),
                  stab2_runs=str(sum(r["n_runs"] for r in rows)), stab2_failed=str(sum(r["n_failed"] for r in rows)),
                  stab2_survivors=", ".join(survivors) if survivors else "none")
+        # the most stable: fewest failures, then the most picoseconds survived
+        best = min(models, key=lambda m: (sum(r["n_failed"] for r in rows if r["model"] == m),
+                                          -sum(r["total_ps_survived"] for r in rows if r["model"] == m)))
+        v.update(stab2_best=label(best), stab2_best_failed=str(sum(r["n_failed"] for r in rows if r["model"] == best)),
+                 stab2_best_runs=str(sum(r["n_runs"] for r in rows if r["model"] == best)))
     return v
 
 

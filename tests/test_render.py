@@ -97,6 +97,7 @@ def test_stability_and_core_repulsion_values_come_from_the_results():
     w = report_values._stability_values(summary)
     assert (w["stab_other_failed"], w["stab_other_runs"], w["stab_n_failed"], w["stab_n_failed_LiLi"]) == ("1", "2", "3", "2")
     assert (w["stab2_n"], w["stab2_temps"], w["stab2_failed"], w["stab2_survivors"]) == ("1", "750", "2", "none")
+    assert (w["stab2_best"], w["stab2_best_failed"], w["stab2_best_runs"]) == ("wide", "2", "2")
 
 
 def test_committed_report_matches_the_committed_results():
