@@ -196,8 +196,8 @@ STAB_PS ?= 10
 NVE_PS ?= 1.0
 # a second screen, plain, at the top of the production window and above: the accuracy-speed candidates (same
 # data and budget as the learning-curve reference c32-L0-r5, which is screened too) and that reference without ZBL
-STAB_ARCH_MODELS ?= $(addprefix train-,$(addsuffix -n160-seed1-ep40-s2,c64-L0-r5 c32-L0-r4.5 c32-L0-r5) \
-  c32-L0-r5-n160-seed1-ep40-s2-noZBL c32-L0-r6-n160-seed1-ep40-s2 c32-L0-r5-ell2-n160-seed1-ep40-s2)
+STAB_ARCH_MODELS ?= $(addprefix train-,$(addsuffix -n160-seed1-ep40-s2,c64-L0-r5 c32-L0-r4.5 c32-L0-r5 c32-L0-r6 \
+  c32-L0-r5-ell2) c32-L0-r5-n160-seed1-ep40-s2-noZBL)
 STAB_ARCH_TEMPS ?= 640 750
 stab_name = $(RUNS)/stab-$(1)-T$(2)-seed$(3)-$(STAB_PS)ps$(if $(filter-out 0,$(4)),-core$(4),)
 STAB_RUNS := $(foreach t,$(STAB_TEMPS),$(foreach s,$(STAB_SEEDS),\

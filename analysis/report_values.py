@@ -47,6 +47,18 @@ def lognormal_range(value: float, relative_err: float) -> tuple[float, float]:
     return value / factor, value * factor
 
 
+def _lognormal_ranges(a: dict) -> dict[str, str]:
+    """1σ ranges of D0, D(300 K) (cm²/s) and σ(300 K) (mS/cm) from the Arrhenius fit ``a``: they are log-normal
+    (their logarithms are what the fit determines), so a range says more than ± an error larger than the value."""
+    v = {}
+    for key, value, rel in (("D0", a["D0_cm2_s"], a.get("lnD0_err", a["D0_err_cm2_s"] / a["D0_cm2_s"])),
+                            ("D300", a["D300K_cm2_s"], a["D300K_err_cm2_s"] / a["D300K_cm2_s"]),
+                            ("sigma300", a["sigma300K_S_cm"] * 1000, a["sigma300K_err_S_cm"] / a["sigma300K_S_cm"])):
+        fmt = (lambda x: fixed(x, 1 if x < 10 else 0)) if key == "sigma300" else sci
+        v[f"{key}_lo"], v[f"{key}_hi"] = map(fmt, lognormal_range(value, rel))
+    return v
+
+
 def fixed(value: float | None, digits: int = 1) -> str:
     if value is None or not math.isfinite(value):
         return "n/a"
@@ -135,14 +147,7 @@ def variables(summary: dict) -> dict:
                  T_gap=fixed(a["T_range_K"][0] - 300, 0), n_li=str(a["n_li"]),
                  extrapolation_ratio=fixed((1 / 300 - 1 / a["T_range_K"][0])
                                            / (1 / a["T_range_K"][0] - 1 / a["T_range_K"][1]), 1))
-        # D0, D(300 K) and σ are log-normal (their logarithms are what the fit determines): a 1σ range
-        for key, value, rel in (("D0", a["D0_cm2_s"], a.get("lnD0_err", a["D0_err_cm2_s"] / a["D0_cm2_s"])),
-                                ("D300", a["D300K_cm2_s"], a["D300K_err_cm2_s"] / a["D300K_cm2_s"]),
-                                ("sigma300", a["sigma300K_S_cm"] * 1000, a["sigma300K_err_S_cm"] / a["sigma300K_S_cm"])):
-            low, high = lognormal_range(value, rel)
-            fmt = (lambda x: fixed(x, 1 if x < 10 else 0)) if key == "sigma300" else sci
-            v[f"{key}_lo"], v[f"{key}_hi"] = fmt(low), fmt(high)
-            v[f"{key}_factor"] = fixed(math.exp(rel), 1)
+        v.update(_lognormal_ranges(a))
     for item in LITERATURE:
         key = item["cite"].lstrip("@")
         v[f"lit_{key}_Ea"] = fixed(item["Ea_eV"], 2)
@@ -304,11 +309,9 @@ def _stability_values(summary: dict) -> dict[str, str]:
                                         for r in table if r["n_runs"] > r["n_failed"]), 0)
         v["stab_T_max"] = fixed(max(r["temperature_K"] for r in table), 0)
         v["stab_n_seeds"] = str(max(r["n_runs"] for r in table))
-        by_model = summary["stability"].get("failures_by_model_and_cause")
         causes: dict[str, int] = {}
-        for model_name, counts in (by_model.items() if by_model is not None
-                                   else [("", summary["stability"].get("failures_by_cause", {}))]):
-            if by_model is None or model_name in full:
+        for model_name, counts in summary["stability"].get("failures_by_model_and_cause", {}).items():
+            if model_name in full:
                 for cause, n in counts.items():
                     causes[cause] = causes.get(cause, 0) + n
         v["stab_n_failed"] = str(sum(causes.values()))
@@ -384,11 +387,12 @@ def tables(summary: dict) -> dict[str, str]:
         out["diffusion"] = "\n".join(lines)
     a = summary.get("arrhenius")
     if a:
-        v = variables(summary)
-        lines = [_row(["Source", "E~a~ (eV)", "D~0~ (cm²/s)", "σ(300 K) (mS/cm)"]), _row(["-----------", "--------:", "---------------------:", "-----------:"]),
-                 _row(["This work", f"{v['Ea']} ± {v['Ea_err']}",
-                       f"{v['D0']} ({v['D0_lo']}–{v['D0_hi']})",
-                       f"{v['sigma300_mS_cm']} ({v['sigma300_lo']}–{v['sigma300_hi']})"])]
+        r = _lognormal_ranges(a)
+        lines = [_row(["Source", "E~a~ (eV)", "D~0~ (cm²/s)", "σ(300 K) (mS/cm)"]),
+                 _row(["-----------", "--------:", "---------------------:", "-----------:"]),
+                 _row(["This work", f"{fixed(a['Ea_eV'], 3)} ± {fixed(a['Ea_err_eV'], 3)}",
+                       f"{sci(a['D0_cm2_s'])} ({r['D0_lo']}–{r['D0_hi']})",
+                       f"{fixed(a['sigma300K_S_cm'] * 1000, 2)} ({r['sigma300_lo']}–{r['sigma300_hi']})"])]
         for item in LITERATURE:
             lines.append(_row([f"{item['source']} [{item['cite']}]", fixed(item["Ea_eV"], 2),
                                sci(item.get("D0_cm2_s")) if item.get("D0_cm2_s") else "—",

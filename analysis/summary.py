@@ -80,15 +80,13 @@ def build() -> dict:
     stability = derived / "stability.json"
     if stability.exists():
         st = runs.read_json(stability)
-        reasons = [r["reason"].split()[0] for r in st["runs"] if r["failed"]]
-        by_model: dict[str, dict[str, int]] = {}
+        by_model: dict[str, dict[str, int]] = {}  # failures per candidate and cause (the species pair, e.g. Li-Li)
         for r in st["runs"]:
             if r["failed"]:
+                causes = by_model.setdefault(r["model"], {})
                 cause = r["reason"].split()[0]
-                by_model.setdefault(r["model"], {}).setdefault(cause, 0)
-                by_model[r["model"]][cause] += 1
+                causes[cause] = causes.get(cause, 0) + 1
         summary["stability"] = {"table": st["table"], "test_errors": st["test_errors"], "nve": st.get("nve", []),
-                                "failures_by_cause": {c: reasons.count(c) for c in sorted(set(reasons))},
                                 "failures_by_model_and_cause": by_model}
     committee = derived / "committee.json"
     if committee.exists():

@@ -74,7 +74,7 @@ def test_stability_and_core_repulsion_values_come_from_the_results():
            "core_active_fraction": 0.002, "core_max_eV": 0.07}
     summary = {"model": {"source_run": "prod"}, "dataset": {"min_pair_distance_A": {"Li-Li": 2.0}},
                "stability": {"table": table, "test_errors": {"small": {"test_force_rmse_meV_per_A": 44.04}},
-                             "failures_by_cause": {"Li-Li": 2, "S-S": 1},
+                             "failures_by_model_and_cause": {"prod": {"Li-Li": 2}, "small": {"S-S": 1}},
                              "nve": [{"model": "small", "timestep_fs": 2.0, "drift_meV_per_atom_per_ps": -0.5,
                                       "temperature_K": 800.0, "kT_meV": 68.9},
                                      {"model": "prod", "timestep_fs": 1.0, "drift_meV_per_atom_per_ps": -0.2,
