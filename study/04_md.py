@@ -22,6 +22,7 @@ committee_group = ""          # training group whose largest runs form a committ
 committee_every_fs = 1000.0   # how often the committee's force disagreement is evaluated and logged
 max_committee_sigma_eV_A = 0.0  # > 0: stop when the disagreement exceeds this (eV/Å)
 run_name = ""                # "": named from the parameters, e.g. md-T600-seed1
+compile_mode = "none"         # "default": torch.compile the model (~1.4x faster after ~30 s; "none": eager)
 
 # %%
 import logging
@@ -43,7 +44,7 @@ settings = md.MDSettings(temperature_K=temperature_K, seed=seed, timestep_fs=tim
                          committee_every_fs=committee_every_fs, max_committee_sigma_eV_A=max_committee_sigma_eV_A)
 model = Path(model_path) if model_path else paths.production_model()
 run = paths.run_dir(run_name or settings.run_name())
-summary = md.run_md(settings, model, run)
+summary = md.run_md(settings, model, run, compile_mode=None if compile_mode == "none" else compile_mode)
 {k: summary[k] for k in ("status", "failure", "production_ps", "min_distance_A", "mean_temperature_K", "steps_per_s")}
 
 # %%

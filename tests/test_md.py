@@ -61,6 +61,18 @@ def test_same_seed_same_numbers_other_seed_other_numbers(tiny_model, tmp_path):
     assert a["mean_temperature_K"] == b["mean_temperature_K"] != c["mean_temperature_K"]
 
 
+def test_compiled_model_follows_the_eager_trajectory_and_is_recorded(tiny_model, tmp_path):
+    """torch.compile changes how the model executes, not the physics: same start, same forces to float rounding."""
+    settings = md.MDSettings(seed=4, **{**SHORT, "equilibration_ps": 0.0, "production_ps": 0.01})
+    eager = md.run_md(settings, tiny_model, tmp_path / "eager")
+    compiled = md.run_md(settings, tiny_model, tmp_path / "compiled", compile_mode="default")
+    assert eager["compile_mode"] is None and compiled["compile_mode"] == "default"
+    pe, pc = (md.read_trajectory(tmp_path / n)[-1].positions for n in ("eager", "compiled"))
+    assert np.abs(pe - pc).max() < 1e-4  # 10 steps: Å, far below a vibration amplitude
+    assert not np.array_equal(md.read_trajectory(tmp_path / "eager")[0].positions,
+                              md.read_trajectory(tmp_path / "eager")[-1].positions)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
 def test_killed_run_resumes_to_the_same_result(tiny_model, tmp_path, sig):
     settings = md.MDSettings(seed=2, **{**SHORT, "production_ps": 0.3})

@@ -214,8 +214,8 @@ def test_launch_prefix_wraps_every_notebook_run(smoke, tmp_path):
     recorder.write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec "$@"\n')
     recorder.chmod(0o755)
     result = make("md", f"STUDY={smoke}", "ARCH=tiny", "N_TRAIN=20", "EPOCHS=6", "T=700", "SEED=3",
-                  "TIMESTEP_FS=1.0", "EQUIL_PS=0.02", "PROD_PS=0.1", "CHUNK_PS=0.05", "MIN_DIST=0.5", "PAIR_FRAC=0",
-                  f"LAUNCH={recorder}")
+                  "TIMESTEP_FS=1.0", "MD_COMPILE=none", "EQUIL_PS=0.02", "PROD_PS=0.1", "CHUNK_PS=0.05",
+                  "MIN_DIST=0.5", "PAIR_FRAC=0", f"LAUNCH={recorder}")
     assert result.returncode == 0, result.stderr[-2000:]
     launched = log.read_text().splitlines()
     assert len(launched) == 1 and "analysis.notebooks study/04_md.py" in launched[0] and "md-T700-seed3" in launched[0]
