@@ -68,7 +68,9 @@ def test_compiled_model_follows_the_eager_trajectory_and_is_recorded(tiny_model,
     compiled = md.run_md(settings, tiny_model, tmp_path / "compiled", compile_mode="default")
     assert eager["compile_mode"] is None and compiled["compile_mode"] == "default"
     pe, pc = (md.read_trajectory(tmp_path / n)[-1].positions for n in ("eager", "compiled"))
-    assert np.abs(pe - pc).max() < 1e-4  # 10 steps: Å, far below a vibration amplitude
+    # 10 steps: float rounding (which also depends on the thread count set by earlier tests) grows to ~1e-4 Å,
+    # far below a vibration amplitude (~0.1 Å); a wrong compiled force would move atoms by ~1e-2 Å or more
+    assert np.abs(pe - pc).max() < 2e-3
     assert not np.array_equal(md.read_trajectory(tmp_path / "eager")[0].positions,
                               md.read_trajectory(tmp_path / "eager")[-1].positions)
 
