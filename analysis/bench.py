@@ -40,14 +40,9 @@ def md_steps_per_s(model_path: Path, atoms, dtype: str, threads: int, compile_mo
     from ase import units
     from ase.md.bussi import Bussi
     from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
-    from mace.calculators import MACECalculator
 
     torch.set_num_threads(threads)
-    if compile_mode is None:
-        calc = model.load_calculator(model_path, dtype)
-    else:
-        calc = MACECalculator(model_paths=str(model_path), device=model.device(), default_dtype=dtype,
-                              compile_mode=compile_mode)
+    calc = model.load_calculator(model_path, dtype, compile_mode=compile_mode)
     atoms = atoms.copy()
     atoms.calc = calc
     rng = np.random.default_rng(0)

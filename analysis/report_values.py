@@ -47,6 +47,11 @@ def lognormal_range(value: float, relative_err: float) -> tuple[float, float]:
     return value / factor, value * factor
 
 
+def _mS_cm(value: float) -> str:
+    """A conductivity in mS/cm to two significant figures above 1 (its 1σ range spans a factor of ~2)."""
+    return fixed(value, 1 if value < 10 else 0)
+
+
 def _lognormal_ranges(a: dict) -> dict[str, str]:
     """1σ ranges of D0, D(300 K) (cm²/s) and σ(300 K) (mS/cm) from the Arrhenius fit ``a``: they are log-normal
     (their logarithms are what the fit determines), so a range says more than ± an error larger than the value."""
@@ -54,7 +59,7 @@ def _lognormal_ranges(a: dict) -> dict[str, str]:
     for key, value, rel in (("D0", a["D0_cm2_s"], a.get("lnD0_err", a["D0_err_cm2_s"] / a["D0_cm2_s"])),
                             ("D300", a["D300K_cm2_s"], a["D300K_err_cm2_s"] / a["D300K_cm2_s"]),
                             ("sigma300", a["sigma300K_S_cm"] * 1000, a["sigma300K_err_S_cm"] / a["sigma300K_S_cm"])):
-        fmt = (lambda x: fixed(x, 1 if x < 10 else 0)) if key == "sigma300" else sci
+        fmt = _mS_cm if key == "sigma300" else sci
         v[f"{key}_lo"], v[f"{key}_hi"] = map(fmt, lognormal_range(value, rel))
     return v
 
@@ -140,7 +145,7 @@ def variables(summary: dict) -> dict:
     if a:
         v.update(Ea=fixed(a["Ea_eV"], 3), Ea_err=fixed(a["Ea_err_eV"], 3), D0=sci(a["D0_cm2_s"]),
                  D0_err=sci(a["D0_err_cm2_s"]), D300=sci(a["D300K_cm2_s"]), D300_err=sci(a["D300K_err_cm2_s"]),
-                 sigma300_mS_cm=fixed(a["sigma300K_S_cm"] * 1000, 2),
+                 sigma300_mS_cm=_mS_cm(a["sigma300K_S_cm"] * 1000),
                  sigma300_err_mS_cm=fixed(a["sigma300K_err_S_cm"] * 1000, 2),
                  arrhenius_chi2=fixed(a["chi2_red"], 2), haven_ratio=fixed(a["haven_ratio"], 1),
                  T_min=fixed(a["T_range_K"][0], 0), T_max=fixed(a["T_range_K"][1], 0),
@@ -392,7 +397,7 @@ def tables(summary: dict) -> dict[str, str]:
                  _row(["-----------", "--------:", "---------------------:", "-----------:"]),
                  _row(["This work", f"{fixed(a['Ea_eV'], 3)} ± {fixed(a['Ea_err_eV'], 3)}",
                        f"{sci(a['D0_cm2_s'])} ({r['D0_lo']}–{r['D0_hi']})",
-                       f"{fixed(a['sigma300K_S_cm'] * 1000, 2)} ({r['sigma300_lo']}–{r['sigma300_hi']})"])]
+                       f"{_mS_cm(a['sigma300K_S_cm'] * 1000)} ({r['sigma300_lo']}–{r['sigma300_hi']})"])]
         for item in LITERATURE:
             lines.append(_row([f"{item['source']} [{item['cite']}]", fixed(item["Ea_eV"], 2),
                                sci(item.get("D0_cm2_s")) if item.get("D0_cm2_s") else "—",
