@@ -302,7 +302,8 @@ test-all: $(INSTALLED)
 print-%:
 	@echo '$($*)'
 
-# BENCH=md|dft|stages|all; the DFT part needs pip install '.[dft]'
+# BENCH=md|dft|stages|all; the DFT part needs pip install '.[dft]'; BENCH_DFT: GPAW modes (lcao, pw)
 BENCH ?= all
+BENCH_DFT ?= lcao pw
 bench: $(INSTALLED) $(XYZ)
-	$(PY) -m analysis.bench $(BENCH)
+	$(PY) -m analysis.bench $(BENCH) $(addprefix --dft-mode ,$(BENCH_DFT))

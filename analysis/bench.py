@@ -207,6 +207,39 @@ def run(parts: tuple[str, ...], model_path: Path, out: Path, quick: bool = False
     return result
 
 
+def _md_rate(md: dict, **match) -> float | None:
+    """steps/s of the first MD row whose fields equal ``match`` (single runs unless parallel_runs is given)."""
+    for r in md.get("runs", []):
+        if "steps_per_s" in r and r.get("parallel_runs") == match.get("parallel_runs") and all(
+                r.get(k) == v for k, v in match.items() if k != "parallel_runs"):
+            return float(r["steps_per_s"])
+    return None
+
+
+def ratios(result: dict) -> dict[str, float]:
+    """The headline speed ratios from the measured rows (only those whose rows exist)."""
+    md, out = result.get("md") or {}, {}
+    base = _md_rate(md, dtype="float32", threads=1, compile=None, n_atoms=83)
+    pairs = {
+        "float32 / float64 (MD steps/s, 1 thread)": _md_rate(md, dtype="float64", threads=1, compile=None, n_atoms=83),
+        "torch.compile / eager (MD steps/s, 1 thread)": _md_rate(md, dtype="float32", threads=1, compile="default",
+                                                                 n_atoms=83),
+        "2 threads / 1 thread (MD steps/s, one run)": _md_rate(md, dtype="float32", threads=2, compile=None, n_atoms=83),
+        "664 / 83 atoms (time per MD step)": _md_rate(md, dtype="float32", threads=1, compile=None, n_atoms=664),
+    }
+    for name, rate in pairs.items():
+        if base and rate:
+            out[name] = base / rate if name.startswith(("float32", "664")) else rate / base
+    two = _md_rate(md, dtype="float32", compile=None, n_atoms=83, parallel_runs=2)
+    one_two_threads = _md_rate(md, dtype="float32", threads=2, compile=None, n_atoms=83)
+    if two and one_two_threads:
+        out["2 runs x 1 thread / 1 run x 2 threads (total MD steps/s)"] = two / one_two_threads
+    dft = result.get("dft") or {}
+    for d in dft.get("dft", []):
+        out[f"GPAW {d['mode']} / MACE (CPU time per energy + forces)"] = float(d["mlip_speedup_cpu"])
+    return out
+
+
 def readme_table(result: dict) -> str:
     lines = ["| measurement | value |", "| --- | --- |"]
     md = result.get("md")
@@ -234,6 +267,8 @@ def readme_table(result: dict) -> str:
                          f"configurations (median of {len(rates)} runs) |")
         for stage, seconds in sorted(stages["stage_wall_time_s"].items()):
             lines.append(f"| wall time, all {stage} runs so far | {seconds / 3600:.2f} h |")
+    for name, value in ratios(result).items():
+        lines.append(f"| ratio: {name} | {value:.3g} |")
     loads = {p: result[p]["load_average_1min"] for p in ("md", "dft") if p in result}
     if loads:
         lines.append("| load average while measured (2 cores) | "

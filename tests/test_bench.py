@@ -23,6 +23,21 @@ def test_md_and_stage_parts_merge_into_one_file(tiny_model, study, tmp_path):
     assert result["stages"]["stage_wall_time_s"]["training"] > 0  # the tiny model's own training run
     table = bench.readme_table(result)
     assert "MD, 83 atoms, float64, 1 thread(s)" in table and "2 runs side by side, 1 thread each (sum)" in table and "wall time, all training runs so far" in table
+    f32 = next(r["steps_per_s"] for r in measured if r["dtype"] == "float32" and r["threads"] == 1
+               and not r.get("parallel_runs"))
+    f64 = next(r["steps_per_s"] for r in measured if r["dtype"] == "float64")
+    assert bench.ratios(result)["float32 / float64 (MD steps/s, 1 thread)"] == pytest.approx(f32 / f64)
+    assert "| ratio: float32 / float64 (MD steps/s, 1 thread) |" in table
+
+
+def test_ratios_use_only_the_rows_that_were_measured():
+    row = dict(dtype="float32", threads=1, compile=None, n_atoms=83)
+    result = {"md": {"runs": [{**row, "steps_per_s": 10.0}, {**row, "n_atoms": 664, "steps_per_s": 1.0},
+                              {**row, "compile": "default", "error": "unsupported"},
+                              {**row, "parallel_runs": 2, "steps_per_s": 19.0}]},
+              "dft": {"dft": [{"mode": "LCAO dzp", "mlip_speedup_cpu": 800.0}]}}
+    assert bench.ratios(result) == {"664 / 83 atoms (time per MD step)": 10.0,
+                                    "GPAW LCAO dzp / MACE (CPU time per energy + forces)": 800.0}
 
 
 def test_missing_model_is_one_line_and_exit_1(tmp_path, capsys):
