@@ -53,6 +53,22 @@ def fit(temperature_K, D_cm2_s, D_err_cm2_s) -> dict:
     }
 
 
+def leave_one_out(temperature_K, D_cm2_s, D_err_cm2_s) -> list[dict]:
+    """Ea (eV) refitted with each temperature left out in turn: how much one point moves the result.
+
+    Needs at least 3 temperatures (each refit keeps 2 or more); returns [] otherwise.
+    """
+    T = np.asarray(temperature_K, dtype=float)
+    if len(T) < 3:
+        return []
+    out = []
+    for i in range(len(T)):
+        keep = np.arange(len(T)) != i
+        r = fit(T[keep], np.asarray(D_cm2_s, dtype=float)[keep], np.asarray(D_err_cm2_s, dtype=float)[keep])
+        out.append({"left_out_K": float(T[i]), "Ea_eV": r["Ea_eV"], "Ea_err_eV": r["Ea_err_eV"]})
+    return out
+
+
 def extrapolate(result: dict, temperature_K: float) -> tuple[float, float]:
     """D (cm²/s) and its 1σ error at ``temperature_K``, propagating the fit covariance."""
     x = 1.0 / (KB_EV_PER_K * temperature_K)

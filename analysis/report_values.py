@@ -153,6 +153,9 @@ def variables(summary: dict) -> dict:
                  extrapolation_ratio=fixed((1 / 300 - 1 / a["T_range_K"][0])
                                            / (1 / a["T_range_K"][0] - 1 / a["T_range_K"][1]), 1))
         v.update(_lognormal_ranges(a))
+        loo = a.get("Ea_leave_one_out") or []
+        v.update(Ea_loo_min=fixed(min((r["Ea_eV"] for r in loo), default=None), 2),
+                 Ea_loo_max=fixed(max((r["Ea_eV"] for r in loo), default=None), 2))
     for item in LITERATURE:
         key = item["cite"].lstrip("@")
         v[f"lit_{key}_Ea"] = fixed(item["Ea_eV"], 2)
@@ -225,9 +228,10 @@ def _benchmark_values(bench: dict, md_runs: list[dict]) -> dict[str, str]:
     keys = ("bench_mlip_ms", "bench_dft_mode", "bench_dft_cpu_s", "bench_dft_scf", "bench_speedup",
             "bench_aimd_100ps_days", "bench_mlip_100ps_hours")
     v: dict[str, str] = dict.fromkeys(keys, "n/a")  # not measured (make bench BENCH=dft) reads as n/a
-    dft = bench.get("dft")
-    if dft and dft["dft"]:
-        d = dft["dft"][0]
+    dft = bench.get("dft") or {}
+    lcao = [d for d in dft.get("dft", []) if d["mode"].startswith("LCAO")]  # the text calls the basis localized
+    if lcao:
+        d = lcao[0]
         mlip_s = dft["mlip_force_call"]["cpu_s"]
         v.update(bench_mlip_ms=fixed(mlip_s * 1000, 0), bench_dft_mode=d["mode"], bench_dft_cpu_s=fixed(d["cpu_s"], 0),
                  bench_dft_scf=str(d["scf_iterations"]), bench_speedup=f"{d['cpu_s'] / mlip_s:,.0f}")

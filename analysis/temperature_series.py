@@ -152,4 +152,5 @@ def arrhenius_summary(per_temperature: list[dict], n_li: int, volume_A3: float,
     sigma = arrhenius.nernst_einstein_conductivity(D_target, n_li, volume_A3, target_K, haven_ratio)
     return {**fit, f"D{target_K:g}K_cm2_s": D_target, f"D{target_K:g}K_err_cm2_s": D_target_err,
             f"sigma{target_K:g}K_S_cm": sigma, f"sigma{target_K:g}K_err_S_cm": sigma * D_target_err / D_target,
-            "haven_ratio": haven_ratio, "n_li": n_li, "volume_A3": volume_A3}
+            "haven_ratio": haven_ratio, "n_li": n_li, "volume_A3": volume_A3,
+            "Ea_leave_one_out": arrhenius.leave_one_out(T, D, err)}

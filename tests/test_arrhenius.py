@@ -56,3 +56,13 @@ def test_nernst_einstein_against_hand_calculation():
     sigma = arrhenius.nernst_einstein_conductivity(1e-6, 27, 1676.0, 300.0)
     assert sigma == pytest.approx(0.0997, rel=2e-3)
     assert arrhenius.nernst_einstein_conductivity(1e-6, 27, 1676.0, 300.0, haven_ratio=0.5) == pytest.approx(2 * sigma)
+
+
+def test_leave_one_out_finds_the_point_that_moves_ea():
+    T, D = series()
+    D[0] *= 3.0  # the coldest point too fast, as a not-yet-diffusive MSD would make it
+    loo = arrhenius.leave_one_out(T, D, 0.05 * D)
+    assert [r["left_out_K"] for r in loo] == list(T)
+    assert loo[0]["Ea_eV"] == pytest.approx(0.25, rel=1e-9)  # without the outlier: the true value
+    assert all(r["Ea_eV"] < 0.25 for r in loo[1:])  # with it: Ea biased down
+    assert arrhenius.leave_one_out(T[:2], D[:2], 0.05 * D[:2]) == []
