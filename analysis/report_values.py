@@ -136,6 +136,7 @@ def variables(summary: dict) -> dict:
                  md_equil_ps=fixed(min(r.get("equilibration_ps", math.nan) for r in runs), 0),
                  md_thermostat_fs=fixed(runs[0].get("thermostat_time_fs"), 0),
                  md_fit_end_ps=fixed(min(r["fit_end_ps"] for r in runs), 0),
+                 md_fit_end_max_ps=fixed(max(r["fit_end_ps"] for r in runs), 0),
                  md_rms_disp_min=fixed(min(r["rms_displacement_at_fit_end_A"] for r in runs), 1),
                  **_broken_values(runs),
                  md_steps_per_s=fixed(float(np.median([r["steps_per_s"] for r in runs])), 1),
@@ -286,7 +287,7 @@ def _excluded_text(excluded: list[dict]) -> str:
         elif e.get("committee"):
             what = f"left the trained region after {e['committee']['first_above_limit_ps']:g} ps"
         elif e.get("broken_PS4_fraction") is not None:
-            what = f"PS~4~ units broken in {100 * e['broken_PS4_fraction']:.0f} % of frames"
+            what = f"PS~4~ broken in {100 * e['broken_PS4_fraction']:.0f} % of frames"
         else:
             what = e["reason"]
         parts.append(f"{e.get('temperature_K', float('nan')):g} K: {what}")

@@ -80,7 +80,9 @@ def test_killed_run_resumes_to_the_same_result(tiny_model, tmp_path, sig):
     settings = md.MDSettings(seed=2, **{**SHORT, "production_ps": 0.3})
     reference = md.run_md(settings, tiny_model, tmp_path / "reference")
     run = tmp_path / "killed"
-    code = (f"from analysis import md; md.run_md(md.MDSettings(**{json.dumps(settings.__dict__)}), "
+    # Ctrl-C as in a terminal: a child of a background job (make test &) inherits SIGINT ignored
+    code = (f"import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            f"from analysis import md; md.run_md(md.MDSettings(**{json.dumps(settings.__dict__)}), "
             f"{str(tiny_model)!r}, {str(run)!r})")
     proc = subprocess.Popen([sys.executable, "-c", code.replace("null", "None")], cwd=paths.ROOT,
                             env={**os.environ, "OMP_NUM_THREADS": "1"})

@@ -186,7 +186,9 @@ def test_killed_training_resumes_from_its_checkpoint(study, tmp_path, sig):
     import time
 
     run = tmp_path / "train-killed"
-    code = ("from analysis import training; training.train(training.TrainSettings(architecture='tiny', "
+    # Ctrl-C as in a terminal: a child of a background job (make test &) inherits SIGINT ignored
+    code = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "from analysis import training; training.train(training.TrainSettings(architecture='tiny', "
             "n_train=10, seed=1, max_epochs=60, stage_two_start_epoch=None, eval_interval=1), "
             f"{str(run)!r})")
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=paths.ROOT, stdout=subprocess.DEVNULL,
