@@ -268,7 +268,7 @@ def readme_table(result: dict) -> str:
         for stage, seconds in sorted(stages["stage_wall_time_s"].items()):
             lines.append(f"| wall time, all {stage} runs so far | {seconds / 3600:.2f} h |")
     for name, value in ratios(result).items():
-        lines.append(f"| ratio: {name} | {value:.3g} |")
+        lines.append(f"| ratio: {name} | {value:,.0f} |" if value >= 100 else f"| ratio: {name} | {value:.3g} |")
     loads = {p: result[p]["load_average_1min"] for p in ("md", "dft") if p in result}
     if loads:
         lines.append("| load average while measured (2 cores) | "
