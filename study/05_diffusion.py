@@ -63,7 +63,8 @@ from analysis.report_values import LITERATURE, lognormal_range
 experiment = LITERATURE[0]
 bench_file = paths.derived_dir() / "benchmarks.json"
 rates = {r["n_atoms"]: r["steps_per_cpu_s"] for r in runs.read_json(bench_file).get("md", {}).get("runs", [])
-         if r["dtype"] == "float32" and r["threads"] == 1 and not r["compile"] and "steps_per_cpu_s" in r} \
+         if r["dtype"] == "float32" and r["threads"] == 1 and not r["compile"] and not r.get("parallel_runs")
+         and "steps_per_cpu_s" in r} \
     if bench_file.exists() else {}
 supercell_cost = (f": one MD step of it costs {rates[83] / rates[664]:.1f}× the CPU time of the 83-atom cell "
                   "(make bench)" if {83, 664} <= set(rates) else "")
