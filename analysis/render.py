@@ -162,6 +162,8 @@ def render_with_pandoc(build: Path, out: Path, values: dict) -> None:
     subprocess.run([pandoc, "report-typst.md"] + common + ["--to", "typst", "--standalone", "--number-sections",
                              "--variable", "papersize=a4", "--variable", "fontsize=10.5pt",
                              "--variable", "margin.x=2.2cm", "--variable", "margin.y=2.2cm",
+                             # figures float to the top or bottom of a page, as in a journal, not mid-page gaps
+                             "--variable", "header-includes=#set figure(placement: auto)",
                              "--output", "report.typ"], cwd=build, check=True)
     import typst
 
