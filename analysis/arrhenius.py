@@ -58,13 +58,13 @@ def leave_one_out(temperature_K, D_cm2_s, D_err_cm2_s) -> list[dict]:
 
     Needs at least 3 temperatures (each refit keeps 2 or more); returns [] otherwise.
     """
-    T = np.asarray(temperature_K, dtype=float)
+    T, D, err = (np.asarray(x, dtype=float) for x in (temperature_K, D_cm2_s, D_err_cm2_s))
     if len(T) < 3:
         return []
     out = []
     for i in range(len(T)):
         keep = np.arange(len(T)) != i
-        r = fit(T[keep], np.asarray(D_cm2_s, dtype=float)[keep], np.asarray(D_err_cm2_s, dtype=float)[keep])
+        r = fit(T[keep], D[keep], err[keep])
         out.append({"left_out_K": float(T[i]), "Ea_eV": r["Ea_eV"], "Ea_err_eV": r["Ea_err_eV"]})
     return out
 

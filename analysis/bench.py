@@ -217,25 +217,22 @@ def _md_rate(md: dict, **match) -> float | None:
 
 
 def ratios(result: dict) -> dict[str, float]:
-    """The headline speed ratios from the measured rows (only those whose rows exist)."""
-    md, out = result.get("md") or {}, {}
-    base = _md_rate(md, dtype="float32", threads=1, compile=None, n_atoms=83)
+    """The headline speed ratios (numerator / denominator) from the measured rows (only those whose rows exist)."""
+    md = result.get("md") or {}
+    eager = dict(dtype="float32", threads=1, compile=None, n_atoms=83)
+
+    def rate(parallel_runs: int | None = None, **change) -> float | None:
+        return _md_rate(md, parallel_runs=parallel_runs, **{**eager, **change})
+
     pairs = {
-        "float32 / float64 (MD steps/s, 1 thread)": _md_rate(md, dtype="float64", threads=1, compile=None, n_atoms=83),
-        "torch.compile / eager (MD steps/s, 1 thread)": _md_rate(md, dtype="float32", threads=1, compile="default",
-                                                                 n_atoms=83),
-        "2 threads / 1 thread (MD steps/s, one run)": _md_rate(md, dtype="float32", threads=2, compile=None, n_atoms=83),
-        "664 / 83 atoms (time per MD step)": _md_rate(md, dtype="float32", threads=1, compile=None, n_atoms=664),
+        "float32 / float64 (MD steps/s, 1 thread)": (rate(), rate(dtype="float64")),
+        "torch.compile / eager (MD steps/s, 1 thread)": (rate(compile="default"), rate()),
+        "2 threads / 1 thread (MD steps/s, one run)": (rate(threads=2), rate()),
+        "664 / 83 atoms (time per MD step)": (rate(), rate(n_atoms=664)),
+        "2 runs x 1 thread / 1 run x 2 threads (total MD steps/s)": (rate(parallel_runs=2), rate(threads=2)),
     }
-    for name, rate in pairs.items():
-        if base and rate:
-            out[name] = base / rate if name.startswith(("float32", "664")) else rate / base
-    two = _md_rate(md, dtype="float32", compile=None, n_atoms=83, parallel_runs=2)
-    one_two_threads = _md_rate(md, dtype="float32", threads=2, compile=None, n_atoms=83)
-    if two and one_two_threads:
-        out["2 runs x 1 thread / 1 run x 2 threads (total MD steps/s)"] = two / one_two_threads
-    dft = result.get("dft") or {}
-    for d in dft.get("dft", []):
+    out = {name: a / b for name, (a, b) in pairs.items() if a and b}
+    for d in (result.get("dft") or {}).get("dft", []):
         out[f"GPAW {d['mode']} / MACE (CPU time per energy + forces)"] = float(d["mlip_speedup_cpu"])
     return out
 

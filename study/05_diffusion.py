@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import data, model, paths, plotting, runs, temperature_series
+from analysis import bench, data, model, paths, plotting, runs, temperature_series
 
 warnings.simplefilter("always")
 model_file = Path(model_path) if model_path else paths.production_model()
@@ -62,12 +62,10 @@ from analysis.report_values import LITERATURE, lognormal_range
 
 experiment = LITERATURE[0]
 bench_file = paths.derived_dir() / "benchmarks.json"
-rates = {r["n_atoms"]: r["steps_per_cpu_s"] for r in runs.read_json(bench_file).get("md", {}).get("runs", [])
-         if r["dtype"] == "float32" and r["threads"] == 1 and not r["compile"] and not r.get("parallel_runs")
-         and "steps_per_cpu_s" in r} \
-    if bench_file.exists() else {}
-supercell_cost = (f": one MD step of it costs {rates[83] / rates[664]:.1f}× the CPU time of the 83-atom cell "
-                  "(make bench)" if {83, 664} <= set(rates) else "")
+supercell = bench.ratios(runs.read_json(bench_file)).get("664 / 83 atoms (time per MD step)") \
+    if bench_file.exists() else None
+supercell_cost = (f": one MD step of it takes {supercell:.1f}× the time of the 83-atom cell (make bench)"
+                  if supercell else "")
 spread = per_T[["temperature_K", "chi2_red", "scatter_err_cm2_s", "propagated_err_cm2_s"]]
 exps = per_run["msd_exponent"]
 left_out = "; ".join(f"{e['run_name']}: {e['reason']}" for e in excluded) or "none"
