@@ -131,7 +131,6 @@ def variables(summary: dict) -> dict:
                  md_msd_exponent_min=fixed(min(r["msd_exponent"] for r in runs), 2),
                  md_msd_exponent_max=fixed(max(r["msd_exponent"] for r in runs), 2),
                  md_n_excluded=str(len(summary.get("diffusion_excluded", []))),
-                 md_excluded_list=_excluded_text(summary.get("diffusion_excluded", [])),
                  md_timestep_fs=fixed(runs[0]["timestep_fs"], 1),
                  md_equil_ps=fixed(min(r.get("equilibration_ps", math.nan) for r in runs), 0),
                  md_thermostat_fs=fixed(runs[0].get("thermostat_time_fs"), 0),
@@ -163,6 +162,7 @@ def variables(summary: dict) -> dict:
         v[f"lit_{key}_sigma"] = fixed(item["sigma300K_mS_cm"], 0)
     v.update(_benchmark_values(summary.get("benchmarks", {}), runs))
     v.update(_committee_values(summary.get("committee")))
+    v.update(_seed_values(summary))
     v["ps_cutoff"] = fixed(P_S_BOND_CUTOFF_A, 1)
     v["host_cpus"] = str(summary.get("provenance", {}).get("host_cpus", "n/a"))
     v["data_T"] = fixed(AIMD_TEMPERATURE_K, 0)
@@ -202,10 +202,14 @@ def _committee_values(c: dict | None) -> dict[str, str]:
     excluded (meV/Å), and how often a P had lost an S neighbour (percent of sampled frames)."""
     keys = ("committee_n", "committee_test_p95", "committee_limit", "committee_limit_factor", "committee_max_used",
             "committee_failed_max", "committee_broken_used", "committee_broken_excluded", "committee_arch",
-            "committee_epochs")
+            "committee_epochs", "events_runs", "events_stopped", "events_clean")
     v: dict[str, str] = dict.fromkeys(keys, "n/a")
     if not c or not c.get("per_run"):
         return v
+    events = c.get("production_events") or []
+    if events:  # every production-protocol run: stopped by the distance monitor, or with no event at all
+        v.update(events_runs=str(len(events)), events_stopped=str(sum(e["stopped_ps"] is not None for e in events)),
+                 events_clean=str(sum(e["first_event"] is None for e in events)))
     kept = [r for r in c["per_run"] if not r["left_trained_region"]]
     left = [r for r in c["per_run"] if r["left_trained_region"]]
     v.update(committee_n=str(len(c["members"])), committee_test_p95=fixed(c["test_sigma_eV_A"]["p95"] * 1000, 0),
@@ -221,6 +225,20 @@ def _committee_values(c: dict | None) -> dict[str, str]:
         v["committee_failed_max"] = fixed(max(failed) * 1000, 0)
     if left:
         v["committee_broken_excluded"] = fixed(100 * max(r["fraction_frames_P_S_broken"] for r in left), 0)
+    return v
+
+
+def _seed_values(summary: dict) -> dict[str, str]:
+    """Velocity seeds per production temperature: the base number (fewest runs at any analysed temperature) and
+    the temperatures that got more (a further seed where a run was left out)."""
+    v = {"md_seeds_base": "n/a", "md_extra_seed_T": "none"}
+    events = (summary.get("committee") or {}).get("production_events") or []
+    temps = {r["temperature_K"] for r in summary.get("diffusion") or []}
+    counts = {T: sum(e["temperature_K"] == T for e in events) for T in temps}
+    if counts and all(counts.values()):
+        base = min(counts.values())
+        extra = [T for T, n in counts.items() if n > base]
+        v.update(md_seeds_base=str(base), md_extra_seed_T=_temperatures(extra) if extra else "none")
     return v
 
 
@@ -277,21 +295,9 @@ def _second_screen_values(rows: list[dict]) -> dict[str, str]:
     return v
 
 
-def _excluded_text(excluded: list[dict]) -> str:
-    """'750 K: left the trained region after 25 ps; 900 K: S–S 1.98 Å after 43.7 ps' (runs left out, by temperature)."""
-    parts = []
-    for e in sorted(excluded, key=lambda e: e.get("temperature_K", math.inf)):
-        f = e.get("failure")
-        if f:
-            what = f"{re.sub(r' distance| <.*', '', f['reason']).replace('-', '–', 1)} after {f['time_ps']:.1f} ps"
-        elif e.get("committee"):
-            what = f"left the trained region after {e['committee']['first_above_limit_ps']:g} ps"
-        elif e.get("broken_PS4_fraction") is not None:
-            what = f"PS~4~ broken in {100 * e['broken_PS4_fraction']:.0f} % of frames"
-        else:
-            what = e["reason"]
-        parts.append(f"{e.get('temperature_K', float('nan')):g} K: {what}")
-    return "; ".join(parts) if parts else "none"
+def _pair(reason: str) -> str:
+    """'S-S distance 1.98 Å < 2.007 Å' -> 'S–S 1.98 Å'; other stop reasons (temperature, NaN) unchanged."""
+    return re.sub(r" distance| <.*", "", reason).replace("-", "–", 1) if " distance " in reason else reason
 
 
 def _stability_values(summary: dict) -> dict[str, str]:
@@ -408,4 +414,17 @@ def tables(summary: dict) -> dict[str, str]:
                                sci(item.get("D0_cm2_s")) if item.get("D0_cm2_s") else "—",
                                fixed(item["sigma300K_mS_cm"], 0)]))
         out["literature"] = "\n".join(lines)
+    events = (summary.get("committee") or {}).get("production_events")
+    if events:
+        analysed = {r["run_name"]: r.get("analysed_ps", r["production_ps"]) for r in summary.get("diffusion") or []}
+        ps = lambda x: "—" if x is None else f"{x:g}"  # noqa: E731
+        lines = [_row(["T (K)", "seed", "stopped (ps)", "committee (ps)", "PS~4~ broken (ps)", "broken frames (%)",
+                       "analysed (ps)"]),
+                 _row(["---:", "---:", "---:", "---:", "---:", "---:", "---:"])]
+        for r in sorted(events, key=lambda r: (r["temperature_K"], r["seed"])):
+            stopped = ps(r["stopped_ps"]) + (f" ({_pair(r['stop_reason'])})" if r.get("stop_reason") else "")
+            lines.append(_row([f"{r['temperature_K']:g}", str(r["seed"]), stopped, ps(r["committee_ps"]),
+                               ps(r["PS4_break_ps"]), fixed(100 * r["broken_PS4_fraction"], 0) if r["broken_PS4_fraction"] is not None else "—",
+                               ps(round(analysed[r["run_name"]], 1)) if r["run_name"] in analysed else "left out"]))
+        out["events"] = "\n".join(lines)
     return out

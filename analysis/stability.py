@@ -55,3 +55,58 @@ def table(df: pd.DataFrame) -> pd.DataFrame:
             "ns_per_day": float(g["ns_per_day"].median()),
         })
     return pd.DataFrame(out)
+
+
+def production_events(runs_root: Path, model_sha256: str, committee_runs: list[dict]) -> pd.DataFrame:
+    """Per production MD run (``md-*``, finished or stopped) of the model ``model_sha256``: the first time
+    (ps of production) of each way of leaving the trained region, ``None`` if it never happened.
+
+    ``stopped_ps``: the distance/temperature/NaN monitor stopped the run (the failure of the stability runs);
+    ``committee_ps``: the committee disagreement first exceeded its limit (``committee.per_run``);
+    ``PS4_break_ps``: first sampled frame with a P that has fewer than four S within 3 Å (never in the DFT data).
+    A run with no event is right-censored at ``reached_ps``.
+    """
+    from analysis import structure
+
+    verdict = {r["run_name"]: r for r in committee_runs}
+    rows = []
+    for path in sorted(Path(runs_root).glob("md-*/summary.json")):
+        s = runs.read_json(path)
+        if s.get("status") not in ("done", "unstable") or s.get("model_sha256") != model_sha256:
+            continue
+        settings, failure = s["settings"], s.get("failure")
+        stopped = None
+        if failure:
+            stopped = round(max(0.0, failure["time_ps"] - settings["equilibration_ps"]), 3)
+        try:
+            frames, interval_fs = md.read_positions(path.parent)
+        except (FileNotFoundError, ValueError):
+            if not failure:
+                raise
+            frames, interval_fs = [], 1.0  # stopped before its first production frame
+        undercoordinated = structure.undercoordinated(frames) if frames else np.zeros(0, dtype=int)
+        broken = np.flatnonzero(undercoordinated > 0)
+        c = verdict.get(s["run_name"], {})
+        events = {"stopped_ps": stopped,
+                  "committee_ps": c.get("first_above_limit_ps") if c.get("left_trained_region") else None,
+                  "PS4_break_ps": round(float(broken[0] * interval_fs / 1000.0), 3) if broken.size else None}
+        happened = {k: v for k, v in events.items() if v is not None}
+        first = min(happened, key=happened.get) if happened else None
+        rows.append({"run_name": s["run_name"], "temperature_K": settings["temperature_K"], "seed": settings["seed"],
+                     "reached_ps": stopped if stopped is not None else float(settings["production_ps"]),
+                     "stop_reason": failure["reason"] if failure else None, "committee_checked": bool(c), **events, "broken_PS4_fraction": float(np.mean(undercoordinated > 0)) if frames else None,
+                     "first_event": first[:-3] if first else None,
+                     "first_event_ps": happened[first] if first else None})
+    return pd.DataFrame(rows)
+
+
+def production_event_table(events: pd.DataFrame) -> pd.DataFrame:
+    """Per temperature: runs, how many had each event, runs with none, and the earliest event (ps)."""
+    out = []
+    for T, g in events.groupby("temperature_K"):
+        out.append({"temperature_K": T, "n_runs": len(g),
+                    **{f"n_{k}": int(g[f"{k}_ps"].notna().sum()) for k in ("stopped", "committee", "PS4_break")},
+                    "n_without_event": int(g["first_event"].isna().sum()),
+                    "earliest_event_ps": float(g["first_event_ps"].min()) if g["first_event_ps"].notna().any() else None,
+                    "production_ps_total": float(g["reached_ps"].sum())})
+    return pd.DataFrame(out)

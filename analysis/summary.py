@@ -92,7 +92,8 @@ def build() -> dict:
     if committee.exists():
         c = runs.read_json(committee)
         summary["committee"] = {k: c.get(k) for k in ("members", "test_sigma_eV_A", "per_temperature", "per_run",
-                                                       "limit_eV_A", "limit_factor", "before_failure", "every_ps")}
+                                                       "limit_eV_A", "limit_factor", "before_failure", "every_ps",
+                                                       "production_events", "production_event_table")}
     candidates = derived / "architecture.json"
     if candidates.exists():
         summary["architecture"] = [

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import committee, data, learning_curve, md, model, paths, plotting, runs, temperature_series
+from analysis import committee, data, learning_curve, md, model, paths, plotting, runs, stability, temperature_series
 
 warnings.simplefilter("always")
 model_paths = committee.members(paths.runs_dir(), group)
@@ -48,6 +48,9 @@ for e in (e for e in excluded if e.get("failure")):
                            "failure": e["failure"]["reason"], "failure_time_ps": e["failure"]["time_ps"],
                            "sigma_last_2ps_max_eV_A": float(sigma.max()),
                            "sigma_last_2ps_median_eV_A": float(np.median(sigma))})
+# every production run, finished or stopped: when it first left the trained region, by each criterion
+events = stability.production_events(paths.runs_dir(), model.file_sha256(model_file), run_table.to_dict(orient="records"))
+event_table = stability.production_event_table(events)
 members[["run_name", "n_train", "seed", "test_force_rmse_meV_per_A"]]
 
 # %%
@@ -61,8 +64,12 @@ runs.write_json(paths.derived_dir() / "committee.json", {
     "test_sigma_eV_A": {"median": float(np.median(test_sigma)), "p95": reference, "max": float(test_sigma.max())},
     "per_temperature": per_T.to_dict(orient="records"), "per_run": run_table.to_dict(orient="records"),
     "limit_eV_A": limit, "limit_factor": limit_factor, "before_failure": before_failure, "every_ps": every_ps,
+    "production_events": events.to_dict(orient="records"), "production_event_table": event_table.to_dict(orient="records"),
     **runs.provenance()})
 run_table
+
+# %%
+events.drop(columns=["committee_checked"])
 
 # %% [markdown]
 # ## Discussion
@@ -73,6 +80,21 @@ from IPython.display import Markdown
 left = "; ".join(f"{r.run_name} after {r.first_above_limit_ps:g} ps of production (largest σ {r.sigma_max_eV_A * 1000:.0f} meV/Å)"
                  for r in run_table.itertuples() if r.left_trained_region) or "none"
 broken = ", ".join(f"{r.fraction_frames_P_S_broken:.0%} in {r.run_name}" for r in run_table.itertuples())
+
+def _events_text(events) -> str:
+    """Each run with an event: which came first and when."""
+    names = {"stopped": "stopped by the distance monitor", "committee": "committee limit exceeded",
+             "PS4_break": "first broken PS4 unit"}
+    hit = events[events["first_event"].notna()]
+    return "; ".join(f"{r.run_name}: {names[r.first_event]} at {r.first_event_ps:g} ps" for r in hit.itertuples()) or "none"
+
+
+def _no_event_text(events) -> str:
+    clean = events[events["first_event"].isna()]
+    return (f"{len(clean)} of {len(events)} ({', '.join(clean['run_name'])}); by the failure rule of the short "
+            f"stability runs (distance, temperature, NaN) {int(events['stopped_ps'].isna().sum())} of {len(events)} "
+            "reached their full length")
+
 
 hot, cold = per_T.iloc[-1], per_T.iloc[0]
 trend = ("only one temperature so far, so no trend can be read" if len(per_T) < 2 else
@@ -90,6 +112,9 @@ production model's error.
 **Which runs left the trained region?** With the limit at {limit_factor:g} × the test set's 95th percentile
 ({limit * 1000:.0f} meV/Å): {left}. Structure tells the same story: the fraction of sampled frames in which a P has
 lost an S neighbour (P–S > 3 Å, never in the DFT data) is {broken}.
+
+**How long does each production run stay in the trained region?** Over the full production length
+(per run, ps of production): {_events_text(events)}. Runs with no event at all: {_no_event_text(events)}.
 """ + "".join(f"""
 **Would it have stopped the failed runs earlier?** {b['run_name']} was stopped by the distance monitor at
 {b['failure_time_ps']:.1f} ps ({b['failure']}); over its last 2 ps the committee disagreement reached

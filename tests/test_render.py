@@ -144,11 +144,28 @@ def test_architecture_values_are_ratios_to_the_reference_candidate():
     assert set(report_values._architecture_values(None, "x").values()) == {"n/a"}
 
 
-def test_lognormal_quantities_get_ranges_and_excluded_runs_read_in_order():
+def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
     low, high = report_values.lognormal_range(10.0, math.log(2.0))
     assert low == pytest.approx(5.0) and high == pytest.approx(20.0)
-    excluded = [{"temperature_K": 900, "seed": 1, "failure": {"reason": "S-S distance 1.98 Å < 2.007 Å", "time_ps": 43.68}},
-                {"temperature_K": 750, "seed": 1, "failure": None, "committee": {"first_above_limit_ps": 25.0}}]
-    assert report_values._excluded_text(excluded) == (
-        "750 K: left the trained region after 25 ps; 900 K: S–S 1.98 Å after 43.7 ps")
-    assert report_values._excluded_text([]) == "none"
+    blank = {"stopped_ps": None, "stop_reason": None, "committee_ps": None, "PS4_break_ps": None,
+             "broken_PS4_fraction": 0.0, "first_event": None}
+    events = [{**blank, "run_name": "md-T900-seed1", "temperature_K": 900, "seed": 1, "stopped_ps": 33.68,
+               "stop_reason": "S-S distance 1.98 Å < 2.007 Å", "PS4_break_ps": 1.0, "broken_PS4_fraction": 0.5,
+               "first_event": "PS4_break"},
+              {**blank, "run_name": "md-T400-seed1", "temperature_K": 400, "seed": 1}]
+    summary = {"committee": {"production_events": events},
+               "diffusion": [{"run_name": "md-T400-seed1", "production_ps": 100.0, "analysed_ps": 99.9}]}
+    rows = report_values.tables(summary)["events"].splitlines()[2:]
+    assert rows == ["| 400 | 1 | — | — | — | 0 | 99.9 |", "| 900 | 1 | 33.68 (S–S 1.98 Å) | — | 1 | 50 | left out |"]
+    assert report_values._pair("temperature 1600 K > 2.5 x 600 K") == "temperature 1600 K > 2.5 x 600 K"
+    v = report_values._committee_values({"per_run": [{"left_trained_region": False, "sigma_max_eV_A": 0.1,
+                                                       "fraction_frames_P_S_broken": 0.0}],
+                                         "members": ["x/train-c32-L0-r5-n160-seed1-ep40/m.model"],
+                                         "test_sigma_eV_A": {"p95": 0.05}, "limit_eV_A": 0.2, "limit_factor": 4,
+                                         "production_events": events})
+    assert (v["events_runs"], v["events_stopped"], v["events_clean"]) == ("2", "1", "1")
+    events += [{**blank, "run_name": f"md-T{T}-seed{s}", "temperature_K": T, "seed": s}
+               for T, s in [(400, 2), (600, 1), (600, 2), (600, 3)]]
+    diffusion = [{"run_name": n, "temperature_K": T} for n, T in [("md-T400-seed1", 400), ("md-T600-seed1", 600)]]
+    seeds = report_values._seed_values({"committee": {"production_events": events}, "diffusion": diffusion})
+    assert seeds == {"md_seeds_base": "2", "md_extra_seed_T": "600"}  # 900 K is a probe, not analysed
