@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import md, runs
+from analysis import md, runs, structure
 
 
 def collect(runs_root: Path, prefix: str = "stab-") -> pd.DataFrame:
@@ -63,11 +63,10 @@ def production_events(runs_root: Path, model_sha256: str, committee_runs: list[d
 
     ``stopped_ps``: the distance/temperature/NaN monitor stopped the run (the failure of the stability runs);
     ``committee_ps``: the committee disagreement first exceeded its limit (``committee.per_run``);
-    ``PS4_break_ps``: first sampled frame with a P that has fewer than four S within 3 Å (never in the DFT data).
+    ``PS4_break_ps``: first sampled frame with a P that has fewer than four S within the P–S bond cutoff
+    (never in the DFT data; ``structure``); ``broken_PS4_fraction``: the fraction of such frames.
     A run with no event is right-censored at ``reached_ps``.
     """
-    from analysis import structure
-
     verdict = {r["run_name"]: r for r in committee_runs}
     rows = []
     for path in sorted(Path(runs_root).glob("md-*/summary.json")):
@@ -94,7 +93,8 @@ def production_events(runs_root: Path, model_sha256: str, committee_runs: list[d
         first = min(happened, key=happened.get) if happened else None
         rows.append({"run_name": s["run_name"], "temperature_K": settings["temperature_K"], "seed": settings["seed"],
                      "reached_ps": stopped if stopped is not None else float(settings["production_ps"]),
-                     "stop_reason": failure["reason"] if failure else None, "committee_checked": bool(c), **events, "broken_PS4_fraction": float(np.mean(undercoordinated > 0)) if frames else None,
+                     "stop_reason": failure["reason"] if failure else None, "committee_checked": bool(c), **events,
+                     "broken_PS4_fraction": float(np.mean(undercoordinated > 0)) if frames else None,
                      "first_event": first[:-3] if first else None,
                      "first_event_ps": happened[first] if first else None})
     return pd.DataFrame(rows)
