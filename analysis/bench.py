@@ -34,8 +34,11 @@ def _clock() -> tuple[float, float]:
 
 
 def md_steps_per_s(model_path: Path, atoms, dtype: str, threads: int, compile_mode: str | None = None,
-                   steps: int = 40, repeats: int = 3, timestep_fs: float = 2.0) -> dict:
-    """Median MD steps/s (Bussi NVT at 600 K, wall and CPU clock) after a warm-up."""
+                   steps: int = 40, repeats: int = 3, timestep_fs: float = 2.0, start_together=None) -> dict:
+    """Median MD steps/s (Bussi NVT at 600 K, wall and CPU clock) after a warm-up.
+
+    ``start_together``: a barrier that runs measured side by side wait at after their warm-up (compilation takes
+    different times, and a run timed while the other still compiles would be timed alone)."""
     import torch
     from ase import units
     from ase.md.bussi import Bussi
@@ -49,6 +52,8 @@ def md_steps_per_s(model_path: Path, atoms, dtype: str, threads: int, compile_mo
     MaxwellBoltzmannDistribution(atoms, temperature_K=600, rng=rng)
     dyn = Bussi(atoms, timestep_fs * units.fs, 600, 100 * units.fs, rng=rng)
     dyn.run(10)  # warm-up (and compilation)
+    if start_together is not None:
+        start_together.wait()
     wall, cpu = [], []
     for _ in range(repeats):
         w0, c0 = _clock()
@@ -65,9 +70,11 @@ def parallel_md_steps_per_s(model_path: Path, atoms, n_runs: int, compile_mode: 
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(n_runs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        jobs = [pool.submit(md_steps_per_s, model_path, atoms, "float32", 1, compile_mode, steps, repeats)
-                for _ in range(n_runs)]
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(n_runs, mp_context=context) as pool:
+        barrier = manager.Barrier(n_runs)
+        jobs = [pool.submit(md_steps_per_s, model_path, atoms, "float32", 1, compile_mode, steps, repeats,
+                            start_together=barrier) for _ in range(n_runs)]
         return [job.result() for job in jobs]
 
 

@@ -54,3 +54,14 @@ def test_gpaw_single_point_is_a_real_dft_calculation():
     assert result["mode"] == "LCAO dzp" and result["n_atoms"] == 2
     assert result["cpu_s"] > 0 and result["scf_iterations"] > 3
     assert "force_rms_diff_vs_vasp_meV_A" not in result  # no reference forces on this structure
+
+
+def test_runs_timed_side_by_side_start_their_clocks_together(tiny_model, frames):
+    class Barrier:  # the bench passes a multiprocessing barrier; this one counts the waits
+        waits = 0
+
+        def wait(self):
+            Barrier.waits += 1
+
+    rate = bench.md_steps_per_s(tiny_model, frames[0], "float32", 1, steps=2, repeats=1, start_together=Barrier())
+    assert Barrier.waits == 1 and rate["steps_per_s"] > 0
