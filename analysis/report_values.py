@@ -231,14 +231,20 @@ def _committee_values(c: dict | None) -> dict[str, str]:
 def _seed_values(summary: dict) -> dict[str, str]:
     """Velocity seeds per production temperature: the base number (fewest runs at any analysed temperature) and
     the temperatures that got more (a further seed where a run was left out)."""
-    v = {"md_seeds_base": "n/a", "md_extra_seed_T": "none"}
+    v = {"md_seeds_base": "n/a", "md_extra_seed_T": "none", "md_selected_T": "none", "md_selected_kept": "n/a",
+         "md_selected_runs": "n/a"}
     events = (summary.get("committee") or {}).get("production_events") or []
-    temps = {r["temperature_K"] for r in summary.get("diffusion") or []}
-    counts = {T: sum(e["temperature_K"] == T for e in events) for T in temps}
+    analysed = [r["temperature_K"] for r in summary.get("diffusion") or []]
+    counts = {T: sum(e["temperature_K"] == T for e in events) for T in set(analysed)}
     if counts and all(counts.values()):
         base = min(counts.values())
         extra = [T for T, n in counts.items() if n > base]
         v.update(md_seeds_base=str(base), md_extra_seed_T=_temperatures(extra) if extra else "none")
+        # temperatures where most runs were left out: their D rests on the runs that stayed in the trained region
+        selected = [T for T, n in counts.items() if 2 * analysed.count(T) < n]
+        if selected:
+            v.update(md_selected_T=_temperatures(selected), md_selected_kept=str(sum(analysed.count(T) for T in selected)),
+                     md_selected_runs=str(sum(counts[T] for T in selected)))
     return v
 
 

@@ -168,4 +168,5 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
                for T, s in [(400, 2), (600, 1), (600, 2), (600, 3)]]
     diffusion = [{"run_name": n, "temperature_K": T} for n, T in [("md-T400-seed1", 400), ("md-T600-seed1", 600)]]
     seeds = report_values._seed_values({"committee": {"production_events": events}, "diffusion": diffusion})
-    assert seeds == {"md_seeds_base": "2", "md_extra_seed_T": "600"}  # 900 K is a probe, not analysed
+    assert seeds == {"md_seeds_base": "2", "md_extra_seed_T": "600",  # 900 K is a probe, not analysed
+                     "md_selected_T": "600", "md_selected_kept": "1", "md_selected_runs": "3"}  # 1 of 3 at 600 K
