@@ -123,6 +123,7 @@ def main_text(markdown: str) -> str:
     text = re.sub(r"\A---\n.*?\n---\n", "", markdown, flags=re.DOTALL)
     text = re.sub(r"\$\$.*?\$\$(\s*\{#eq-[\w-]+\})?", " ", text, flags=re.DOTALL)
     text = re.sub(r"<!--.*?-->", " ", text, flags=re.DOTALL)
+    text = re.sub(r"^```\{=\w+\}.*?^```", " ", text, flags=re.DOTALL | re.MULTILINE)  # raw typst/html blocks
     text = re.sub(r"^::: *\{#refs\}.*?^:::", " ", text, flags=re.DOTALL | re.MULTILINE)
     lines = []
     for line in text.splitlines():
@@ -162,7 +163,8 @@ def render_with_pandoc(build: Path, out: Path, values: dict) -> None:
     subprocess.run([pandoc, "report-typst.md"] + common + ["--to", "typst", "--standalone", "--number-sections",
                              "--variable", "papersize=a4", "--variable", "fontsize=10.5pt",
                              "--variable", "margin.x=2.2cm", "--variable", "margin.y=2.2cm",
-                             # figures float to the top or bottom of a page, as in a journal, not mid-page gaps
+                             # figures and tables float to the top or bottom of a page, as in a journal, not
+                             # mid-page gaps (report.qmd flushes them before the references)
                              "--variable", "header-includes=#set figure(placement: auto)",
                              "--output", "report.typ"], cwd=build, check=True)
     import typst

@@ -302,8 +302,9 @@ def _second_screen_values(rows: list[dict]) -> dict[str, str]:
 
 
 def _pair(reason: str) -> str:
-    """'S-S distance 1.98 Å < 2.007 Å' -> 'S–S 1.98 Å'; other stop reasons (temperature, NaN) unchanged."""
-    return re.sub(r" distance| <.*", "", reason).replace("-", "–", 1) if " distance " in reason else reason
+    """'S-S distance 1.98 Å < 2.007 Å' -> 'S–S'; other stop reasons (temperature, NaN) unchanged."""
+    pair = re.match(r"(\S+) distance ", reason)
+    return pair.group(1).replace("-", "–", 1) if pair else reason
 
 
 def _stability_values(summary: dict) -> dict[str, str]:

@@ -54,6 +54,7 @@ def test_word_count_excludes_title_figures_tables_captions_equations():
     text = render.resolve_crossrefs(render.resolve_variables(SOURCE, {"force_rmse": "42.0"}))
     # "Abstract" + "Error 42.0 meV/Å, see Figure 1 and Table 1 and Figure 2."
     assert render.word_count(text) == 1 + 12
+    assert render.word_count(text + "\n```{=typst}\n#place.flush()\n```\n") == 1 + 12  # raw layout blocks
 
 
 def test_number_formatting():
@@ -156,7 +157,7 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
     summary = {"committee": {"production_events": events},
                "diffusion": [{"run_name": "md-T400-seed1", "production_ps": 100.0, "analysed_ps": 99.9}]}
     rows = report_values.tables(summary)["events"].splitlines()[2:]
-    assert rows == ["| 400 | 1 | — | — | — | 0 | 99.9 |", "| 900 | 1 | 33.68 (S–S 1.98 Å) | — | 1 | 50 | left out |"]
+    assert rows == ["| 400 | 1 | — | — | — | 0 | 99.9 |", "| 900 | 1 | 33.68 (S–S) | — | 1 | 50 | left out |"]
     assert report_values._pair("temperature 1600 K > 2.5 x 600 K") == "temperature 1600 K > 2.5 x 600 K"
     v = report_values._committee_values({"per_run": [{"left_trained_region": False, "sigma_max_eV_A": 0.1,
                                                        "fraction_frames_P_S_broken": 0.0}],
