@@ -110,6 +110,9 @@ PARAMS_committee = group=$(LC_GROUP) every_ps=$(COMMITTEE_EVERY_PS) limit_factor
 .PHONY: FORCE
 $(PARAMS)/%.txt: FORCE
 	+@mkdir -p $(@D); v='$(strip $(PARAMS_$*))'; [ -f $@ ] && [ "$$(cat $@)" = "$$v" ] || printf '%s\n' "$$v" > $@
+# make bench results are optional (never made by make report) but followed when present: notebook 5 and the
+# summary quote them
+BENCH_RESULTS := $(wildcard $(DERIVED)/benchmarks.json)
 # every finished MD run made so far (notebooks 5 and 7 use all runs of the production model, e.g. `make md`)
 DONE_MD := $(wildcard $(RUNS)/md-*/summary.json)
 
@@ -262,7 +265,7 @@ $(DERIVED)/architecture.json $(DERIVED)/figures/architecture.png &: study/08_arc
 
 # ---- 5. diffusion + Arrhenius, summary ------------------------------------------------------
 $(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: study/05_diffusion.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS) $(EXTRA_SEED_RUNS) $(PROBE_RUNS)) \
-  $(DONE_MD) $(DATASET) $(DERIVED)/committee.json $(PARAMS)/diffusion.txt | $(INSTALLED)
+  $(DONE_MD) $(DATASET) $(DERIVED)/committee.json $(PARAMS)/diffusion.txt $(BENCH_RESULTS) | $(INSTALLED)
 	$(NB) study/05_diffusion.py $(DERIVED)/notebooks/05_diffusion.ipynb -p fit_start_ps $(FIT_START_PS) \
 	  -p min_intact_ps $(MIN_INTACT_PS)
 
@@ -273,7 +276,7 @@ $(DERIVED)/committee.json $(DERIVED)/figures/committee.png &: study/07_extrapola
 	  -p every_ps $(COMMITTEE_EVERY_PS) -p limit_factor $(COMMITTEE_LIMIT_FACTOR)
 
 $(DERIVED)/summary.json: $(ANALYSIS_SRC) $(DATASET) $(MODEL) $(DERIVED)/learning_curve.json $(DERIVED)/diffusion.json \
-  $(DERIVED)/stability.json $(DERIVED)/committee.json $(DERIVED)/architecture.json | $(INSTALLED)
+  $(DERIVED)/stability.json $(DERIVED)/committee.json $(DERIVED)/architecture.json $(BENCH_RESULTS) | $(INSTALLED)
 	$(PY) -m analysis.summary build
 
 # ---- report -------------------------------------------------------------------------------
