@@ -206,10 +206,10 @@ def _committee_values(c: dict | None) -> dict[str, str]:
     v: dict[str, str] = dict.fromkeys(keys, "n/a")
     if not c or not c.get("per_run"):
         return v
-    events = c.get("production_events") or []
-    if events:  # every production-protocol run: stopped by the distance monitor, or with no event at all
-        v.update(events_runs=str(len(events)), events_stopped=str(sum(e["stopped_ps"] is not None for e in events)),
-                 events_clean=str(sum(e["first_event"] is None for e in events)))
+    per_T = c.get("production_event_table") or []
+    if per_T:  # every production-protocol run: stopped by the distance monitor, or with no event at all
+        v.update(events_runs=str(sum(r["n_runs"] for r in per_T)), events_stopped=str(sum(r["n_stopped"] for r in per_T)),
+                 events_clean=str(sum(r["n_without_event"] for r in per_T)))
     kept = [r for r in c["per_run"] if not r["left_trained_region"]]
     left = [r for r in c["per_run"] if r["left_trained_region"]]
     v.update(committee_n=str(len(c["members"])), committee_test_p95=fixed(c["test_sigma_eV_A"]["p95"] * 1000, 0),
@@ -233,9 +233,9 @@ def _seed_values(summary: dict) -> dict[str, str]:
     the temperatures that got more (a further seed where a run was left out)."""
     v = {"md_seeds_base": "n/a", "md_extra_seed_T": "none", "md_selected_T": "none", "md_selected_kept": "n/a",
          "md_selected_runs": "n/a"}
-    events = (summary.get("committee") or {}).get("production_events") or []
+    runs_at = {r["temperature_K"]: r["n_runs"] for r in (summary.get("committee") or {}).get("production_event_table") or []}
     analysed = [r["temperature_K"] for r in summary.get("diffusion") or []]
-    counts = {T: sum(e["temperature_K"] == T for e in events) for T in set(analysed)}
+    counts = {T: runs_at.get(T, 0) for T in set(analysed)}
     if counts and all(counts.values()):
         base = min(counts.values())
         extra = [T for T, n in counts.items() if n > base]
@@ -430,8 +430,9 @@ def tables(summary: dict) -> dict[str, str]:
                  _row(["---:", "---:", "---:", "---:", "---:", "---:", "---:"])]
         for r in sorted(events, key=lambda r: (r["temperature_K"], r["seed"])):
             stopped = ps(r["stopped_ps"]) + (f" ({_pair(r['stop_reason'])})" if r.get("stop_reason") else "")
+            broken = r["broken_PS4_fraction"]
             lines.append(_row([f"{r['temperature_K']:g}", str(r["seed"]), stopped, ps(r["committee_ps"]),
-                               ps(r["PS4_break_ps"]), fixed(100 * r["broken_PS4_fraction"], 0) if r["broken_PS4_fraction"] is not None else "—",
+                               ps(r["PS4_break_ps"]), "—" if broken is None else fixed(100 * broken, 0),
                                ps(round(analysed[r["run_name"]], 1)) if r["run_name"] in analysed else "left out"]))
         out["events"] = "\n".join(lines)
     return out

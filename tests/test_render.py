@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import math
 
+import pandas as pd
 import pytest
 
-from analysis import paths, render, report_values
+from analysis import paths, render, report_values, stability
 
 SOURCE = """---
 title: "T"
@@ -149,10 +150,11 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
     low, high = report_values.lognormal_range(10.0, math.log(2.0))
     assert low == pytest.approx(5.0) and high == pytest.approx(20.0)
     blank = {"stopped_ps": None, "stop_reason": None, "committee_ps": None, "PS4_break_ps": None,
-             "broken_PS4_fraction": 0.0, "first_event": None}
+             "broken_PS4_fraction": 0.0, "first_event": None, "first_event_ps": None, "reached_ps": 100.0}
+    per_T = lambda events: stability.production_event_table(pd.DataFrame(events)).to_dict(orient="records")  # noqa: E731
     events = [{**blank, "run_name": "md-T900-seed1", "temperature_K": 900, "seed": 1, "stopped_ps": 33.68,
                "stop_reason": "S-S distance 1.98 Å < 2.007 Å", "PS4_break_ps": 1.0, "broken_PS4_fraction": 0.5,
-               "first_event": "PS4_break"},
+               "first_event": "PS4_break", "first_event_ps": 1.0, "reached_ps": 33.68},
               {**blank, "run_name": "md-T400-seed1", "temperature_K": 400, "seed": 1}]
     summary = {"committee": {"production_events": events},
                "diffusion": [{"run_name": "md-T400-seed1", "production_ps": 100.0, "analysed_ps": 99.9}]}
@@ -163,11 +165,11 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
                                                        "fraction_frames_P_S_broken": 0.0}],
                                          "members": ["x/train-c32-L0-r5-n160-seed1-ep40/m.model"],
                                          "test_sigma_eV_A": {"p95": 0.05}, "limit_eV_A": 0.2, "limit_factor": 4,
-                                         "production_events": events})
+                                         "production_events": events, "production_event_table": per_T(events)})
     assert (v["events_runs"], v["events_stopped"], v["events_clean"]) == ("2", "1", "1")
     events += [{**blank, "run_name": f"md-T{T}-seed{s}", "temperature_K": T, "seed": s}
                for T, s in [(400, 2), (600, 1), (600, 2), (600, 3)]]
     diffusion = [{"run_name": n, "temperature_K": T} for n, T in [("md-T400-seed1", 400), ("md-T600-seed1", 600)]]
-    seeds = report_values._seed_values({"committee": {"production_events": events}, "diffusion": diffusion})
+    seeds = report_values._seed_values({"committee": {"production_event_table": per_T(events)}, "diffusion": diffusion})
     assert seeds == {"md_seeds_base": "2", "md_extra_seed_T": "600",  # 900 K is a probe, not analysed
                      "md_selected_T": "600", "md_selected_kept": "1", "md_selected_runs": "3"}  # 1 of 3 at 600 K
