@@ -105,7 +105,7 @@ PARAMS_model = $(notdir $(PROD_RUN))
 PARAMS_learning_curve = group=$(LC_GROUP) runs=$(notdir $(LC_RUNS))
 PARAMS_stability = nve_ps=$(NVE_PS) runs=$(notdir $(STAB_RUNS))
 PARAMS_architecture = runs=$(notdir $(ARCH_RUNS)) steps=$(ARCH_STEPS) timestep_fs=$(TIMESTEP_FS)
-PARAMS_diffusion = fit_start_ps=$(FIT_START_PS) min_intact_ps=$(MIN_INTACT_PS)
+PARAMS_diffusion = fit_start_ps=$(FIT_START_PS) min_intact_ps=$(MIN_INTACT_PS) reference_ps=$(PROD_PS)
 PARAMS_committee = group=$(LC_GROUP) every_ps=$(COMMITTEE_EVERY_PS) limit_factor=$(COMMITTEE_LIMIT_FACTOR)
 .PHONY: FORCE
 $(PARAMS)/%.txt: FORCE
@@ -267,7 +267,7 @@ $(DERIVED)/architecture.json $(DERIVED)/figures/architecture.png &: study/08_arc
 $(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: study/05_diffusion.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS) $(EXTRA_SEED_RUNS) $(PROBE_RUNS)) \
   $(DONE_MD) $(DATASET) $(DERIVED)/committee.json $(PARAMS)/diffusion.txt $(BENCH_RESULTS) | $(INSTALLED)
 	$(NB) study/05_diffusion.py $(DERIVED)/notebooks/05_diffusion.ipynb -p fit_start_ps $(FIT_START_PS) \
-	  -p min_intact_ps $(MIN_INTACT_PS)
+	  -p min_intact_ps $(MIN_INTACT_PS) -p reference_ps $(PROD_PS)
 
 $(DERIVED)/committee.json $(DERIVED)/figures/committee.png &: study/07_extrapolation.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS) $(EXTRA_SEED_RUNS) $(PROBE_RUNS)) $(DONE_MD) \
   $(addsuffix /evaluation.json,$(LC_RUNS)) \

@@ -252,7 +252,8 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
     The run stops early, with ``status: unstable`` and the reason in the summary, when two
     atoms come closer than ``min_distance_A``, the temperature exceeds
     ``max_temperature_factor`` x target, or energies become NaN. The trajectory up to that
-    point is kept. A folder that holds a run with other settings or another model is refused.
+    point is kept. A folder that holds a run with other settings or another model is refused; one that holds
+    the same run with a shorter production is extended from its last checkpoint.
     """
     if not model_path.exists():
         raise MDError(f"{model_path}: model file not found")
@@ -267,7 +268,9 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
     identity_file = run / "settings.json"
     if identity_file.exists():
         previous = runs.read_json(identity_file)
-        if previous != identity:
+        if previous != identity and _extends(previous, identity):
+            _prepare_extension(run, previous["settings"]["production_ps"], settings.production_ps)
+        elif previous != identity:
             raise MDError(
                 f"{run}: holds a run with other settings or another model; "
                 f"choose other parameters or delete the folder"
@@ -380,6 +383,31 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
     if failure is not None:
         log.warning("%s: UNSTABLE at %.2f ps: %s", run.name, failure["time_ps"], failure["reason"])
     return summary
+
+
+def _extends(previous: dict, identity: dict) -> bool:
+    """True when ``identity`` differs from ``previous`` only by a longer production (same model, same physics)."""
+    def without_length(record: dict) -> dict:
+        return {**record, "settings": {k: v for k, v in record["settings"].items() if k != "production_ps"}}
+    return (without_length(previous) == without_length(identity)
+            and identity["settings"]["production_ps"] > previous["settings"]["production_ps"])
+
+
+def _prepare_extension(run: Path, old_ps: float, new_ps: float) -> None:
+    """Let a run continue from its last checkpoint to a longer production.
+
+    The checkpoint holds positions, momenta and the random-number state, so the extended run follows the same
+    trajectory as one planned at the longer length from the start. A run that stopped as unstable is not extended;
+    the shorter run's summary is kept beside the new one (``summary-production<old>ps.json``)."""
+    if _final_status(run) == "unstable":
+        raise MDError(f"{run}: stopped as unstable, so it cannot be extended to {new_ps:g} ps; "
+                      "choose another seed or delete the folder")
+    if not (run / "checkpoint.json").exists():
+        raise MDError(f"{run}: has no checkpoint to extend from; delete the folder to start again")
+    summary = runs.summary_path(run)
+    if summary.exists():
+        summary.replace(run / f"summary-production{old_ps:g}ps.json")
+    log.info("%s: extending the production from %g ps to %g ps", run.name, old_ps, new_ps)
 
 
 def _final_status(run: Path) -> str | None:

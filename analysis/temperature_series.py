@@ -90,11 +90,13 @@ def restrict_to_intact(used: list[dict], excluded: list[dict], min_intact_ps: fl
     return keep, dropped
 
 
-def analyse(used: list[dict], fit_start_ps: float, seed: int = 0) -> dict:
+def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, reference_ps: float | None = None) -> dict:
     """D for every run (kinisi), per temperature (combined), the Arrhenius fit and 300 K values.
 
     A run with a ``frame_window`` (see ``restrict_to_intact``) is analysed over that window only; its D from all
-    frames is kept as ``D_full_cm2_s`` to show how much the broken stretches matter."""
+    frames is kept as ``D_full_cm2_s`` to show how much the broken stretches matter. A run at least 1.5 times
+    longer than ``reference_ps`` (the series' production length) is also analysed over its first ``reference_ps``
+    (``D_first_cm2_s``): how much D changes with run length shows whether the standard runs are converged."""
     per_run, curves = [], {}
     for summary in used:
         settings = summary["settings"]
@@ -106,6 +108,12 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0) -> dict:
             start, stop = summary["frame_window"]
             frames = frames[start:stop]
         result = diffusion.diffusion_coefficient([frames], dt_ps, fit_start_ps, seed=seed)
+        first = {"D_first_cm2_s": None, "D_first_err_cm2_s": None, "first_window_ps": None}
+        if reference_ps and (len(frames) - 1) * dt_ps >= 1.5 * reference_ps:
+            n_first = int(round(reference_ps / dt_ps)) + 1
+            short = diffusion.diffusion_coefficient([frames[:n_first]], dt_ps, fit_start_ps, seed=seed)
+            first = {"D_first_cm2_s": short["D_cm2_s"], "D_first_err_cm2_s": short["D_err_cm2_s"],
+                     "first_window_ps": (n_first - 1) * dt_ps}
         t_ps, msd_A2 = diffusion.msd(frames, dt_ps)
         curves.setdefault(settings["temperature_K"], []).append((t_ps, msd_A2))
         per_run.append({
@@ -116,7 +124,7 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0) -> dict:
             "msd_exponent": diffusion.msd_exponent(t_ps, msd_A2, result["fit_start_ps"]),
             "rms_displacement_at_fit_end_A": float(np.sqrt(np.interp(result["fit_end_ps"], t_ps, msd_A2))),
             "broken_PS4_fraction": summary.get("broken_PS4_fraction"), "analysed_ps": (len(frames) - 1) * dt_ps,
-            "D_full_cm2_s": d_full,
+            "D_full_cm2_s": d_full, **first,
             "min_distance_A": summary["min_distance_A"],
             "mean_temperature_K": summary["mean_temperature_K"],
             "steps_per_s": summary["steps_per_s"], "timestep_fs": settings["timestep_fs"],

@@ -12,6 +12,7 @@ haven_ratio = 1.0         # Nernst-Einstein with tracer D: H_R = 1 assumed
 seed = 0                  # kinisi sampling seed
 use_committee = True      # leave out runs notebook 7 found outside the trained region
 min_intact_ps = 40.0      # analyse runs with broken PS4 units over their longest intact stretch if at least this long
+reference_ps = 100.0      # the series' production length: longer runs are also analysed over their first reference_ps
 
 # %%
 import warnings
@@ -32,7 +33,7 @@ for item in excluded:
     print(f"WARNING: {item['run_name']} excluded: {item['reason']}")
 if not used:
     raise RuntimeError(f"{paths.runs_dir()}: no finished MD runs made with {model_file}")
-result = temperature_series.analyse(used, fit_start_ps, seed=seed)
+result = temperature_series.analyse(used, fit_start_ps, seed=seed, reference_ps=reference_ps)
 per_run = pd.DataFrame(result["per_run"])
 per_T = pd.DataFrame(result["per_temperature"])
 per_run[["run_name", "temperature_K", "production_ps", "D_cm2_s", "D_err_cm2_s", "msd_exponent", "min_distance_A"]]
@@ -48,7 +49,8 @@ plotting.save(plotting.msd_curves(result["msd_curves"], per_run["fit_start_ps"].
 plotting.save(plotting.arrhenius(per_run, per_T, fit), "arrhenius")
 runs.write_json(paths.derived_dir() / "diffusion.json", {
     "per_run": result["per_run"], "per_temperature": result["per_temperature"], "arrhenius": fit,
-    "excluded": excluded, "fit_start_ps": fit_start_ps, "min_intact_ps": min_intact_ps, "model_sha256": model.file_sha256(model_file),
+    "excluded": excluded, "fit_start_ps": fit_start_ps, "min_intact_ps": min_intact_ps, "reference_ps": reference_ps,
+    "model_sha256": model.file_sha256(model_file),
     **runs.provenance()})
 fit
 
@@ -84,6 +86,13 @@ per run. Between independent runs at one temperature the reduced χ² of the spr
 {', '.join(f"{c:.1f}" for c in per_T['chi2_red'].dropna()) or 'not available (one run per temperature)'}; the
 per-temperature error bar is the larger of the propagated error and the run-to-run standard error, so it is not
 smaller than the scatter shows.
+
+**Is the run length enough?** {'; '.join(
+    f"{r.run_name} ({r.analysed_ps:.0f} ps): D = {r.D_cm2_s:.2e} ± {r.D_err_cm2_s:.1e} cm²/s, over its first "
+    f"{r.first_window_ps:g} ps {r.D_first_cm2_s:.2e} ± {r.D_first_err_cm2_s:.1e} ({r.D_first_cm2_s / r.D_cm2_s - 1:+.0%})"
+    for r in per_run.itertuples() if r.D_first_cm2_s == r.D_first_cm2_s and r.D_first_cm2_s is not None)
+ or f"no run is longer than {reference_ps:g} ps, so this was not tested"}. A difference well outside the errors
+means the {reference_ps:g}-ps runs at that temperature have not converged.
 
 **Finite size and statistics.** The cell holds {data.EXPECTED_COMPOSITION['Li']} Li, and by the end of the fit window a Li has moved
 {per_run['rms_displacement_at_fit_end_A'].min():.1f} Å (RMS, slowest run at

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from ase import Atoms
 
-from analysis import data, md, model, paths, runs, temperature_series
+from analysis import data, diffusion, md, model, paths, runs, temperature_series
 
 SHORT = dict(temperature_K=500.0, timestep_fs=1.0, equilibration_ps=0.01, production_ps=0.04,
              sample_interval_fs=2.0, chunk_ps=0.01, min_distance_A=0.5)
@@ -50,6 +50,22 @@ def test_positions_file_replaces_the_trajectory_for_the_diffusion_analysis(tiny_
     (run / md.POSITIONS_FILE).unlink()
     with pytest.raises(FileNotFoundError, match="positions.npz: missing, and no trajectory chunks"):
         md.read_positions(run)
+
+
+def test_long_runs_are_also_analysed_over_the_series_length(tiny_model, tmp_path):
+    settings = md.MDSettings(seed=1, **{**SHORT, "production_ps": 0.1})
+    md.run_md(settings, tiny_model, tmp_path / "runs" / "md-T500-seed1")
+    md.export_positions(tmp_path / "runs" / "md-T500-seed1", settings.sample_interval_fs, stride_fs=4.0)  # 25 frames
+    used = temperature_series.collect_runs(tmp_path / "runs")[0]
+    plain = temperature_series.analyse(used, 0.01)["per_run"][0]
+    checked = temperature_series.analyse(used, 0.01, reference_ps=0.04)["per_run"][0]
+    assert plain["D_first_cm2_s"] is None and checked["first_window_ps"] == pytest.approx(0.04)
+    assert checked["D_cm2_s"] == plain["D_cm2_s"]  # the run's own D is unchanged
+    frames, interval_fs = md.read_positions(tmp_path / "runs" / "md-T500-seed1")
+    first = diffusion.diffusion_coefficient([frames[:11]], interval_fs / 1000, 0.01)
+    assert checked["D_first_cm2_s"] == pytest.approx(first["D_cm2_s"]) and checked["D_first_cm2_s"] != plain["D_cm2_s"]
+    # a run not 1.5x longer than the reference gets no second analysis
+    assert temperature_series.analyse(used, 0.01, reference_ps=0.08)["per_run"][0]["D_first_cm2_s"] is None
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers(tiny_model, tmp_path):
@@ -162,6 +178,35 @@ def test_rerun_with_other_parameters_never_overwrites(tiny_model, tmp_path):
     assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
     assert md.MDSettings(seed=2).run_name() == "md-T600-seed2"
     assert md.MDSettings(temperature_K=650.0, production_ps=50.0).run_name() == "md-T650-seed1-production50"
+
+
+def test_longer_production_extends_a_finished_run_along_the_same_trajectory(tiny_model, tmp_path):
+    long = md.MDSettings(seed=3, **{**SHORT, "production_ps": 0.06})
+    reference = md.run_md(long, tiny_model, tmp_path / "reference")
+    run = tmp_path / "run"
+    short = md.run_md(md.MDSettings(seed=3, **SHORT), tiny_model, run)
+    assert short["production_ps"] == pytest.approx(0.04)
+    extended = md.run_md(long, tiny_model, run)
+    assert extended["status"] == "done" and extended["production_ps"] == pytest.approx(0.06)
+    assert extended["n_frames"] == reference["n_frames"] == 30
+    assert np.array_equal(md.read_trajectory(run)[-1].positions,
+                          md.read_trajectory(tmp_path / "reference")[-1].positions)
+    assert runs.read_json(run / "summary-production0.04ps.json")["production_ps"] == pytest.approx(0.04)
+    assert runs.read_json(run / "settings.json")["settings"]["production_ps"] == 0.06
+    # shorter than what is there, or other physics: refused, nothing touched
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    for other in ({**SHORT}, {**SHORT, "production_ps": 0.08, "temperature_K": 510.0}):
+        with pytest.raises(md.MDError, match="holds a run with other settings"):
+            md.run_md(md.MDSettings(seed=3, **other), tiny_model, run)
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
+def test_a_run_stopped_as_unstable_is_not_extended(tiny_model, frames, tmp_path):
+    run = tmp_path / "run"
+    settings = md.MDSettings(seed=1, **{**SHORT, "min_distance_A": 5.0})  # every configuration is "too close"
+    assert md.run_md(settings, tiny_model, run)["status"] == "unstable"
+    with pytest.raises(md.MDError, match="stopped as unstable, so it cannot be extended"):
+        md.run_md(md.MDSettings(seed=1, **{**SHORT, "min_distance_A": 5.0, "production_ps": 0.08}), tiny_model, run)
 
 
 def test_missing_corrupt_and_wrong_species_models(tmp_path, study):
