@@ -229,22 +229,36 @@ def _committee_values(c: dict | None) -> dict[str, str]:
 
 
 def _seed_values(summary: dict) -> dict[str, str]:
-    """Velocity seeds per production temperature: the base number (fewest runs at any analysed temperature) and
-    the temperatures that got more (a further seed where a run was left out)."""
+    """Velocity seeds per production temperature: the base number (fewest runs of the standard length at any
+    analysed temperature), the temperatures that got a further seed (where a run was left out), and the longer
+    runs that test the run length with their change of D against their first standard-length window."""
     v = {"md_seeds_base": "n/a", "md_extra_seed_T": "none", "md_selected_T": "none", "md_selected_kept": "n/a",
-         "md_selected_runs": "n/a"}
-    runs_at = {r["temperature_K"]: r["n_runs"] for r in (summary.get("committee") or {}).get("production_event_table") or []}
+         "md_selected_runs": "n/a", "md_long_T": "none", "md_long_ps": "n/a", "md_long_first_ps": "n/a",
+         "md_long_change": "n/a", "md_long_err": "n/a"}
+    events = (summary.get("committee") or {}).get("production_events") or []
     analysed = [r["temperature_K"] for r in summary.get("diffusion") or []]
-    counts = {T: runs_at.get(T, 0) for T in set(analysed)}
+    standard_ps = min((e["planned_ps"] for e in events if e.get("planned_ps")), default=None)
+    standard = [e["temperature_K"] for e in events if e.get("planned_ps", standard_ps) == standard_ps]
+    counts = {T: standard.count(T) for T in set(analysed)}
     if counts and all(counts.values()):
         base = min(counts.values())
         extra = [T for T, n in counts.items() if n > base]
         v.update(md_seeds_base=str(base), md_extra_seed_T=_temperatures(extra) if extra else "none")
         # temperatures where most runs were left out: their D rests on the runs that stayed in the trained region
-        selected = [T for T, n in counts.items() if 2 * analysed.count(T) < n]
+        every = {T: sum(e["temperature_K"] == T for e in events) for T in counts}
+        selected = [T for T, n in every.items() if 2 * analysed.count(T) < n]
         if selected:
             v.update(md_selected_T=_temperatures(selected), md_selected_kept=str(sum(analysed.count(T) for T in selected)),
-                     md_selected_runs=str(sum(counts[T] for T in selected)))
+                     md_selected_runs=str(sum(every[T] for T in selected)))
+    long = sorted((r for r in summary.get("diffusion") or [] if r.get("D_first_cm2_s")), key=lambda r: r["temperature_K"])
+    if long:
+        v.update(md_long_T=_temperatures(r["temperature_K"] for r in long),
+                 md_long_ps=fixed(min(r["production_ps"] for r in long), 0),
+                 md_long_first_ps=fixed(min(r["first_window_ps"] for r in long), 0),
+                 # D over the first window relative to D over the whole run, as in notebook 5
+                 md_long_change=" and ".join(f"{100 * (r['D_first_cm2_s'] / r['D_cm2_s'] - 1):+.0f}".replace("-", "−")
+                                             for r in long),
+                 md_long_err=fixed(100 * max(r["D_first_err_cm2_s"] / r["D_first_cm2_s"] for r in long), 0))
     return v
 
 

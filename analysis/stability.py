@@ -92,6 +92,7 @@ def production_events(runs_root: Path, model_sha256: str, committee_runs: list[d
         happened = {k: v for k, v in events.items() if v is not None}
         first = min(happened, key=happened.get) if happened else None
         rows.append({"run_name": s["run_name"], "temperature_K": settings["temperature_K"], "seed": settings["seed"],
+                     "planned_ps": float(settings["production_ps"]),
                      "reached_ps": stopped if stopped is not None else float(settings["production_ps"]),
                      "stop_reason": failure["reason"] if failure else None, "committee_checked": bool(c), **events,
                      "broken_PS4_fraction": float(np.mean(undercoordinated > 0)) if frames else None,

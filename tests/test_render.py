@@ -150,7 +150,8 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
     low, high = report_values.lognormal_range(10.0, math.log(2.0))
     assert low == pytest.approx(5.0) and high == pytest.approx(20.0)
     blank = {"stopped_ps": None, "stop_reason": None, "committee_ps": None, "PS4_break_ps": None,
-             "broken_PS4_fraction": 0.0, "first_event": None, "first_event_ps": None, "reached_ps": 100.0}
+             "broken_PS4_fraction": 0.0, "first_event": None, "first_event_ps": None, "reached_ps": 100.0,
+             "planned_ps": 100.0}
     per_T = lambda events: stability.production_event_table(pd.DataFrame(events)).to_dict(orient="records")  # noqa: E731
     events = [{**blank, "run_name": "md-T900-seed1", "temperature_K": 900, "seed": 1, "stopped_ps": 33.68,
                "stop_reason": "S-S distance 1.98 Å < 2.007 Å", "PS4_break_ps": 1.0, "broken_PS4_fraction": 0.5,
@@ -170,6 +171,17 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
     events += [{**blank, "run_name": f"md-T{T}-seed{s}", "temperature_K": T, "seed": s}
                for T, s in [(400, 2), (600, 1), (600, 2), (600, 3)]]
     diffusion = [{"run_name": n, "temperature_K": T} for n, T in [("md-T400-seed1", 400), ("md-T600-seed1", 600)]]
-    seeds = report_values._seed_values({"committee": {"production_event_table": per_T(events)}, "diffusion": diffusion})
+    seeds = report_values._seed_values({"committee": {"production_events": events}, "diffusion": diffusion})
     assert seeds == {"md_seeds_base": "2", "md_extra_seed_T": "600",  # 900 K is a probe, not analysed
-                     "md_selected_T": "600", "md_selected_kept": "1", "md_selected_runs": "3"}  # 1 of 3 at 600 K
+                     "md_selected_T": "600", "md_selected_kept": "1", "md_selected_runs": "3",  # 1 of 3 at 600 K
+                     "md_long_T": "none", "md_long_ps": "n/a", "md_long_first_ps": "n/a", "md_long_change": "n/a",
+                     "md_long_err": "n/a"}
+    # a longer run at 400 K tests the run length: not a further seed, and its D against its first 100 ps
+    events += [{**blank, "run_name": "md-T400-seed3", "temperature_K": 400, "seed": 3, "planned_ps": 200.0,
+                "reached_ps": 200.0}]
+    diffusion += [{"run_name": "md-T400-seed3", "temperature_K": 400, "production_ps": 200.0, "D_cm2_s": 2e-6,
+                   "D_first_cm2_s": 2.5e-6, "D_first_err_cm2_s": 5e-7, "first_window_ps": 100.0}]
+    seeds = report_values._seed_values({"committee": {"production_events": events}, "diffusion": diffusion})
+    assert (seeds["md_seeds_base"], seeds["md_extra_seed_T"], seeds["md_selected_T"]) == ("2", "600", "600")
+    assert (seeds["md_long_T"], seeds["md_long_ps"], seeds["md_long_first_ps"]) == ("400", "200", "100")
+    assert (seeds["md_long_change"], seeds["md_long_err"]) == ("+25", "20")
