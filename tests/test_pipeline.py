@@ -72,13 +72,13 @@ def test_changed_setting_reruns_only_the_steps_that_read_it(smoke):
     changed = [("FIT_START_PS=0.1" if s.startswith("FIT_START_PS=") else s) for s in settings]
     result = make("study", *changed)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert stamp.read_text() == "fit_start_ps=0.1 min_intact_ps=0\n"
+    assert stamp.read_text() == "fit_start_ps=0.1 min_intact_ps=0 reference_ps=0.6\n"
     assert "study/05_diffusion.py" in result.stdout and "analysis.summary build" in result.stdout
     for other in ("01_dataset", "02_train", "03_learning", "04_md", "06_stability", "07_extrapolation", "08_arch"):
         assert other not in result.stdout
     assert json.loads((smoke / "derived" / "diffusion.json").read_text())["fit_start_ps"] == 0.1
     result = make("study", *settings)  # back to the smoke settings: notebook 5 reruns with them
-    assert "study/05_diffusion.py" in result.stdout and stamp.read_text() == "fit_start_ps=0.05 min_intact_ps=0\n"
+    assert "study/05_diffusion.py" in result.stdout and stamp.read_text() == "fit_start_ps=0.05 min_intact_ps=0 reference_ps=0.6\n"
     assert json.loads((smoke / "derived" / "diffusion.json").read_text())["fit_start_ps"] == 0.05
 
 
