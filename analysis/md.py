@@ -266,16 +266,22 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
             settings_record.pop(key)
     identity = {"settings": settings_record, "model_sha256": model_sha}
     identity_file = run / "settings.json"
+    extend_from_ps = None
     if identity_file.exists():
         previous = runs.read_json(identity_file)
+        previous_ps = previous.get("settings", {}).get("production_ps")
         if previous != identity and _extends(previous, identity):
-            _prepare_extension(run, previous["settings"]["production_ps"], settings.production_ps)
+            _check_extensible(run, settings.production_ps)
+            extend_from_ps = previous_ps
+        elif previous != identity and _extends(identity, previous) and not runs.summary_path(run).exists():
+            raise MDError(f"{run}: holds an unfinished extension to {previous_ps:g} ps; "
+                          f"rerun with production_ps={previous_ps:g}")
         elif previous != identity:
             raise MDError(
                 f"{run}: holds a run with other settings or another model; "
                 f"choose other parameters or delete the folder"
             )
-        if runs.is_finished(run) or _final_status(run) == "unstable":
+        if extend_from_ps is None and (runs.is_finished(run) or _final_status(run) == "unstable"):
             return runs.read_json(runs.summary_path(run))
     def calculator(mode: str | None):
         calc = load_calculator(model_path, settings.dtype, compile_mode=mode)  # a bad model fails here
@@ -288,6 +294,10 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
         if settings.committee_model_paths else []
     run.mkdir(parents=True, exist_ok=True)
     runs.write_json(identity_file, identity)
+    if extend_from_ps is not None:  # the shorter run's summary stays as a record; the run is now unfinished
+        if runs.summary_path(run).exists():
+            runs.summary_path(run).replace(run / f"summary-production{extend_from_ps:g}ps.json")
+        log.info("%s: extending the production from %g ps to %g ps", run.name, extend_from_ps, settings.production_ps)
     if start is None:
         start = data.read_extxyz(data.paths.dataset_xyz())[settings.start_config_index]
     atoms = Atoms(start.numbers, positions=start.positions, cell=start.cell, pbc=True)
@@ -393,21 +403,24 @@ def _extends(previous: dict, identity: dict) -> bool:
             and identity["settings"]["production_ps"] > previous["settings"]["production_ps"])
 
 
-def _prepare_extension(run: Path, old_ps: float, new_ps: float) -> None:
-    """Let a run continue from its last checkpoint to a longer production.
+def _check_extensible(run: Path, new_ps: float) -> None:
+    """Refuse to lengthen a run that cannot continue along its own trajectory.
 
-    The checkpoint holds positions, momenta and the random-number state, so the extended run follows the same
-    trajectory as one planned at the longer length from the start. A run that stopped as unstable is not extended;
-    the shorter run's summary is kept beside the new one (``summary-production<old>ps.json``)."""
+    The checkpoint holds positions, momenta and the random-number state, so an extended run follows the same
+    trajectory as one planned at the longer length from the start. A run that stopped as unstable, or whose
+    checkpoint or trajectory chunks are gone (e.g. a clean checkout, which holds only positions.npz), is not
+    extended. If the extension itself turns unstable, the whole run counts as unstable; the shorter run's
+    summary is kept beside it (``summary-production<old>ps.json``) as a record."""
     if _final_status(run) == "unstable":
         raise MDError(f"{run}: stopped as unstable, so it cannot be extended to {new_ps:g} ps; "
                       "choose another seed or delete the folder")
     if not (run / "checkpoint.json").exists():
         raise MDError(f"{run}: has no checkpoint to extend from; delete the folder to start again")
-    summary = runs.summary_path(run)
-    if summary.exists():
-        summary.replace(run / f"summary-production{old_ps:g}ps.json")
-    log.info("%s: extending the production from %g ps to %g ps", run.name, old_ps, new_ps)
+    expected = runs.read_json(runs.summary_path(run)).get("n_frames") if runs.summary_path(run).exists() else None
+    found = sum(len(Trajectory(p)) for p in sorted((run / "chunks").glob("chunk-*.traj")))
+    if expected is not None and found != expected:
+        raise MDError(f"{run}: its trajectory chunks hold {found} of {expected} frames, so it cannot be extended; "
+                      "delete the folder to start again")
 
 
 def _final_status(run: Path) -> str | None:

@@ -231,13 +231,16 @@ def _committee_values(c: dict | None) -> dict[str, str]:
 def _seed_values(summary: dict) -> dict[str, str]:
     """Velocity seeds per production temperature: the base number (fewest runs of the standard length at any
     analysed temperature), the temperatures that got a further seed (where a run was left out), and the longer
-    runs that test the run length with their change of D against their first standard-length window."""
+    runs that test the run length: ``md_long_change`` is D over their first standard-length window relative to D
+    over the whole run, in percent (D_first / D − 1)."""
     v = {"md_seeds_base": "n/a", "md_extra_seed_T": "none", "md_selected_T": "none", "md_selected_kept": "n/a",
          "md_selected_runs": "n/a", "md_long_T": "none", "md_long_ps": "n/a", "md_long_first_ps": "n/a",
          "md_long_change": "n/a", "md_long_err": "n/a"}
     events = (summary.get("committee") or {}).get("production_events") or []
     analysed = [r["temperature_K"] for r in summary.get("diffusion") or []]
-    standard_ps = min((e["planned_ps"] for e in events if e.get("planned_ps")), default=None)
+    # the series' production length (notebook 5's reference_ps); older results: the shortest planned run
+    standard_ps = summary.get("diffusion_reference_ps") or min((e["planned_ps"] for e in events if e.get("planned_ps")),
+                                                               default=None)
     standard = [e["temperature_K"] for e in events if e.get("planned_ps", standard_ps) == standard_ps]
     counts = {T: standard.count(T) for T in set(analysed)}
     if counts and all(counts.values()):
@@ -365,7 +368,7 @@ def _stability_values(summary: dict) -> dict[str, str]:
         drift = abs(nve[0]["drift_meV_per_atom_per_ps"])
         v.update(nve_drift=fixed(drift, 3), nve_T=fixed(nve[0].get("temperature_K"), 0),
                  nve_kT=fixed(nve[0]["kT_meV"], 0),
-                 nve_drift_run=fixed(drift * max(r.get("production_ps", math.nan) for r in md_runs), 1) if md_runs else "n/a")
+                 nve_drift_run=fixed(drift * min(r.get("production_ps", math.nan) for r in md_runs), 1) if md_runs else "n/a")
     minima = summary.get("dataset", {}).get("min_pair_distance_A", {})
     onsets = [r.get("core_repulsion_onset_A") or {} for r in md_runs]
     if md_runs and minima and all("pair_limit_A" in r for r in md_runs):

@@ -95,8 +95,9 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, reference_ps: 
 
     A run with a ``frame_window`` (see ``restrict_to_intact``) is analysed over that window only; its D from all
     frames is kept as ``D_full_cm2_s`` to show how much the broken stretches matter. A run at least 1.2 times
-    longer than ``reference_ps`` (the series' production length) is also analysed over its first ``reference_ps``
-    (``D_first_cm2_s``): how much D changes with run length shows whether the standard runs are converged."""
+    longer than ``reference_ps`` (the series' production length) is also analysed over the first ``reference_ps`` of
+    its analysed frames (``D_first_cm2_s``): how much D changes with run length shows whether the standard runs are
+    converged."""
     per_run, curves = [], {}
     for summary in used:
         settings = summary["settings"]
@@ -110,7 +111,7 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, reference_ps: 
         result = diffusion.diffusion_coefficient([frames], dt_ps, fit_start_ps, seed=seed)
         first = {"D_first_cm2_s": None, "D_first_err_cm2_s": None, "first_window_ps": None}
         if reference_ps and (len(frames) - 1) * dt_ps >= 1.2 * reference_ps:
-            n_first = int(round(reference_ps / dt_ps)) + 1
+            n_first = int(round(reference_ps / dt_ps))  # as many frames as a standard run has
             short = diffusion.diffusion_coefficient([frames[:n_first]], dt_ps, fit_start_ps, seed=seed)
             first = {"D_first_cm2_s": short["D_cm2_s"], "D_first_err_cm2_s": short["D_err_cm2_s"],
                      "first_window_ps": (n_first - 1) * dt_ps}

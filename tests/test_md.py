@@ -59,10 +59,10 @@ def test_long_runs_are_also_analysed_over_the_series_length(tiny_model, tmp_path
     used = temperature_series.collect_runs(tmp_path / "runs")[0]
     plain = temperature_series.analyse(used, 0.01)["per_run"][0]
     checked = temperature_series.analyse(used, 0.01, reference_ps=0.04)["per_run"][0]
-    assert plain["D_first_cm2_s"] is None and checked["first_window_ps"] == pytest.approx(0.04)
+    assert plain["D_first_cm2_s"] is None and checked["first_window_ps"] == pytest.approx(0.036)  # 10 frames
     assert checked["D_cm2_s"] == plain["D_cm2_s"]  # the run's own D is unchanged
     frames, interval_fs = md.read_positions(tmp_path / "runs" / "md-T500-seed1")
-    first = diffusion.diffusion_coefficient([frames[:11]], interval_fs / 1000, 0.01)
+    first = diffusion.diffusion_coefficient([frames[:10]], interval_fs / 1000, 0.01)
     assert checked["D_first_cm2_s"] == pytest.approx(first["D_cm2_s"]) and checked["D_first_cm2_s"] != plain["D_cm2_s"]
     # a run not 1.2x longer than the reference (0.096 ps analysed) gets no second analysis
     assert temperature_series.analyse(used, 0.01, reference_ps=0.09)["per_run"][0]["D_first_cm2_s"] is None
@@ -180,25 +180,50 @@ def test_rerun_with_other_parameters_never_overwrites(tiny_model, tmp_path):
     assert md.MDSettings(temperature_K=650.0, production_ps=50.0).run_name() == "md-T650-seed1-production50"
 
 
-def test_longer_production_extends_a_finished_run_along_the_same_trajectory(tiny_model, tmp_path):
-    long = md.MDSettings(seed=3, **{**SHORT, "production_ps": 0.06})
+def test_longer_production_extends_a_finished_run_along_the_same_trajectory(tiny_model, tmp_path, monkeypatch):
+    short = md.MDSettings(seed=3, **{**SHORT, "production_ps": 0.046})  # ends mid-chunk: a last chunk of 3 frames
+    long = md.MDSettings(seed=3, **{**SHORT, "production_ps": 0.066})
     reference = md.run_md(long, tiny_model, tmp_path / "reference")
     run = tmp_path / "run"
-    short = md.run_md(md.MDSettings(seed=3, **SHORT), tiny_model, run)
-    assert short["production_ps"] == pytest.approx(0.04)
+    assert md.run_md(short, tiny_model, run)["production_ps"] == pytest.approx(0.046)
+    untouched = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    # a model that fails to load changes nothing
+    with monkeypatch.context() as m:
+        m.setattr(md, "load_calculator", lambda *a, **k: (_ for _ in ()).throw(model.ModelError("broken")))
+        with pytest.raises(model.ModelError):
+            md.run_md(long, tiny_model, run)
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == untouched
+    # interrupted at its first checkpoint: the folder now holds an unfinished extension, and says so
+    save = md._save_checkpoint
+    with monkeypatch.context() as m:
+        m.setattr(md, "_save_checkpoint", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+        with pytest.raises(KeyboardInterrupt):
+            md.run_md(long, tiny_model, run)
+    assert md._save_checkpoint is save and not runs.summary_path(run).exists()
+    with pytest.raises(md.MDError, match="holds an unfinished extension to 0.066 ps; rerun with production_ps=0.066"):
+        md.run_md(short, tiny_model, run)
     extended = md.run_md(long, tiny_model, run)
-    assert extended["status"] == "done" and extended["production_ps"] == pytest.approx(0.06)
-    assert extended["n_frames"] == reference["n_frames"] == 30
-    assert np.array_equal(md.read_trajectory(run)[-1].positions,
-                          md.read_trajectory(tmp_path / "reference")[-1].positions)
-    assert runs.read_json(run / "summary-production0.04ps.json")["production_ps"] == pytest.approx(0.04)
-    assert runs.read_json(run / "settings.json")["settings"]["production_ps"] == 0.06
+    assert extended["status"] == "done" and extended["production_ps"] == pytest.approx(0.066)
+    assert extended["n_frames"] == reference["n_frames"] == 33
+    assert np.array_equal([f.positions for f in md.read_trajectory(run)],
+                          [f.positions for f in md.read_trajectory(tmp_path / "reference")])
+    assert runs.read_json(run / "summary-production0.046ps.json")["production_ps"] == pytest.approx(0.046)
+    assert runs.read_json(run / "settings.json")["settings"]["production_ps"] == 0.066
     # shorter than what is there, or other physics: refused, nothing touched
     before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
     for other in ({**SHORT}, {**SHORT, "production_ps": 0.08, "temperature_K": 510.0}):
         with pytest.raises(md.MDError, match="holds a run with other settings"):
             md.run_md(md.MDSettings(seed=3, **other), tiny_model, run)
     assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
+def test_a_run_without_its_trajectory_is_not_extended(tiny_model, tmp_path):
+    run = tmp_path / "run"
+    md.run_md(md.MDSettings(seed=1, **SHORT), tiny_model, run)
+    sorted((run / "chunks").glob("chunk-*.traj"))[-1].unlink()
+    with pytest.raises(md.MDError, match=r"chunks hold \d+ of 20 frames, so it cannot be extended"):
+        md.run_md(md.MDSettings(seed=1, **{**SHORT, "production_ps": 0.08}), tiny_model, run)
+    assert runs.is_finished(run)
 
 
 def test_a_run_stopped_as_unstable_is_not_extended(tiny_model, frames, tmp_path):

@@ -185,3 +185,9 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
     assert (seeds["md_seeds_base"], seeds["md_extra_seed_T"], seeds["md_selected_T"]) == ("2", "600", "600")
     assert (seeds["md_long_T"], seeds["md_long_ps"], seeds["md_long_first_ps"]) == ("400", "200", "100")
     assert (seeds["md_long_change"], seeds["md_long_err"]) == ("+25", "20")
+    # a shorter trial run does not redefine the series' length when notebook 5's reference_ps is known
+    events += [{**blank, "run_name": "md-T600-seed9", "temperature_K": 600, "seed": 9, "planned_ps": 50.0}]
+    assert report_values._seed_values({"committee": {"production_events": events}, "diffusion": diffusion,
+                                       "diffusion_reference_ps": 100.0})["md_seeds_base"] == "2"
+    assert report_values._seed_values({"committee": {"production_events": events},
+                                       "diffusion": diffusion})["md_seeds_base"] == "n/a"  # without it: guessed
