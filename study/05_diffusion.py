@@ -120,8 +120,9 @@ Extrapolated to 300 K: D = {fit['D300K_cm2_s']:.2e} ± {fit['D300K_err_cm2_s']:.
 {haven_ratio:g}, σ = {fit['sigma300K_S_cm'] * 1000:.2f} mS/cm (1σ range {sigma_low:.1f}–{sigma_high:.1f}: D0, D and σ are
 log-normal). Experiment on the Li7P3S11 glass-ceramic gives {experiment['sigma300K_mS_cm']:g} mS/cm and
 {experiment['Ea_eV']:g} eV (Seino et al. 2014). Candidate reasons for the difference: another composition (Li6.75 here)
-in one crystal-derived cell while the glass-ceramic has a glassy fraction and grain boundaries; sub-diffusive points
-at the lowest temperatures (slope {exps.min():.2f}), which bias D up there and Ea down; PBE; the Haven ratio; and an
+in one crystal-derived cell while the glass-ceramic has a glassy fraction and grain boundaries; few hops per Li at the
+lowest temperatures (MSD slope down to {exps.min():.2f}, runs scattering up to a reduced χ² of
+{per_T['chi2_red'].max():.1f}); PBE; the Haven ratio; and an
 extrapolation over {fit['T_range_K'][0] - 300:g} K, {(1 / 300 - 1 / fit['T_range_K'][0]) / (1 / fit['T_range_K'][0] - 1 / fit['T_range_K'][1]):.1f}
 times the fitted span in 1/T.
 """
