@@ -269,18 +269,17 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
     extend_from_ps = None
     if identity_file.exists():
         previous = runs.read_json(identity_file)
-        previous_ps = previous.get("settings", {}).get("production_ps")
-        if previous != identity and _extends(previous, identity):
-            _check_extensible(run, settings.production_ps)
-            extend_from_ps = previous_ps
-        elif previous != identity and _extends(identity, previous) and not runs.summary_path(run).exists():
-            raise MDError(f"{run}: holds an unfinished extension to {previous_ps:g} ps; "
-                          f"rerun with production_ps={previous_ps:g}")
-        elif previous != identity:
-            raise MDError(
-                f"{run}: holds a run with other settings or another model; "
-                f"choose other parameters or delete the folder"
-            )
+        if previous != identity:
+            previous_ps = previous.get("settings", {}).get("production_ps")
+            if _extends(previous, identity):
+                _check_extensible(run, settings.production_ps)
+                extend_from_ps = previous_ps
+            elif _extends(identity, previous) and not runs.summary_path(run).exists():
+                raise MDError(f"{run}: holds an unfinished extension to {previous_ps:g} ps; "
+                              f"rerun with production_ps={previous_ps:g}")
+            else:
+                raise MDError(f"{run}: holds a run with other settings or another model; "
+                              f"choose other parameters or delete the folder")
         if extend_from_ps is None and (runs.is_finished(run) or _final_status(run) == "unstable"):
             return runs.read_json(runs.summary_path(run))
     def calculator(mode: str | None):
@@ -380,7 +379,7 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
         "min_pair_distance_A": extremes["min_pair_distance_A"],
         "max_force_eV_A": extremes["max_force_eV_A"],
         "mean_temperature_K": _mean_production_temperature(thermo_rows),
-        "n_frames": sum(len(Trajectory(p)) for p in sorted((run / "chunks").glob("chunk-*.traj"))),
+        "n_frames": _count_frames(run),
         "wall_time_s": earlier_wall_time_s + wall_time_s,
         "steps_per_s": ((step - first_step) / wall_time_s) if step > first_step and wall_time_s > 0 else None,
         "compile_mode": compile_mode or None,
@@ -417,10 +416,15 @@ def _check_extensible(run: Path, new_ps: float) -> None:
     if not (run / "checkpoint.json").exists():
         raise MDError(f"{run}: has no checkpoint to extend from; delete the folder to start again")
     expected = runs.read_json(runs.summary_path(run)).get("n_frames") if runs.summary_path(run).exists() else None
-    found = sum(len(Trajectory(p)) for p in sorted((run / "chunks").glob("chunk-*.traj")))
+    found = _count_frames(run)
     if expected is not None and found != expected:
         raise MDError(f"{run}: its trajectory chunks hold {found} of {expected} frames, so it cannot be extended; "
                       "delete the folder to start again")
+
+
+def _count_frames(run: Path) -> int:
+    """Production frames written to the run's trajectory chunks."""
+    return sum(len(Trajectory(p)) for p in sorted((run / "chunks").glob("chunk-*.traj")))
 
 
 def _final_status(run: Path) -> str | None:

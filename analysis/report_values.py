@@ -163,6 +163,7 @@ def variables(summary: dict) -> dict:
     v.update(_benchmark_values(summary.get("benchmarks", {}), runs))
     v.update(_committee_values(summary.get("committee")))
     v.update(_seed_values(summary))
+    v.update(_long_run_values(summary.get("diffusion") or []))
     v["ps_cutoff"] = fixed(P_S_BOND_CUTOFF_A, 1)
     v["host_cpus"] = str(summary.get("provenance", {}).get("host_cpus", "n/a"))
     v["data_T"] = fixed(AIMD_TEMPERATURE_K, 0)
@@ -230,13 +231,13 @@ def _committee_values(c: dict | None) -> dict[str, str]:
 
 def _seed_values(summary: dict) -> dict[str, str]:
     """Velocity seeds per production temperature: the base number (fewest runs of the standard length at any
-    analysed temperature), the temperatures that got a further seed (where a run was left out), and the longer
-    runs that test the run length: ``md_long_change`` is D over their first standard-length window relative to D
-    over the whole run, in percent (D_first / D − 1)."""
+    analysed temperature), the temperatures that got a further seed (where a run was left out), and the
+    temperatures where most runs were left out."""
     v = {"md_seeds_base": "n/a", "md_extra_seed_T": "none", "md_selected_T": "none", "md_selected_kept": "n/a",
-         "md_selected_runs": "n/a", "md_long_T": "none", "md_long_ps": "n/a", "md_long_first_ps": "n/a",
-         "md_long_change": "n/a", "md_long_err": "n/a"}
-    events = (summary.get("committee") or {}).get("production_events") or []
+         "md_selected_runs": "n/a"}
+    committee = summary.get("committee") or {}
+    events = committee.get("production_events") or []
+    every = {r["temperature_K"]: r["n_runs"] for r in committee.get("production_event_table") or []}
     analysed = [r["temperature_K"] for r in summary.get("diffusion") or []]
     # the series' production length (notebook 5's reference_ps); older results: the shortest planned run
     standard_ps = summary.get("diffusion_reference_ps") or min((e["planned_ps"] for e in events if e.get("planned_ps")),
@@ -248,21 +249,25 @@ def _seed_values(summary: dict) -> dict[str, str]:
         extra = [T for T, n in counts.items() if n > base]
         v.update(md_seeds_base=str(base), md_extra_seed_T=_temperatures(extra) if extra else "none")
         # temperatures where most runs were left out: their D rests on the runs that stayed in the trained region
-        every = {T: sum(e["temperature_K"] == T for e in events) for T in counts}
-        selected = [T for T, n in every.items() if 2 * analysed.count(T) < n]
+        selected = [T for T in counts if 2 * analysed.count(T) < every.get(T, 0)]
         if selected:
             v.update(md_selected_T=_temperatures(selected), md_selected_kept=str(sum(analysed.count(T) for T in selected)),
                      md_selected_runs=str(sum(every[T] for T in selected)))
-    long = sorted((r for r in summary.get("diffusion") or [] if r.get("D_first_cm2_s")), key=lambda r: r["temperature_K"])
-    if long:
-        v.update(md_long_T=_temperatures(r["temperature_K"] for r in long),
-                 md_long_ps=fixed(min(r["production_ps"] for r in long), 0),
-                 md_long_first_ps=fixed(min(r["first_window_ps"] for r in long), 0),
-                 # D over the first window relative to D over the whole run, as in notebook 5
-                 md_long_change=" and ".join(f"{100 * (r['D_first_cm2_s'] / r['D_cm2_s'] - 1):+.0f}".replace("-", "−")
-                                             for r in long),
-                 md_long_err=fixed(100 * max(r["D_first_err_cm2_s"] / r["D_first_cm2_s"] for r in long), 0))
     return v
+
+
+def _long_run_values(md_runs: list[dict]) -> dict[str, str]:
+    """The runs longer than the series' length: temperatures, length, and how D over their first standard-length
+    window differs from D over the whole run (``md_long_change``, percent, D_first / D − 1)."""
+    long = sorted((r for r in md_runs if r.get("D_first_change") is not None), key=lambda r: r["temperature_K"])
+    if not long:
+        return {"md_long_T": "none", "md_long_ps": "n/a", "md_long_first_ps": "n/a", "md_long_change": "n/a",
+                "md_long_err": "n/a"}
+    return {"md_long_T": _temperatures(r["temperature_K"] for r in long),
+            "md_long_ps": fixed(min(r["production_ps"] for r in long), 0),
+            "md_long_first_ps": fixed(min(r["first_window_ps"] for r in long), 0),
+            "md_long_change": " and ".join(f"{100 * r['D_first_change']:+.0f}".replace("-", "−") for r in long),
+            "md_long_err": fixed(100 * max(r["D_first_err_cm2_s"] / r["D_first_cm2_s"] for r in long), 0)}
 
 
 def _benchmark_values(bench: dict, md_runs: list[dict]) -> dict[str, str]:

@@ -109,12 +109,13 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, reference_ps: 
             start, stop = summary["frame_window"]
             frames = frames[start:stop]
         result = diffusion.diffusion_coefficient([frames], dt_ps, fit_start_ps, seed=seed)
-        first = {"D_first_cm2_s": None, "D_first_err_cm2_s": None, "first_window_ps": None}
+        first = {"D_first_cm2_s": None, "D_first_err_cm2_s": None, "first_window_ps": None, "D_first_change": None}
         if reference_ps and (len(frames) - 1) * dt_ps >= 1.2 * reference_ps:
             n_first = int(round(reference_ps / dt_ps))  # as many frames as a standard run has
             short = diffusion.diffusion_coefficient([frames[:n_first]], dt_ps, fit_start_ps, seed=seed)
             first = {"D_first_cm2_s": short["D_cm2_s"], "D_first_err_cm2_s": short["D_err_cm2_s"],
-                     "first_window_ps": (n_first - 1) * dt_ps}
+                     "first_window_ps": (n_first - 1) * dt_ps,
+                     "D_first_change": short["D_cm2_s"] / result["D_cm2_s"] - 1.0}  # relative, D_first / D - 1
         t_ps, msd_A2 = diffusion.msd(frames, dt_ps)
         curves.setdefault(settings["temperature_K"], []).append((t_ps, msd_A2))
         per_run.append({

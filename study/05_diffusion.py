@@ -89,8 +89,8 @@ smaller than the scatter shows.
 
 **Is the run length enough?** {'; '.join(
     f"{r.run_name} ({r.analysed_ps:.0f} ps): D = {r.D_cm2_s:.2e} ± {r.D_err_cm2_s:.1e} cm²/s, over its first "
-    f"{r.first_window_ps:g} ps {r.D_first_cm2_s:.2e} ± {r.D_first_err_cm2_s:.1e} ({r.D_first_cm2_s / r.D_cm2_s - 1:+.0%})"
-    for r in per_run.itertuples() if r.D_first_cm2_s == r.D_first_cm2_s and r.D_first_cm2_s is not None)
+    f"{r.first_window_ps:g} ps {r.D_first_cm2_s:.2e} ± {r.D_first_err_cm2_s:.1e} ({r.D_first_change:+.0%})"
+    for r in per_run.itertuples() if pd.notna(r.D_first_change))
  or f"no run is longer than {reference_ps:g} ps, so this was not tested"}. A difference well outside the errors
 means the {reference_ps:g}-ps runs at that temperature have not converged.
 

@@ -64,6 +64,7 @@ def test_long_runs_are_also_analysed_over_the_series_length(tiny_model, tmp_path
     frames, interval_fs = md.read_positions(tmp_path / "runs" / "md-T500-seed1")
     first = diffusion.diffusion_coefficient([frames[:10]], interval_fs / 1000, 0.01)
     assert checked["D_first_cm2_s"] == pytest.approx(first["D_cm2_s"]) and checked["D_first_cm2_s"] != plain["D_cm2_s"]
+    assert checked["D_first_change"] == pytest.approx(first["D_cm2_s"] / plain["D_cm2_s"] - 1)
     # a run not 1.2x longer than the reference (0.096 ps analysed) gets no second analysis
     assert temperature_series.analyse(used, 0.01, reference_ps=0.09)["per_run"][0]["D_first_cm2_s"] is None
 

@@ -171,7 +171,10 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
     events += [{**blank, "run_name": f"md-T{T}-seed{s}", "temperature_K": T, "seed": s}
                for T, s in [(400, 2), (600, 1), (600, 2), (600, 3)]]
     diffusion = [{"run_name": n, "temperature_K": T} for n, T in [("md-T400-seed1", 400), ("md-T600-seed1", 600)]]
-    seeds = report_values._seed_values({"committee": {"production_events": events}, "diffusion": diffusion})
+    values = lambda summary: {**report_values._seed_values(summary),  # noqa: E731
+                              **report_values._long_run_values(summary["diffusion"])}
+    committee = lambda: {"production_events": events, "production_event_table": per_T(events)}  # noqa: E731
+    seeds = values({"committee": committee(), "diffusion": diffusion})
     assert seeds == {"md_seeds_base": "2", "md_extra_seed_T": "600",  # 900 K is a probe, not analysed
                      "md_selected_T": "600", "md_selected_kept": "1", "md_selected_runs": "3",  # 1 of 3 at 600 K
                      "md_long_T": "none", "md_long_ps": "n/a", "md_long_first_ps": "n/a", "md_long_change": "n/a",
@@ -180,14 +183,14 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
     events += [{**blank, "run_name": "md-T400-seed3", "temperature_K": 400, "seed": 3, "planned_ps": 200.0,
                 "reached_ps": 200.0}]
     diffusion += [{"run_name": "md-T400-seed3", "temperature_K": 400, "production_ps": 200.0, "D_cm2_s": 2e-6,
-                   "D_first_cm2_s": 2.5e-6, "D_first_err_cm2_s": 5e-7, "first_window_ps": 100.0}]
-    seeds = report_values._seed_values({"committee": {"production_events": events}, "diffusion": diffusion})
+                   "D_first_cm2_s": 2.5e-6, "D_first_err_cm2_s": 5e-7, "first_window_ps": 100.0, "D_first_change": 0.25}]
+    seeds = values({"committee": committee(), "diffusion": diffusion})
     assert (seeds["md_seeds_base"], seeds["md_extra_seed_T"], seeds["md_selected_T"]) == ("2", "600", "600")
     assert (seeds["md_long_T"], seeds["md_long_ps"], seeds["md_long_first_ps"]) == ("400", "200", "100")
     assert (seeds["md_long_change"], seeds["md_long_err"]) == ("+25", "20")
     # a shorter trial run does not redefine the series' length when notebook 5's reference_ps is known
     events += [{**blank, "run_name": "md-T600-seed9", "temperature_K": 600, "seed": 9, "planned_ps": 50.0}]
-    assert report_values._seed_values({"committee": {"production_events": events}, "diffusion": diffusion,
+    assert report_values._seed_values({"committee": committee(), "diffusion": diffusion,
                                        "diffusion_reference_ps": 100.0})["md_seeds_base"] == "2"
-    assert report_values._seed_values({"committee": {"production_events": events},
+    assert report_values._seed_values({"committee": committee(),
                                        "diffusion": diffusion})["md_seeds_base"] == "n/a"  # without it: guessed
