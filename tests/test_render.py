@@ -176,6 +176,7 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
     committee = lambda: {"production_events": events, "production_event_table": per_T(events)}  # noqa: E731
     seeds = values({"committee": committee(), "diffusion": diffusion})
     assert seeds == {"md_seeds_base": "2", "md_extra_seed_T": "600",  # 900 K is a probe, not analysed
+                     "md_scatter_seed_T": "none", "md_scatter_seeds": "n/a",
                      "md_selected_T": "600", "md_selected_kept": "1", "md_selected_runs": "3",  # 1 of 3 at 600 K
                      "md_long_T": "none", "md_long_ps": "n/a", "md_long_first_ps": "n/a", "md_long_change": "n/a",
                      "md_long_err": "n/a"}
@@ -188,9 +189,25 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
     assert (seeds["md_seeds_base"], seeds["md_extra_seed_T"], seeds["md_selected_T"]) == ("2", "600", "600")
     assert (seeds["md_long_T"], seeds["md_long_ps"], seeds["md_long_first_ps"]) == ("400", "200", "100")
     assert (seeds["md_long_change"], seeds["md_long_err"]) == ("+25", "20")
+    # two more seeds at 400 K whose runs were all kept (they disagreed): not seeds replacing a left-out run
+    events += [{**blank, "run_name": f"md-T{T}-seed{s}", "temperature_K": T, "seed": s}
+               for T, s in [(400, 4), (400, 5), (500, 1), (500, 2)]]
+    diffusion += [{"run_name": f"md-T{T}-seed{s}", "temperature_K": T}
+                  for T, s in [(400, 2), (400, 4), (400, 5), (500, 1), (500, 2)]]
+    seeds = values({"committee": committee(), "diffusion": diffusion})
+    assert (seeds["md_seeds_base"], seeds["md_extra_seed_T"], seeds["md_selected_T"]) == ("2", "600", "600")
+    assert (seeds["md_scatter_seed_T"], seeds["md_scatter_seeds"]) == ("400", "2")
     # a shorter trial run does not redefine the series' length when notebook 5's reference_ps is known
     events += [{**blank, "run_name": "md-T600-seed9", "temperature_K": 600, "seed": 9, "planned_ps": 50.0}]
     assert report_values._seed_values({"committee": committee(), "diffusion": diffusion,
                                        "diffusion_reference_ps": 100.0})["md_seeds_base"] == "2"
     assert report_values._seed_values({"committee": committee(),
                                        "diffusion": diffusion})["md_seeds_base"] == "n/a"  # without it: guessed
+
+
+def test_literature_table_has_every_published_value_and_a_dash_where_none_is_reported():
+    a = {"Ea_eV": 0.2, "Ea_err_eV": 0.05, "D0_cm2_s": 1e-3, "D0_err_cm2_s": 5e-4, "D300K_cm2_s": 4e-7,
+         "D300K_err_cm2_s": 2e-7, "sigma300K_S_cm": 0.03, "sigma300K_err_S_cm": 0.015}
+    rows = report_values.tables({"arrhenius": a})["literature"].splitlines()[2:]
+    assert rows[0].startswith("| This work | 0.200 ± 0.050 |") and len(rows) == 1 + len(report_values.LITERATURE)
+    assert rows[1].endswith("| 0.18 | — | 17 |") and rows[2].endswith("[@lepley2012] | 0.15 | — | — |")
