@@ -62,7 +62,7 @@ from IPython.display import Markdown
 
 from analysis.report_values import LITERATURE, lognormal_range
 
-experiment = LITERATURE[0]
+experiment, dft_barrier = LITERATURE[0], LITERATURE[1]
 bench_file = paths.derived_dir() / "benchmarks.json"
 supercell = bench.ratios(runs.read_json(bench_file)).get("664 / 83 atoms (time per MD step)") \
     if bench_file.exists() else None
@@ -119,7 +119,8 @@ Ea = {fit['Ea_eV']:.3f} ± {fit['Ea_err_eV']:.3f} eV and D0 = {fit['D0_cm2_s']:.
 Extrapolated to 300 K: D = {fit['D300K_cm2_s']:.2e} ± {fit['D300K_err_cm2_s']:.1e} cm²/s and, with Haven ratio
 {haven_ratio:g}, σ = {fit['sigma300K_S_cm'] * 1000:.2f} mS/cm (1σ range {sigma_low:.1f}–{sigma_high:.1f}: D0, D and σ are
 log-normal). Experiment on the Li7P3S11 glass-ceramic gives {experiment['sigma300K_mS_cm']:g} mS/cm and
-{experiment['Ea_eV']:g} eV (Seino et al. 2014). Candidate reasons for the difference: another composition (Li6.75 here)
+{experiment['Ea_eV']:g} eV (Seino et al. 2014); the DFT barrier of one Li vacancy hop in crystalline Li7P3S11 is
+{dft_barrier['Ea_eV']:g} eV (Lepley and Holzwarth 2012; one hop, without defect formation). Candidate reasons for the difference: another composition (Li6.75 here)
 in one crystal-derived cell while the glass-ceramic has a glassy fraction and grain boundaries; few hops per Li at the
 lowest temperatures (MSD slope down to {exps.min():.2f}, runs scattering up to a reduced χ² of
 {per_T['chi2_red'].max():.1f}); PBE; the Haven ratio; and an
