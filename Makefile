@@ -50,8 +50,9 @@ STAGE2 ?= 90
 TEMPS ?= 400 450 500 560 600
 SEEDS ?= 1 2
 TIMESTEP_FS ?= 2.0
-# how the model executes in MD: default = torch.compile (same forces to ~5e-6 eV/A, 1.25-1.4x faster on CPU after
-# ~30 s of compilation; falls back to eager without a C++ compiler), none = eager. Not a physical setting.
+# how the model executes in MD: default = torch.compile (same forces to ~5e-6 eV/A; after ~30 s of compilation
+# ~1.2x faster for one run alone, no gain for two side by side (make bench); falls back to eager without a C++
+# compiler), none = eager. Not a physical setting.
 MD_COMPILE ?= default
 EQUIL_PS ?= 10
 PROD_PS ?= 100

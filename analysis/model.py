@@ -28,8 +28,8 @@ def load_calculator(model_path: Path, dtype: str = "float32", species: tuple[str
     """MACE ASE calculator for ``model_path``, checked to cover ``species``.
 
     ``compile_mode`` (e.g. "default") runs the model through ``torch.compile``: about 30 s of compilation,
-    then 1.25-1.4x more MD steps/s on this CPU (``make bench``; varies between runs); forces agree with eager
-    mode to ~5e-6 eV/Å.
+    then ~1.2x more MD steps/s for one run alone on this CPU, no gain for two side by side (``make bench``);
+    forces agree with eager mode to ~5e-6 eV/Å.
     """
     from mace.calculators import MACECalculator
 
