@@ -210,7 +210,7 @@ STAB_MODELS ?= train-c32-L1-r5-n160-seed1-ep120 train-c32-L0-r5-n160-seed1-ep80
 STAB_CORE_MODELS ?= train-c32-L1-r5-n160-seed1-ep120
 STAB_CORE ?= 0.9
 STAB_TEMPS ?= 900 800 700 600 500
-STAB_SEEDS ?= 1 2
+STAB_SEEDS ?= 1 2 3
 STAB_PS ?= 10
 NVE_PS ?= 1.0
 # a second screen, plain, at the top of the production window and above: the accuracy-speed candidates (same

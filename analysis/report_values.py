@@ -23,7 +23,7 @@ from analysis.training import EMA_DECAY, OPTIMISER
 LITERATURE = [
     {"source": "Experiment", "cite": "@seino2014", "Ea_eV": 0.18,
      "sigma300K_mS_cm": 17.0},
-    {"source": "DFT, vacancy hop", "cite": "@lepley2012", "Ea_eV": 0.15,
+    {"source": "DFT barrier", "cite": "@lepley2012", "Ea_eV": 0.15,
      "sigma300K_mS_cm": None},
 ]
 
