@@ -103,6 +103,8 @@ SCATTER_SEED_RUNS ?= $(RUNS)/md-T400-seed4 $(RUNS)/md-T400-seed5
 # 0.75-0.79): notebook 5 also analyses its first PROD_PS, so the change of D shows whether 100 ps are enough
 LONG_RUNS ?= $(RUNS)/md-T400-seed3 $(RUNS)/md-T450-seed3
 LONG_PROD_PS ?= 150
+# every production-protocol run the diffusion analysis (notebook 5) and the committee monitor (notebook 7) read
+ANALYSED_MD_RUNS = $(MD_RUNS) $(EXTRA_SEED_RUNS) $(SCATTER_SEED_RUNS) $(LONG_RUNS) $(PROBE_RUNS)
 # ---- parameter stamps ------------------------------------------------------------------------
 # One small file per cheap aggregate step holding the settings it was made with (data/derived/.params/),
 # rewritten only when they change: `make study FIT_START_PS=8` reruns notebook 5 and what reads it, nothing
@@ -273,12 +275,12 @@ $(DERIVED)/architecture.json $(DERIVED)/figures/architecture.png &: study/08_arc
 	  -p steps $(ARCH_STEPS) -p timestep_fs $(TIMESTEP_FS)
 
 # ---- 5. diffusion + Arrhenius, summary ------------------------------------------------------
-$(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: study/05_diffusion.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS) $(EXTRA_SEED_RUNS) $(SCATTER_SEED_RUNS) $(LONG_RUNS) $(PROBE_RUNS)) \
+$(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: study/05_diffusion.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(ANALYSED_MD_RUNS)) \
   $(DONE_MD) $(DATASET) $(DERIVED)/committee.json $(PARAMS)/diffusion.txt $(BENCH_RESULTS) | $(INSTALLED)
 	$(NB) study/05_diffusion.py $(DERIVED)/notebooks/05_diffusion.ipynb -p fit_start_ps $(FIT_START_PS) \
 	  -p min_intact_ps $(MIN_INTACT_PS) -p reference_ps $(PROD_PS)
 
-$(DERIVED)/committee.json $(DERIVED)/figures/committee.png &: study/07_extrapolation.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(MD_RUNS) $(EXTRA_SEED_RUNS) $(SCATTER_SEED_RUNS) $(LONG_RUNS) $(PROBE_RUNS)) $(DONE_MD) \
+$(DERIVED)/committee.json $(DERIVED)/figures/committee.png &: study/07_extrapolation.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(ANALYSED_MD_RUNS)) $(DONE_MD) \
   $(addsuffix /evaluation.json,$(LC_RUNS)) \
   $(PARAMS)/committee.txt | $(INSTALLED)
 	$(NB) study/07_extrapolation.py $(DERIVED)/notebooks/07_extrapolation.ipynb -p group $(LC_GROUP) \

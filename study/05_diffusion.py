@@ -62,7 +62,8 @@ from IPython.display import Markdown
 
 from analysis.report_values import LITERATURE, lognormal_range
 
-experiment, dft_barrier = LITERATURE[0], LITERATURE[1]
+published = {item["cite"]: item for item in LITERATURE}
+experiment, dft_barrier = published["@seino2014"], published["@lepley2012"]
 bench_file = paths.derived_dir() / "benchmarks.json"
 supercell = bench.ratios(runs.read_json(bench_file)).get("664 / 83 atoms (time per MD step)") \
     if bench_file.exists() else None
