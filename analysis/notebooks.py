@@ -37,9 +37,13 @@ def run_notebook(source: Path, output: Path, parameters: dict) -> None:
     source, output = Path(source), Path(output)
     if not source.exists():
         raise FileNotFoundError(f"{source}: notebook not found")
+    notebook = jupytext.read(source)
+    unknown = sorted(set(parameters) - declared_parameters(notebook))
+    if unknown:  # papermill would only warn, and e.g. a misspelt temperature_K would run at the default
+        raise NotebookFailed(f"{source}: unknown parameter {', '.join(unknown)} "
+                             f"(it declares {', '.join(sorted(declared_parameters(notebook)))})")
     output.parent.mkdir(parents=True, exist_ok=True)
     failed = output.with_name(output.stem + ".failed.ipynb")
-    notebook = jupytext.read(source)
     kernel = _kernel_name()
     notebook.metadata["kernelspec"] = {"name": kernel, "language": "python", "display_name": "Python 3"}
     notebook.metadata["language_info"] = {"name": "python"}
@@ -63,6 +67,14 @@ def run_notebook(source: Path, output: Path, parameters: dict) -> None:
             raise
         partial.replace(output)
         failed.unlink(missing_ok=True)
+
+
+def declared_parameters(notebook) -> set[str]:
+    """Names assigned in the notebook's cell tagged ``parameters`` (as papermill reads them)."""
+    from papermill.translators import PythonTranslator
+
+    cells = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    return {p.name for c in cells for p in PythonTranslator.inspect({"source": c.source})}
 
 
 class NotebookFailed(RuntimeError):

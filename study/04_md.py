@@ -18,7 +18,7 @@ start_config_index = 0
 min_distance_A = 1.5          # stop if any two atoms come closer (Å)
 pair_min_fraction = 0.75      # also stop below this fraction of each pair's shortest DFT distance
 core_repulsion_fraction = 0.0  # > 0: core repulsion below this fraction of each pair's shortest DFT distance
-committee_group = ""          # training group whose largest runs form a committee ("" = no committee monitor)
+committee_group = ""          # training group whose largest runs form a committee ("": no committee monitor)
 committee_every_fs = 1000.0   # how often the committee's force disagreement is evaluated and logged
 max_committee_sigma_eV_A = 0.0  # > 0: stop when the disagreement exceeds this (eV/Å)
 run_name = ""                # "": named from the parameters, e.g. md-T600-seed1

@@ -8,7 +8,7 @@
 # %% tags=["parameters"]
 fit_start_ps = 5.0        # start of the diffusive window (after ballistic motion and caging)
 model_path = ""           # "": the study's production model
-haven_ratio = 1.0         # Nernst-Einstein with tracer D: H_R = 1 assumed
+haven_ratio = 1.0         # Nernst-Einstein with tracer D: Haven ratio H_R of 1 assumed
 seed = 0                  # kinisi sampling seed
 use_committee = True      # leave out runs notebook 7 found outside the trained region
 min_intact_ps = 40.0      # analyse runs with broken PS4 units over their longest intact stretch if at least this long

@@ -20,3 +20,27 @@ def test_second_process_on_the_same_notebook_stops_without_touching_it(tmp_path)
         f"ERROR: {out.parent}: another process is computing notebook.ipynb; wait for it or stop it")
     assert out.read_text() == "earlier result"
     assert sorted(p.name for p in out.parent.iterdir()) == [".notebook.notebook.lock", "notebook.ipynb"]
+
+
+def test_every_line_of_each_parameters_cell_is_a_parameter_papermill_can_read():
+    import jupytext
+
+    from analysis import notebooks
+
+    for source in sorted((paths.ROOT / "study").glob("*.py")):
+        notebook = jupytext.read(source)
+        cell = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+        assignments = [line.split("=")[0].strip() for line in cell.source.splitlines()
+                       if line.strip() and not line.lstrip().startswith("#")]
+        assert sorted(notebooks.declared_parameters(notebook)) == sorted(assignments), source
+
+
+def test_a_misspelt_parameter_stops_before_anything_runs(tmp_path):
+    out = tmp_path / "run" / "notebook.ipynb"
+    result = subprocess.run([sys.executable, "-m", "analysis.notebooks", "study/04_md.py", str(out),
+                             "-p", "temprature_K", "650"], cwd=paths.ROOT, capture_output=True, text=True)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("ERROR: study/04_md.py: unknown parameter temprature_K (it declares ")
+    assert "temperature_K" in last
+    assert not out.parent.exists()
