@@ -236,10 +236,11 @@ def _committee_values(c: dict | None) -> dict[str, str]:
 def _seed_values(summary: dict) -> dict[str, str]:
     """Velocity seeds per production temperature: the base number (fewest runs of the standard length at any
     analysed temperature), the temperatures that got further seeds because a run was left out
-    (``md_extra_seed_T``) or because all their runs were kept but disagreed (``md_scatter_seed_T``, with the
-    number of further seeds ``md_scatter_seeds``), and the temperatures where most runs were left out."""
-    v = {"md_seeds_base": "n/a", "md_extra_seed_T": "none", "md_scatter_seed_T": "none", "md_scatter_seeds": "n/a",
-         "md_selected_T": "none", "md_selected_kept": "n/a", "md_selected_runs": "n/a"}
+    (``md_extra_seed_T``, with the number of further seeds ``md_extra_seeds``) or because all their runs were
+    kept but disagreed (``md_scatter_seed_T``, ``md_scatter_seeds``), and the temperatures where half of the runs
+    or more were left out."""
+    v = {"md_seeds_base": "n/a", "md_extra_seed_T": "none", "md_extra_seeds": "n/a", "md_scatter_seed_T": "none",
+         "md_scatter_seeds": "n/a", "md_selected_T": "none", "md_selected_kept": "n/a", "md_selected_runs": "n/a"}
     committee = summary.get("committee") or {}
     events = committee.get("production_events") or []
     every = {r["temperature_K"]: r["n_runs"] for r in committee.get("production_event_table") or []}
@@ -254,12 +255,16 @@ def _seed_values(summary: dict) -> dict[str, str]:
         extra = [T for T, n in counts.items() if n > base]
         replaced = [T for T in extra if analysed.count(T) < every.get(T, 0)]  # a run there was left out
         scatter = [T for T in extra if T not in replaced]
-        v.update(md_seeds_base=str(base), md_extra_seed_T=_temperatures(replaced) if replaced else "none")
+        v["md_seeds_base"] = str(base)
+        if replaced:
+            v.update(md_extra_seed_T=_temperatures(replaced),
+                     md_extra_seeds=_temperatures(sorted({counts[T] - base for T in replaced})))
         if scatter:
             v.update(md_scatter_seed_T=_temperatures(scatter),
                      md_scatter_seeds=_temperatures(sorted({counts[T] - base for T in scatter})))
-        # temperatures where most runs were left out: their D rests on the runs that stayed in the trained region
-        selected = [T for T in counts if 2 * analysed.count(T) < every.get(T, 0)]
+        # temperatures where half of the runs or more were left out: their D rests on the runs that stayed in the
+        # trained region
+        selected = [T for T in counts if 2 * analysed.count(T) <= every.get(T, 0)]
         if selected:
             v.update(md_selected_T=_temperatures(selected), md_selected_kept=str(sum(analysed.count(T) for T in selected)),
                      md_selected_runs=str(sum(every[T] for T in selected)))

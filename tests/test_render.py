@@ -175,9 +175,10 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
                               **report_values._long_run_values(summary["diffusion"])}
     committee = lambda: {"production_events": events, "production_event_table": per_T(events)}  # noqa: E731
     seeds = values({"committee": committee(), "diffusion": diffusion})
-    assert seeds == {"md_seeds_base": "2", "md_extra_seed_T": "600",  # 900 K is a probe, not analysed
+    assert seeds == {"md_seeds_base": "2", "md_extra_seed_T": "600", "md_extra_seeds": "1",  # 900 K: a probe
                      "md_scatter_seed_T": "none", "md_scatter_seeds": "n/a",
-                     "md_selected_T": "600", "md_selected_kept": "1", "md_selected_runs": "3",  # 1 of 3 at 600 K
+                     "md_selected_T": "400 and 600", "md_selected_kept": "2",  # 1 of 2 at 400 K, 1 of 3 at 600 K
+                     "md_selected_runs": "5",
                      "md_long_T": "none", "md_long_ps": "n/a", "md_long_first_ps": "n/a", "md_long_change": "n/a",
                      "md_long_err": "n/a"}
     # a longer run at 400 K tests the run length: not a further seed, and its D against its first 100 ps
@@ -197,6 +198,12 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
     seeds = values({"committee": committee(), "diffusion": diffusion})
     assert (seeds["md_seeds_base"], seeds["md_extra_seed_T"], seeds["md_selected_T"]) == ("2", "600", "600")
     assert (seeds["md_scatter_seed_T"], seeds["md_scatter_seeds"]) == ("400", "2")
+    # a fourth seed at 600 K that stays usable: 2 more seeds there, and half of its runs were left out
+    events += [{**blank, "run_name": "md-T600-seed4", "temperature_K": 600, "seed": 4}]
+    diffusion += [{"run_name": "md-T600-seed4", "temperature_K": 600}]
+    seeds = values({"committee": committee(), "diffusion": diffusion})
+    assert (seeds["md_extra_seed_T"], seeds["md_extra_seeds"]) == ("600", "2")
+    assert (seeds["md_selected_T"], seeds["md_selected_kept"], seeds["md_selected_runs"]) == ("600", "2", "4")
     # a shorter trial run does not redefine the series' length when notebook 5's reference_ps is known
     events += [{**blank, "run_name": "md-T600-seed9", "temperature_K": 600, "seed": 9, "planned_ps": 50.0}]
     assert report_values._seed_values({"committee": committee(), "diffusion": diffusion,
