@@ -75,6 +75,7 @@ def fixed(value: float | None, digits: int = 1) -> str:
 
 
 def _temperatures(values) -> str:
+    """Distinct whole numbers (temperatures in K, counts of runs) in words: "400", "560 and 600", "1, 2 and 3"."""
     values = sorted({int(round(v)) for v in values})
     return ", ".join(str(v) for v in values[:-1]) + (" and " if len(values) > 1 else "") + str(values[-1])
 
@@ -258,10 +259,10 @@ def _seed_values(summary: dict) -> dict[str, str]:
         v["md_seeds_base"] = str(base)
         if replaced:
             v.update(md_extra_seed_T=_temperatures(replaced),
-                     md_extra_seeds=_temperatures(sorted({counts[T] - base for T in replaced})))
+                     md_extra_seeds=_temperatures(counts[T] - base for T in replaced))
         if scatter:
             v.update(md_scatter_seed_T=_temperatures(scatter),
-                     md_scatter_seeds=_temperatures(sorted({counts[T] - base for T in scatter})))
+                     md_scatter_seeds=_temperatures(counts[T] - base for T in scatter))
         # temperatures where half of the runs or more were left out: their D rests on the runs that stayed in the
         # trained region
         selected = [T for T in counts if 2 * analysed.count(T) <= every.get(T, 0)]
