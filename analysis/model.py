@@ -28,7 +28,7 @@ def load_calculator(model_path: Path, dtype: str = "float32", species: tuple[str
     """MACE ASE calculator for ``model_path``, checked to cover ``species``.
 
     ``compile_mode`` (e.g. "default") runs the model through ``torch.compile``: about 30 s of compilation,
-    then ~1.2x more MD steps/s for one run alone on this CPU, no gain for two side by side (``make bench``);
+    then 1.2-1.3x more MD steps/s for one run alone on this CPU, 1.0-1.2x for two side by side (``make bench``);
     forces agree with eager mode to ~5e-6 eV/Å.
     """
     from mace.calculators import MACECalculator

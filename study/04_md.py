@@ -22,7 +22,7 @@ committee_group = ""          # training group whose largest runs form a committ
 committee_every_fs = 1000.0   # how often the committee's force disagreement is evaluated and logged
 max_committee_sigma_eV_A = 0.0  # > 0: stop when the disagreement exceeds this (eV/Å)
 run_name = ""                # "": named from the parameters, e.g. md-T600-seed1
-compile_mode = "none"         # "default": torch.compile the model (~1.2x faster after ~30 s; "none": eager)
+compile_mode = "none"         # "default": torch.compile the model (1.2-1.3x faster after ~30 s; "none": eager)
 
 # %%
 import logging
