@@ -38,10 +38,11 @@ def run_notebook(source: Path, output: Path, parameters: dict) -> None:
     if not source.exists():
         raise FileNotFoundError(f"{source}: notebook not found")
     notebook = jupytext.read(source)
-    unknown = sorted(set(parameters) - declared_parameters(notebook))
+    declared = declared_parameters(notebook)
+    unknown = sorted(set(parameters) - declared)
     if unknown:  # papermill would only warn, and e.g. a misspelt temperature_K would run at the default
         raise NotebookFailed(f"{source}: unknown parameter {', '.join(unknown)} "
-                             f"(it declares {', '.join(sorted(declared_parameters(notebook)))})")
+                             f"(it declares {', '.join(sorted(declared))})")
     output.parent.mkdir(parents=True, exist_ok=True)
     failed = output.with_name(output.stem + ".failed.ipynb")
     kernel = _kernel_name()
