@@ -98,7 +98,7 @@ PROBE_RUNS ?= $(RUNS)/md-T640-seed1 $(RUNS)/md-T750-seed1 $(RUNS)/md-T900-seed1
 # seed 3 at both temperatures was left out as well, so seed 4 followed by the same rule
 EXTRA_SEED_RUNS ?= $(RUNS)/md-T560-seed3 $(RUNS)/md-T600-seed3 $(RUNS)/md-T560-seed4 $(RUNS)/md-T600-seed4
 # two more velocity seeds where the runs disagree beyond their errors (400 K: reduced chi2 7.1 over seeds 1-3;
-# 560 K: 7.4 over seeds 1 and 4); the rule (chi2 > 4 gets two more seeds) was set before they ran
+# 560 K: 7.4 over seeds 1 and 4); the rule (chi2 > 4 gets two more seeds, once per temperature) was set before they ran
 SCATTER_SEED_RUNS ?= $(RUNS)/md-T400-seed4 $(RUNS)/md-T400-seed5 $(RUNS)/md-T560-seed5 $(RUNS)/md-T560-seed6
 # a longer run at the two coldest temperatures, whose 100-ps runs were still sub-diffusive (log-log MSD slope
 # 0.75-0.79): notebook 5 also analyses its first PROD_PS, so the change of D shows whether 100 ps are enough

@@ -253,16 +253,20 @@ def _seed_values(summary: dict) -> dict[str, str]:
     counts = {T: standard.count(T) for T in set(analysed)}
     if counts and all(counts.values()):
         base = min(counts.values())
-        extra = [T for T, n in counts.items() if n > base]
-        replaced = [T for T in extra if analysed.count(T) < every.get(T, 0)]  # a run there was left out
-        scatter = [T for T in extra if T not in replaced]
+        # further seeds at a temperature replace its left-out runs of the standard length first; the rest were
+        # run because the runs there disagreed (one temperature can have both)
+        kept = {r.get("run_name") for r in summary.get("diffusion") or []}
+        left_out = [e["temperature_K"] for e in events
+                    if e.get("planned_ps", standard_ps) == standard_ps and e.get("run_name") not in kept]
+        extra = {T: n - base for T, n in counts.items() if n > base}
+        replaced = {T: min(n, left_out.count(T)) for T, n in extra.items()}
+        replaced = {T: n for T, n in replaced.items() if n > 0}
+        scatter = {T: n - replaced.get(T, 0) for T, n in extra.items() if n > replaced.get(T, 0)}
         v["md_seeds_base"] = str(base)
         if replaced:
-            v.update(md_extra_seed_T=_temperatures(replaced),
-                     md_extra_seeds=_temperatures(counts[T] - base for T in replaced))
+            v.update(md_extra_seed_T=_temperatures(replaced), md_extra_seeds=_temperatures(replaced.values()))
         if scatter:
-            v.update(md_scatter_seed_T=_temperatures(scatter),
-                     md_scatter_seeds=_temperatures(counts[T] - base for T in scatter))
+            v.update(md_scatter_seed_T=_temperatures(scatter), md_scatter_seeds=_temperatures(scatter.values()))
         # temperatures where half of the runs or more were left out: their D rests on the runs that stayed in the
         # trained region
         selected = [T for T in counts if 2 * analysed.count(T) <= every.get(T, 0)]

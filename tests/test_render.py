@@ -210,6 +210,14 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
                                        "diffusion_reference_ps": 100.0})["md_seeds_base"] == "2"
     assert report_values._seed_values({"committee": committee(),
                                        "diffusion": diffusion})["md_seeds_base"] == "n/a"  # without it: guessed
+    # two more seeds at 600 K, both kept, because its runs disagreed: 2 replace left-out runs, 2 test the scatter
+    events += [{**blank, "run_name": f"md-T600-seed{s}", "temperature_K": 600, "seed": s} for s in (5, 6)]
+    diffusion += [{"run_name": f"md-T600-seed{s}", "temperature_K": 600} for s in (5, 6)]
+    seeds = report_values._seed_values({"committee": committee(), "diffusion": diffusion,
+                                        "diffusion_reference_ps": 100.0})
+    assert (seeds["md_extra_seed_T"], seeds["md_extra_seeds"]) == ("600", "2")
+    assert (seeds["md_scatter_seed_T"], seeds["md_scatter_seeds"]) == ("400 and 600", "2")
+    assert seeds["md_selected_T"] == "none"  # 4 of 6 runs kept
 
 
 def test_literature_table_has_every_published_value_and_a_dash_where_none_is_reported():
