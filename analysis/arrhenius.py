@@ -54,9 +54,12 @@ def fit(temperature_K, D_cm2_s, D_err_cm2_s) -> dict:
 
 
 def leave_one_out(temperature_K, D_cm2_s, D_err_cm2_s) -> list[dict]:
-    """Ea (eV) refitted with each temperature left out in turn: how much one point moves the result.
+    """Each temperature left out in turn: Ea (eV) and ln D0 of the refit, and its prediction of the D it left out.
 
-    Needs at least 3 temperatures (each refit keeps 2 or more); returns [] otherwise.
+    ``D_predicted_cm2_s`` ± ``D_predicted_err_cm2_s`` is the refit extrapolated (or interpolated) to the left-out
+    temperature; ``pull`` = (ln D − ln D_predicted) / √(σ_ln D² + σ_ln D_predicted²), so |pull| ≲ 2 means the other
+    temperatures predict that point within the errors. Needs at least 3 temperatures (each refit keeps 2 or more);
+    returns [] otherwise.
     """
     T, D, err = (np.asarray(x, dtype=float) for x in (temperature_K, D_cm2_s, D_err_cm2_s))
     if len(T) < 3:
@@ -65,7 +68,11 @@ def leave_one_out(temperature_K, D_cm2_s, D_err_cm2_s) -> list[dict]:
     for i in range(len(T)):
         keep = np.arange(len(T)) != i
         r = fit(T[keep], D[keep], err[keep])
-        out.append({"left_out_K": float(T[i]), "Ea_eV": r["Ea_eV"], "Ea_err_eV": r["Ea_err_eV"]})
+        predicted, predicted_err = extrapolate(r, T[i])
+        pull = np.log(D[i] / predicted) / np.hypot(err[i] / D[i], predicted_err / predicted)
+        out.append({"left_out_K": float(T[i]), "Ea_eV": r["Ea_eV"], "Ea_err_eV": r["Ea_err_eV"], "lnD0": r["lnD0"],
+                    "D_cm2_s": float(D[i]), "D_err_cm2_s": float(err[i]), "D_predicted_cm2_s": predicted,
+                    "D_predicted_err_cm2_s": predicted_err, "pull": float(pull)})
     return out
 
 

@@ -174,7 +174,8 @@ def msd_curves(curves: dict[float, list[tuple[np.ndarray, np.ndarray]]], fit_sta
 
 
 def arrhenius(per_run, per_temperature, fit: dict | None, extrapolate_to_K: float = 300.0):
-    """ln D against 1000/T with error bars, the weighted fit, and its extrapolation."""
+    """ln D against 1000/T with error bars, the weighted fit, and its extrapolation to ``extrapolate_to_K``;
+    where that temperature is in the series, also the fit without it (dashed)."""
     from analysis.arrhenius import KB_EV_PER_K
 
     fig, ax = plt.subplots(figsize=(4.8, 3.4))
@@ -185,10 +186,15 @@ def arrhenius(per_run, per_temperature, fit: dict | None, extrapolate_to_K: floa
         T = np.linspace(extrapolate_to_K, per_temperature["temperature_K"].max(), 100)
         D = np.exp(fit["lnD0"] - fit["Ea_eV"] / (KB_EV_PER_K * T))
         ax.plot(1000 / T, D, color="C3", label=f"fit, Ea = {fit['Ea_eV']:.2f} ± {fit['Ea_err_eV']:.2f} eV")
+        # where the target temperature was measured, the fit without it shows how well the extrapolation does
+        held_out = [r for r in fit.get("Ea_leave_one_out") or [] if r["left_out_K"] == extrapolate_to_K]
+        for r in held_out:
+            ax.plot(1000 / T, np.exp(r["lnD0"] - r["Ea_eV"] / (KB_EV_PER_K * T)), color="C0", ls="--",
+                    label=f"fit without {extrapolate_to_K:g} K, Ea = {r['Ea_eV']:.2f} ± {r['Ea_err_eV']:.2f} eV")
     ax.set_yscale("log")
     ax.set_xlabel("1000 / T (1/K)")
     ax.set_ylabel("D (cm²/s)")
-    ax.legend()
+    ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 

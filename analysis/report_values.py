@@ -154,13 +154,12 @@ def variables(summary: dict) -> dict:
                  sigma300_err_mS_cm=fixed(a["sigma300K_err_S_cm"] * 1000, 2),
                  arrhenius_chi2=fixed(a["chi2_red"], 2), haven_ratio=fixed(a["haven_ratio"], 1),
                  T_min=fixed(a["T_range_K"][0], 0), T_max=fixed(a["T_range_K"][1], 0),
-                 T_gap=fixed(a["T_range_K"][0] - 300, 0), n_li=str(a["n_li"]),
-                 extrapolation_ratio=fixed((1 / 300 - 1 / a["T_range_K"][0])
-                                           / (1 / a["T_range_K"][0] - 1 / a["T_range_K"][1]), 1))
+                 n_li=str(a["n_li"]))
         v.update(_lognormal_ranges(a))
         loo = a.get("Ea_leave_one_out") or []
         v.update(Ea_loo_min=fixed(min((r["Ea_eV"] for r in loo), default=None), 2),
                  Ea_loo_max=fixed(max((r["Ea_eV"] for r in loo), default=None), 2))
+    v.update(_room_temperature_values(summary))
     for item in LITERATURE:
         key = item["cite"].lstrip("@")
         v[f"lit_{key}_Ea"] = fixed(item["Ea_eV"], 2)
@@ -236,7 +235,7 @@ def _committee_values(c: dict | None) -> dict[str, str]:
 
 def _seed_values(summary: dict) -> dict[str, str]:
     """Velocity seeds per production temperature: the base number (fewest runs of the standard length at any
-    analysed temperature), the temperatures that got further seeds because a run was left out
+    analysed temperature; where all runs at a temperature are longer, those), the temperatures that got further seeds because a run was left out
     (``md_extra_seed_T``, with the number of further seeds ``md_extra_seeds``) or because all their runs were
     kept but disagreed (``md_scatter_seed_T``, ``md_scatter_seeds``), and the temperatures where half of the runs
     or more were left out."""
@@ -250,7 +249,8 @@ def _seed_values(summary: dict) -> dict[str, str]:
     standard_ps = summary.get("diffusion_reference_ps") or min((e["planned_ps"] for e in events if e.get("planned_ps")),
                                                                default=None)
     standard = [e["temperature_K"] for e in events if e.get("planned_ps", standard_ps) == standard_ps]
-    counts = {T: standard.count(T) for T in set(analysed)}
+    # a temperature whose runs are all longer than the standard (300 K) counts those
+    counts = {T: standard.count(T) or sum(e["temperature_K"] == T for e in events) for T in set(analysed)}
     if counts and all(counts.values()):
         base = min(counts.values())
         # further seeds at a temperature replace its left-out runs of the standard length first; the rest were
@@ -273,6 +273,29 @@ def _seed_values(summary: dict) -> dict[str, str]:
         if selected:
             v.update(md_selected_T=_temperatures(selected), md_selected_kept=str(sum(analysed.count(T) for T in selected)),
                      md_selected_runs=str(sum(every[T] for T in selected)))
+    return v
+
+
+def _room_temperature_values(summary: dict, target_K: float = 300.0) -> dict[str, str]:
+    """D measured at the extrapolation target ``target_K`` (``D300_direct``, cm²/s, runs combined) and the test
+    of the extrapolation: the Arrhenius fit without that temperature (``Ea_heldout``, eV) predicts D there
+    (``D300_heldout`` with its log-normal 1σ range) from ``heldout_T_min``–``T_max`` K, extrapolating
+    ``heldout_ratio`` times its fitted 1/T span; ``heldout_pull`` is (ln D − ln D_predicted) over their combined σ."""
+    keys = ("D300_direct", "D300_direct_err", "D300_heldout", "D300_heldout_lo", "D300_heldout_hi", "heldout_pull",
+            "Ea_heldout", "Ea_heldout_err", "heldout_T_min", "heldout_ratio")
+    v: dict[str, str] = dict.fromkeys(keys, "n/a")
+    measured = next((r for r in summary.get("diffusion_per_temperature") or [] if r["temperature_K"] == target_K), None)
+    if measured:
+        v.update(D300_direct=sci(measured["D_cm2_s"]), D300_direct_err=sci(measured["D_err_cm2_s"]))
+    a = summary.get("arrhenius") or {}
+    held = next((r for r in a.get("Ea_leave_one_out") or [] if r["left_out_K"] == target_K), None)
+    if held:
+        rest = sorted(r["left_out_K"] for r in a["Ea_leave_one_out"] if r["left_out_K"] != target_K)
+        lo, hi = lognormal_range(held["D_predicted_cm2_s"], held["D_predicted_err_cm2_s"] / held["D_predicted_cm2_s"])
+        v.update(D300_heldout=sci(held["D_predicted_cm2_s"]), D300_heldout_lo=sci(lo), D300_heldout_hi=sci(hi),
+                 heldout_pull=fixed(held["pull"], 1), Ea_heldout=fixed(held["Ea_eV"], 3),
+                 Ea_heldout_err=fixed(held["Ea_err_eV"], 3), heldout_T_min=fixed(rest[0], 0),
+                 heldout_ratio=fixed((1 / target_K - 1 / rest[0]) / (1 / rest[0] - 1 / rest[-1]), 1))
     return v
 
 

@@ -112,20 +112,28 @@ out otherwise. D from all frames instead:
  or 'no run needed it'}.
 """
 if fit is not None:
+    held_out = next((r for r in fit["Ea_leave_one_out"] if r["left_out_K"] == 300.0), None)
+    T_low, T_high = fit["T_range_K"]
+    held_out_text = "" if held_out is None else f"""
+300 K is itself in the series, so the extrapolation can be tested: fitted without it (Ea =
+{held_out['Ea_eV']:.3f} ± {held_out['Ea_err_eV']:.3f} eV), the hotter temperatures predict D(300 K) =
+{held_out['D_predicted_cm2_s']:.2e} ± {held_out['D_predicted_err_cm2_s']:.1e} cm²/s against the
+{held_out['D_cm2_s']:.2e} ± {held_out['D_err_cm2_s']:.1e} measured, {held_out['pull']:+.1f} combined standard deviations
+apart in ln D."""
+    extrapolation_text = ("" if T_low <= 300 else f"; and an extrapolation over {T_low - 300:g} K, "
+                          f"{(1 / 300 - 1 / T_low) / (1 / T_low - 1 / T_high):.1f} times the fitted span in 1/T")
     sigma_low, sigma_high = lognormal_range(fit["sigma300K_S_cm"] * 1000, fit["sigma300K_err_S_cm"] / fit["sigma300K_S_cm"])
     text += f"""
 **Is it Arrhenius?** Over {fit['T_range_K'][0]:g}–{fit['T_range_K'][1]:g} K the fit gives
 Ea = {fit['Ea_eV']:.3f} ± {fit['Ea_err_eV']:.3f} eV and D0 = {fit['D0_cm2_s']:.2e} cm²/s (reduced χ²
 {fit['chi2_red']:.2f}; above 1 means curvature or underestimated errors, and the errors were scaled up).
-Extrapolated to 300 K: D = {fit['D300K_cm2_s']:.2e} ± {fit['D300K_err_cm2_s']:.1e} cm²/s and, with Haven ratio
+{'At' if T_low <= 300 else 'Extrapolated to'} 300 K: D = {fit['D300K_cm2_s']:.2e} ± {fit['D300K_err_cm2_s']:.1e} cm²/s and, with Haven ratio
 {haven_ratio:g}, σ = {fit['sigma300K_S_cm'] * 1000:.2f} mS/cm (1σ range {sigma_low:.1f}–{sigma_high:.1f}: D0, D and σ are
-log-normal). Experiment on the Li7P3S11 glass-ceramic gives {experiment['sigma300K_mS_cm']:g} mS/cm and
+log-normal).{held_out_text} Experiment on the Li7P3S11 glass-ceramic gives {experiment['sigma300K_mS_cm']:g} mS/cm and
 {experiment['Ea_eV']:g} eV (Seino et al. 2014); the DFT barrier of one Li vacancy hop in crystalline Li7P3S11 is
 {dft_barrier['Ea_eV']:g} eV (Lepley and Holzwarth 2012; one hop, without defect formation). Candidate reasons for the difference: another composition (Li6.75 here)
 in one crystal-derived cell while the glass-ceramic has a glassy fraction and grain boundaries; few hops per Li at the
 lowest temperatures (MSD slope down to {exps.min():.2f}, runs scattering up to a reduced χ² of
-{per_T['chi2_red'].max():.1f}); PBE; the Haven ratio; and an
-extrapolation over {fit['T_range_K'][0] - 300:g} K, {(1 / 300 - 1 / fit['T_range_K'][0]) / (1 / fit['T_range_K'][0] - 1 / fit['T_range_K'][1]):.1f}
-times the fitted span in 1/T.
+{per_T['chi2_red'].max():.1f}); PBE; the Haven ratio{extrapolation_text}.
 """
 Markdown(text)

@@ -65,4 +65,19 @@ def test_leave_one_out_finds_the_point_that_moves_ea():
     assert [r["left_out_K"] for r in loo] == list(T)
     assert loo[0]["Ea_eV"] == pytest.approx(0.25, rel=1e-9)  # without the outlier: the true value
     assert all(r["Ea_eV"] < 0.25 for r in loo[1:])  # with it: Ea biased down
+    # the other four temperatures predict the true D at the left-out one, so the outlier stands out by 3x
+    assert loo[0]["D_predicted_cm2_s"] == pytest.approx(D[0] / 3.0, rel=1e-9)
+    assert loo[0]["pull"] == pytest.approx(np.log(3.0) / np.hypot(0.05, loo[0]["D_predicted_err_cm2_s"]
+                                                                   / loo[0]["D_predicted_cm2_s"]), rel=1e-9)
+    assert loo[0]["pull"] > 5 and all(abs(r["pull"]) < abs(loo[0]["pull"]) for r in loo[1:])
     assert arrhenius.leave_one_out(T[:2], D[:2], 0.05 * D[:2]) == []
+
+
+def test_leave_one_out_prediction_of_a_consistent_point_is_within_its_errors():
+    rng = np.random.default_rng(1)
+    T, D = series(temps=(300, 400, 450, 500, 560, 600))
+    noisy = D * np.exp(rng.normal(0, 0.1, len(D)))
+    coldest = arrhenius.leave_one_out(T, noisy, 0.1 * noisy)[0]
+    assert coldest["left_out_K"] == 300.0
+    assert abs(coldest["pull"]) < 3  # an extrapolation from 400-600 K, right within its (larger) error
+    assert coldest["D_predicted_err_cm2_s"] / coldest["D_predicted_cm2_s"] > 0.1

@@ -208,8 +208,8 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
     events += [{**blank, "run_name": "md-T600-seed9", "temperature_K": 600, "seed": 9, "planned_ps": 50.0}]
     assert report_values._seed_values({"committee": committee(), "diffusion": diffusion,
                                        "diffusion_reference_ps": 100.0})["md_seeds_base"] == "2"
-    assert report_values._seed_values({"committee": committee(),
-                                       "diffusion": diffusion})["md_seeds_base"] == "n/a"  # without it: guessed
+    # without it the shortest planned run (50 ps) is guessed to be the standard, and the count goes wrong
+    assert report_values._seed_values({"committee": committee(), "diffusion": diffusion})["md_seeds_base"] == "1"
     # two more seeds at 600 K, both kept, because its runs disagreed: 2 replace left-out runs, 2 test the scatter
     events += [{**blank, "run_name": f"md-T600-seed{s}", "temperature_K": 600, "seed": s} for s in (5, 6)]
     diffusion += [{"run_name": f"md-T600-seed{s}", "temperature_K": 600} for s in (5, 6)]
@@ -218,6 +218,37 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
     assert (seeds["md_extra_seed_T"], seeds["md_extra_seeds"]) == ("600", "2")
     assert (seeds["md_scatter_seed_T"], seeds["md_scatter_seeds"]) == ("400 and 600", "2")
     assert seeds["md_selected_T"] == "none"  # 4 of 6 runs kept
+    # a temperature whose two runs are both longer than the standard counts them: the base stays 2, not n/a
+    events += [{**blank, "run_name": f"md-T300-seed{s}", "temperature_K": 300, "seed": s, "planned_ps": 150.0}
+               for s in (1, 2)]
+    diffusion += [{"run_name": f"md-T300-seed{s}", "temperature_K": 300} for s in (1, 2)]
+    seeds = report_values._seed_values({"committee": committee(), "diffusion": diffusion,
+                                        "diffusion_reference_ps": 100.0})
+    assert (seeds["md_seeds_base"], seeds["md_scatter_seed_T"]) == ("2", "400 and 600")
+    events[-1]["planned_ps"] = 100.0  # one standard run at 300 K: the base drops to 1
+    assert report_values._seed_values({"committee": committee(), "diffusion": diffusion,
+                                       "diffusion_reference_ps": 100.0})["md_seeds_base"] == "1"
+
+
+def test_room_temperature_values_compare_the_direct_d_with_the_fit_without_it():
+    from analysis import arrhenius
+
+    T = [300.0, 400.0, 500.0, 600.0]
+    D = [1e-3 * math.exp(-0.2 / (arrhenius.KB_EV_PER_K * t)) for t in T]
+    D[0] *= 2.0  # the measured 300 K value twice what the hotter temperatures predict
+    summary = {"diffusion_per_temperature": [{"temperature_K": t, "D_cm2_s": d, "D_err_cm2_s": 0.1 * d}
+                                             for t, d in zip(T, D)],
+               "arrhenius": {"Ea_leave_one_out": arrhenius.leave_one_out(T, D, [0.1 * d for d in D])}}
+    v = report_values._room_temperature_values(summary)
+    assert v["D300_direct"] == report_values.sci(D[0]) and v["D300_heldout"] == report_values.sci(D[0] / 2)
+    assert v["Ea_heldout"] == "0.200" and v["heldout_T_min"] == "400"
+    assert v["heldout_ratio"] == "1.0"  # 1/300 - 1/400 = 1/400 - 1/600
+    held = summary["arrhenius"]["Ea_leave_one_out"][0]
+    assert v["heldout_pull"] == report_values.fixed(held["pull"], 1) and held["pull"] > 2  # ln 2 over ~0.25
+    # a series without the target temperature: nothing to compare
+    del summary["diffusion_per_temperature"][0]
+    summary["arrhenius"]["Ea_leave_one_out"] = arrhenius.leave_one_out(T[1:], D[1:], [0.1 * d for d in D[1:]])
+    assert set(report_values._room_temperature_values(summary).values()) == {"n/a"}
 
 
 def test_literature_table_has_every_published_value_and_a_dash_where_none_is_reported():
