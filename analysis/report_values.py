@@ -293,7 +293,8 @@ def _room_temperature_values(summary: dict, target_K: float = 300.0) -> dict[str
         rest = sorted(r["left_out_K"] for r in a["Ea_leave_one_out"] if r["left_out_K"] != target_K)
         lo, hi = lognormal_range(held["D_predicted_cm2_s"], held["D_predicted_err_cm2_s"] / held["D_predicted_cm2_s"])
         v.update(D300_heldout=sci(held["D_predicted_cm2_s"]), D300_heldout_lo=sci(lo), D300_heldout_hi=sci(hi),
-                 heldout_pull=fixed(held["pull"], 1), Ea_heldout=fixed(held["Ea_eV"], 3),
+                 heldout_pull=fixed(round(held["pull"], 1) or 0.0, 1),  # 0.0, not "−0.0"
+                 Ea_heldout=fixed(held["Ea_eV"], 3),
                  Ea_heldout_err=fixed(held["Ea_err_eV"], 3), heldout_T_min=fixed(rest[0], 0),
                  heldout_ratio=fixed((1 / target_K - 1 / rest[0]) / (1 / rest[0] - 1 / rest[-1]), 1))
     return v
