@@ -118,7 +118,7 @@ if fit is not None:
 300 K is itself in the series, so the extrapolation can be tested: fitted without it (Ea =
 {held_out['Ea_eV']:.3f} ± {held_out['Ea_err_eV']:.3f} eV), the hotter temperatures predict D(300 K) =
 {held_out['D_predicted_cm2_s']:.2e} ± {held_out['D_predicted_err_cm2_s']:.1e} cm²/s against the
-{held_out['D_cm2_s']:.2e} ± {held_out['D_err_cm2_s']:.1e} measured, {held_out['pull']:+.1f} combined standard
+{held_out['D_cm2_s']:.2e} ± {held_out['D_err_cm2_s']:.1e} measured, {held_out['pull']:+.2f} combined standard
 deviations apart in ln D."""
     extrapolation_text = ("" if T_low <= 300 else f"; and an extrapolation over {T_low - 300:g} K, "
                           f"{(1 / 300 - 1 / T_low) / (1 / T_low - 1 / T_high):.1f} times the fitted span in 1/T")
