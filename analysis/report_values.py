@@ -235,10 +235,10 @@ def _committee_values(c: dict | None) -> dict[str, str]:
 
 def _seed_values(summary: dict) -> dict[str, str]:
     """Velocity seeds per production temperature: the base number (fewest runs of the standard length at any
-    analysed temperature; where all runs at a temperature are longer, those), the temperatures that got further
-    seeds because a run was left out (``md_extra_seed_T``, with the number of further seeds ``md_extra_seeds``) or
-    because all their runs were kept but disagreed (``md_scatter_seed_T``, ``md_scatter_seeds``), and the
-    temperatures where half of the runs or more were left out."""
+    analysed temperature), the temperatures that got further seeds because a run was left out
+    (``md_extra_seed_T``, with the number of further seeds ``md_extra_seeds``) or because all their runs were
+    kept but disagreed (``md_scatter_seed_T``, ``md_scatter_seeds``), and the temperatures where half of the runs
+    or more were left out."""
     v = {"md_seeds_base": "n/a", "md_extra_seed_T": "none", "md_extra_seeds": "n/a", "md_scatter_seed_T": "none",
          "md_scatter_seeds": "n/a", "md_selected_T": "none", "md_selected_kept": "n/a", "md_selected_runs": "n/a"}
     committee = summary.get("committee") or {}
@@ -249,8 +249,7 @@ def _seed_values(summary: dict) -> dict[str, str]:
     standard_ps = summary.get("diffusion_reference_ps") or min((e["planned_ps"] for e in events if e.get("planned_ps")),
                                                                default=None)
     standard = [e["temperature_K"] for e in events if e.get("planned_ps", standard_ps) == standard_ps]
-    # a temperature whose runs are all longer than the standard (300 K) counts those
-    counts = {T: standard.count(T) or sum(e["temperature_K"] == T for e in events) for T in set(analysed)}
+    counts = {T: standard.count(T) for T in set(analysed)}
     if counts and all(counts.values()):
         base = min(counts.values())
         # further seeds at a temperature replace its left-out runs of the standard length first; the rest were
