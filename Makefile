@@ -8,7 +8,8 @@
 # notebook never silently reruns hours of finished work (delete the run folder to redo a run).
 
 SHELL := /bin/bash
-.DELETE_ON_ERROR:
+# no .DELETE_ON_ERROR: a failing step must leave the committed outputs as they were. Every step writes to a
+# temporary name and renames on success, so a failure never leaves a half-written target that looks finished.
 .SECONDARY:
 .SUFFIXES:
 
@@ -27,9 +28,18 @@ REPORT_OUT ?= report/_output
 export LIPS_STUDY_DIR := $(abspath $(STUDY))
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
+export OPENBLAS_NUM_THREADS := 1
+# the same BLAS kernel on every x86-64 machine, or kinisi's D differs by ~1 % between CPUs (analysis/numerics.py)
+ifeq ($(shell uname -m),x86_64)
+export OPENBLAS_CORETYPE := Haswell
+endif
 RUNS := $(STUDY)/runs
 DERIVED := $(STUDY)/derived
 NB := $(LAUNCH) $(PY) -m analysis.notebooks
+# a cheap step, run only when the content of its prerequisites changed (analysis/steps.py): $(call step,NAME,OUTPUTS)
+# followed by the command. REDO=1 runs it anyway.
+export REDO
+step = $(PY) -m analysis.steps $(1) --inputs $(filter-out FORCE,$^) --outputs $(2) --
 # cheap aggregate steps rerun when the analysis code changes; expensive runs do not
 ANALYSIS_SRC := $(wildcard analysis/*.py)
 
@@ -107,21 +117,22 @@ LONG_RUNS ?= $(RUNS)/md-T400-seed3 $(RUNS)/md-T450-seed3
 LONG_PROD_PS ?= 150
 # every production-protocol run the diffusion analysis (notebook 5) and the committee monitor (notebook 7) read
 ANALYSED_MD_RUNS = $(MD_RUNS) $(EXTRA_SEED_RUNS) $(SCATTER_SEED_RUNS) $(LONG_RUNS) $(PROBE_RUNS)
-# ---- parameter stamps ------------------------------------------------------------------------
-# One small file per cheap aggregate step holding the settings it was made with (data/derived/.params/),
-# rewritten only when they change: `make study FIT_START_PS=8` reruns notebook 5 and what reads it, nothing
-# else. Expensive runs carry their settings in their folder names and settings.json instead.
-PARAMS := $(DERIVED)/.params
-PARAMS_dataset = n_test=$(N_TEST) split_seed=$(SPLIT_SEED) source=$(SOURCE) n_configs=$(N_CONFIGS)
-PARAMS_model = $(notdir $(PROD_RUN))
-PARAMS_learning_curve = group=$(LC_GROUP) runs=$(notdir $(LC_RUNS))
-PARAMS_stability = nve_ps=$(NVE_PS) runs=$(notdir $(STAB_RUNS))
-PARAMS_architecture = runs=$(notdir $(ARCH_RUNS)) steps=$(ARCH_STEPS) timestep_fs=$(TIMESTEP_FS)
-PARAMS_diffusion = fit_start_ps=$(FIT_START_PS) min_intact_ps=$(MIN_INTACT_PS) reference_ps=$(PROD_PS)
-PARAMS_committee = group=$(LC_GROUP) every_ps=$(COMMITTEE_EVERY_PS) limit_factor=$(COMMITTEE_LIMIT_FACTOR)
+# ---- settings given on the command line must be known (a misspelt FIT_STRT_PS=8 would silently run the default) --
+KNOWN_VARS := $(shell sed -nE 's/^([A-Z][A-Z0-9_]*) *[?:+]?=.*/\1/p' $(firstword $(MAKEFILE_LIST))) REDO
+CMDLINE_VARS := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
+UNKNOWN_VARS := $(filter-out $(KNOWN_VARS) MAKEFLAGS MFLAGS,$(CMDLINE_VARS))
+ifneq ($(UNKNOWN_VARS),)
+$(error $(shell $(PYTHON) -c 'import difflib, sys; bad, known = sys.argv[1].split(), sys.argv[2].split(); \
+  print("; ".join(f"unknown setting {b}" + "".join(f" (did you mean {m}?)" for m in difflib.get_close_matches(b, known, 1)) \
+  for b in bad) + " - make -s print-VAR shows a setting, the Makefile lists them all")' \
+  "$(UNKNOWN_VARS)" "$(KNOWN_VARS)"))
+endif
+# ---- cheap steps ------------------------------------------------------------------------------------------
+# Every cheap aggregate step (notebooks 1, 3, 5-9, the summary, the model promotion, the split) is always handed to
+# analysis/steps.py, which runs it only when its command (settings included) or the content of a prerequisite changed,
+# and otherwise says "kept" and writes nothing: `make study FIT_START_PS=8` reruns notebook 5 and what reads it, a fresh
+# clone reruns nothing. Expensive runs are file targets with their settings in their folder names and settings.json.
 .PHONY: FORCE
-$(PARAMS)/%.txt: FORCE
-	+@mkdir -p $(@D); v='$(strip $(PARAMS_$*))'; [ -f $@ ] && [ "$$(cat $@)" = "$$v" ] || printf '%s\n' "$$v" > $@
 # make bench results are optional (never made by make report) but followed when present: notebook 5 and the
 # summary quote them
 BENCH_RESULTS := $(wildcard $(DERIVED)/benchmarks.json)
@@ -131,7 +142,8 @@ DONE_MD := $(wildcard $(RUNS)/md-*/summary.json)
 FIGURES := $(addprefix $(DERIVED)/figures/,dataset_overview.png learning_curve.png msd.png arrhenius.png stability.png \
   committee.png architecture.png)
 
-.PHONY: help report study render smoke test test-all install md train bench clean-smoke stability architecture
+.PHONY: help report study render smoke test test-all install md train bench clean-smoke stability architecture \
+  teacher-env synthetic pretrain screens pretraining
 help:
 	@echo "make report      - install, run the whole study (make -j$(JOBS)), render the report"
 	@echo "make render      - re-render the report from existing results (no computation)"
@@ -153,23 +165,30 @@ study: $(DERIVED)/summary.json $(FIGURES)
 
 # ---- environment ------------------------------------------------------------------------
 install: $(INSTALLED)
+# the stamp holds the hash of the files the environment is made from: `make -B` or a fresh clone's file times
+# do not reinstall an environment made from the same files
+ENV_HASH = $(shell cat pyproject.toml requirements.lock | sha256sum | cut -c1-16)
 $(INSTALLED): pyproject.toml requirements.lock
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
-	$(VENV)/bin/pip install --quiet -r requirements.lock
-	$(VENV)/bin/pip install --quiet --no-deps -e .
-	$(PY) -m ipykernel install --sys-prefix --name lips-study --display-name "LiPS study" >/dev/null
-	touch $@
+	@if [ -x $(PY) ] && [ "$$(cat $@ 2>/dev/null)" = "$(ENV_HASH)" ]; then touch $@; \
+	  echo "$(VENV): made from the same pyproject.toml and requirements.lock; kept"; exit 0; fi; \
+	set -ex; test -x $(PY) || $(PYTHON) -m venv $(VENV); \
+	$(VENV)/bin/pip install --quiet --upgrade pip; \
+	$(VENV)/bin/pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)); \
+	$(VENV)/bin/pip install --quiet -r requirements.lock; \
+	$(VENV)/bin/pip install --quiet --no-deps -e .; \
+	$(PY) -m ipykernel install --sys-prefix --name lips-study --display-name "LiPS study" >/dev/null; \
+	echo "$(ENV_HASH)" > $@
 
 # ---- 1. dataset ---------------------------------------------------------------------------
 # the extxyz files are git-ignored conversions every training and MD run reads: a fresh clone remakes them
 XYZ := $(addprefix $(DERIVED)/split/,dataset.extxyz train.extxyz test.extxyz)
-$(DATASET) $(SPLIT) $(XYZ) $(DERIVED)/figures/dataset_overview.png &: study/01_dataset.py \
-  $(PARAMS)/dataset.txt | $(INSTALLED)
-	$(NB) study/01_dataset.py $(DERIVED)/notebooks/01_dataset.ipynb -p n_test $(N_TEST) -p split_seed $(SPLIT_SEED) \
-	  -p source $(SOURCE) -p n_configs $(N_CONFIGS)
-	touch $(DATASET) $(SPLIT) $(XYZ) $(DERIVED)/figures/dataset_overview.png
+# verified download, decode, validate, split: split.json is rewritten only if it changes
+$(SPLIT) $(XYZ) &: FORCE | $(INSTALLED)
+	$(call step,split,$(SPLIT) $(XYZ)) $(PY) -m analysis.data prepare $(N_TEST) $(SPLIT_SEED) $(SOURCE) $(N_CONFIGS)
+DATASET_OUT := $(DATASET) $(DERIVED)/figures/dataset_overview.png $(DERIVED)/notebooks/01_dataset.ipynb
+$(DATASET) $(DERIVED)/figures/dataset_overview.png &: FORCE study/01_dataset.py $(SPLIT) | $(XYZ) $(INSTALLED)
+	$(call step,dataset,$(DATASET_OUT)) $(NB) study/01_dataset.py $(DERIVED)/notebooks/01_dataset.ipynb \
+	  -p n_test $(N_TEST) -p split_seed $(SPLIT_SEED) -p source $(SOURCE) -p n_configs $(N_CONFIGS)
 
 # ---- 2. training runs (production + learning curve) ---------------------------------------
 # $(1) arch, $(2) n_train, $(3) seed, $(4) epochs, $(5) stage-two start, $(6) group, $(7) figure prefix,
@@ -183,17 +202,18 @@ endef
 $(eval $(call TRAIN_RULE,$(ARCH),$(N_TRAIN),1,$(EPOCHS),$(STAGE2),production,production))
 $(foreach n,$(LC_SIZES),$(foreach s,$(LC_SEEDS),$(eval $(call TRAIN_RULE,$(LC_ARCH),$(n),$(s),$(call lc_epochs,$(n)),$(call lc_stage2,$(n)),$(LC_GROUP),,$(LC_TAG)))))
 
-$(MODEL): $(PROD_RUN)/evaluation.json $(PARAMS)/model.txt
-	$(PY) -m analysis.summary promote $(PROD_RUN)
+$(MODEL): FORCE $(PROD_RUN)/evaluation.json
+	$(call step,model,$(MODEL)) $(PY) -m analysis.summary promote $(PROD_RUN)
 
 train: $(INSTALLED) $(SPLIT) $(XYZ)
 	$(NB) study/02_train.py $(RUNS)/train-$(ARCH)-n$(N_TRAIN)-seed$(SEED)-ep$(EPOCHS)/notebook.ipynb \
 	  -p architecture $(ARCH) -p n_train $(N_TRAIN) -p seed $(SEED) -p max_epochs $(EPOCHS) -p stage_two_start_epoch $(STAGE2)
 
 # ---- 3. learning curve --------------------------------------------------------------------
-$(DERIVED)/learning_curve.json $(DERIVED)/figures/learning_curve.png &: study/03_learning_curve.py $(ANALYSIS_SRC) $(addsuffix /evaluation.json,$(LC_RUNS)) \
-  $(PARAMS)/learning_curve.txt | $(INSTALLED)
-	$(NB) study/03_learning_curve.py $(DERIVED)/notebooks/03_learning_curve.ipynb -p group $(LC_GROUP)
+$(DERIVED)/learning_curve.json $(DERIVED)/figures/learning_curve.png &: FORCE study/03_learning_curve.py $(ANALYSIS_SRC) $(addsuffix /evaluation.json,$(LC_RUNS)) \
+  | $(INSTALLED)
+	$(call step,learning_curve,$(DERIVED)/learning_curve.json $(DERIVED)/figures/learning_curve.png) \
+	  $(NB) study/03_learning_curve.py $(DERIVED)/notebooks/03_learning_curve.ipynb -p group $(LC_GROUP)
 
 # ---- 4. MD runs ---------------------------------------------------------------------------
 MD_PARAMS = -p timestep_fs $(TIMESTEP_FS) -p equilibration_ps $(EQUIL_PS) \
@@ -248,9 +268,10 @@ $(foreach m,$(sort $(STAB_MODELS) $(STAB_CORE_MODELS)),\
   $(if $(filter $(RUNS)/$(m),$(LC_RUNS) $(PROD_RUN)),,$(call stab_train,$(call name_parts,$(m)))))
 
 stability: $(DERIVED)/stability.json
-$(DERIVED)/stability.json $(DERIVED)/figures/stability.png &: study/06_stability.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(STAB_RUNS)) \
-  $(PARAMS)/stability.txt | $(INSTALLED)
-	$(NB) study/06_stability.py $(DERIVED)/notebooks/06_stability.ipynb -p nve_duration_ps $(NVE_PS)
+$(DERIVED)/stability.json $(DERIVED)/figures/stability.png &: FORCE study/06_stability.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(STAB_RUNS)) \
+  | $(INSTALLED)
+	$(call step,stability,$(DERIVED)/stability.json $(DERIVED)/figures/stability.png) \
+	  $(NB) study/06_stability.py $(DERIVED)/notebooks/06_stability.ipynb -p nve_duration_ps $(NVE_PS)
 
 # ---- accuracy against speed of candidate architectures ------------------------------------------
 # one setting changed at a time from the learning-curve architecture, all trained like its largest run
@@ -261,6 +282,8 @@ ARCH_EPOCHS ?= $(call lc_epochs,$(ARCH_N))
 ARCH_STAGE2 ?= $(if $(filter-out 0,$(LC_STAGE2_PERCENT)),$(shell echo $$(( $(ARCH_EPOCHS) * $(LC_STAGE2_PERCENT) / 100 ))),null)
 ARCH_TAG ?= $(LC_TAG)
 ARCH_STEPS ?= 40
+# MD timings are measurements of a machine, kept in derived/measurements/md_speed.json; REMEASURE=1 times every model again
+REMEASURE ?=
 arch_run = $(RUNS)/train-$(1)-n$(ARCH_N)-seed1-ep$(ARCH_EPOCHS)$(ARCH_TAG)
 ARCH_RUNS := $(foreach a,$(ARCH_LIST),$(call arch_run,$(a)))
 $(foreach a,$(ARCH_LIST),$(if $(filter $(call arch_run,$(a)),$(LC_RUNS) $(PROD_RUN)),,\
@@ -270,27 +293,113 @@ $(eval $(call TRAIN_RULE,$(LC_ARCH),$(ARCH_N),1,$(ARCH_EPOCHS),$(ARCH_STAGE2),st
   -p pair_repulsion False))
 
 architecture: $(DERIVED)/architecture.json
-$(DERIVED)/architecture.json $(DERIVED)/figures/architecture.png &: study/08_architecture.py $(ANALYSIS_SRC) \
+$(DERIVED)/architecture.json $(DERIVED)/figures/architecture.png &: FORCE study/08_architecture.py $(ANALYSIS_SRC) \
   $(addsuffix /evaluation.json,$(ARCH_RUNS)) \
-  $(PARAMS)/architecture.txt | $(INSTALLED)
-	$(NB) study/08_architecture.py $(DERIVED)/notebooks/08_architecture.ipynb -p candidates "$(notdir $(ARCH_RUNS))" \
-	  -p steps $(ARCH_STEPS) -p timestep_fs $(TIMESTEP_FS)
+  | $(INSTALLED)
+	$(call step,architecture,$(DERIVED)/architecture.json $(DERIVED)/figures/architecture.png) \
+	  $(NB) study/08_architecture.py $(DERIVED)/notebooks/08_architecture.ipynb -p candidates "$(notdir $(ARCH_RUNS))" \
+	  -p steps $(ARCH_STEPS) -p timestep_fs $(TIMESTEP_FS) -p remeasure $(if $(filter-out 0,$(REMEASURE)),True,False)
+
+# ---- synthetic pre-training: teacher labels (SevenNet-0, own environment), pre-train, fine-tune -------------
+# analysis/synthetic.py and analysis/teacher.py; the recipe and the label chunks are committed, so a fresh clone
+# never needs the teacher: it only reassembles the labelled set (git-ignored) from them
+TEACHER_VENV ?= .venv-teacher
+TEACHER_PY := $(TEACHER_VENV)/bin/python
+TEACHER_INSTALLED := $(TEACHER_VENV)/.installed
+TEACHER_HASH = $(shell cat requirements-teacher.lock | sha256sum | cut -c1-16)
+SYN := $(DERIVED)/synthetic
+SYN_CHUNKS = $(shell $(PYTHON) -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["chunks"]))' \
+  $(SYN)/recipe.json 2>/dev/null)
+SYN_LABELS = $(addprefix $(SYN)/labels/,$(addsuffix .npz,$(SYN_CHUNKS)))
+PRETRAIN_XYZ := $(SYN)/pretrain.extxyz
+# pre-training: the whole synthetic set, stage two over the last quarter; then the same budget as the from-scratch
+# reference of each architecture on the 160 DFT frames (PT_ARCHS), starting from the pre-trained weights
+PT_ARCHS ?= c32-L0-r5
+PT_EPOCHS ?= 16
+PT_STAGE2 ?= 12
+PT_N := $(shell $(PYTHON) -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["entries"]))' $(SYN)/recipe.json 2>/dev/null || echo 0)
+pt_run = $(RUNS)/pretrain-$(1)-n$(PT_N)-seed1-ep$(PT_EPOCHS)
+ft_run = $(RUNS)/train-$(1)-n$(ARCH_N)-seed1-ep$(ARCH_EPOCHS)$(ARCH_TAG)-pt
+PT_RUNS := $(foreach a,$(PT_ARCHS),$(call pt_run,$(a)))
+FT_RUNS := $(foreach a,$(PT_ARCHS),$(call ft_run,$(a)))
+
+teacher-env: $(TEACHER_INSTALLED)
+$(TEACHER_INSTALLED): requirements-teacher.lock
+	@if [ -x $(TEACHER_PY) ] && [ "$$(cat $@ 2>/dev/null)" = "$(TEACHER_HASH)" ]; then touch $@; exit 0; fi; \
+	set -ex; test -x $(TEACHER_PY) || $(PYTHON) -m venv $(TEACHER_VENV); \
+	$(TEACHER_VENV)/bin/pip install --quiet --upgrade pip; \
+	$(TEACHER_VENV)/bin/pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)); \
+	$(TEACHER_VENV)/bin/pip install --quiet -r requirements-teacher.lock; \
+	echo "$(TEACHER_HASH)" > $@
+
+$(SYN)/recipe.json: | $(XYZ) $(INSTALLED)
+	$(PY) -m analysis.synthetic recipe
+# one chunk of ~100 configurations per target (~1 min on one core), resumable chunk by chunk
+$(SYN)/labels/%.npz: | $(SYN)/recipe.json $(XYZ) $(INSTALLED)
+	$(MAKE) --no-print-directory $(TEACHER_INSTALLED)
+	$(PY) -m analysis.synthetic build $*
+	PYTHONPATH=. $(TEACHER_PY) -m analysis.teacher label $*
+$(PRETRAIN_XYZ) $(SYN)/pretrain.json &: $(SYN_LABELS) $(SYN)/recipe.json | $(XYZ) $(INSTALLED)
+	$(PY) -m analysis.synthetic assemble
+synthetic: $(PRETRAIN_XYZ)
+
+# $(1) architecture
+define PRETRAIN_RULE
+$(call pt_run,$(1))/evaluation.json: | $(PRETRAIN_XYZ) $(SPLIT) $(XYZ) study/02_train.py $(INSTALLED)
+	$(NB) study/02_train.py $$(@D)/notebook.ipynb -p architecture $(1) -p seed 1 -p max_epochs $(PT_EPOCHS) \
+	  -p stage_two_start_epoch $(PT_STAGE2) -p group pretrain -p train_file $(PRETRAIN_XYZ) -p run_name $$(notdir $$(@D))
+$(call ft_run,$(1))/evaluation.json: | $(call pt_run,$(1))/evaluation.json $(SPLIT) $(XYZ) study/02_train.py $(INSTALLED)
+	$(NB) study/02_train.py $$(@D)/notebook.ipynb -p architecture $(1) -p n_train $(ARCH_N) -p seed 1 \
+	  -p max_epochs $(ARCH_EPOCHS) -p stage_two_start_epoch $(ARCH_STAGE2) -p group finetuned \
+	  -p foundation_model $(call pt_run,$(1))/mace_stagetwo.model -p run_name $$(notdir $$(@D))
+endef
+$(foreach a,$(PT_ARCHS),$(eval $(call PRETRAIN_RULE,$(a))))
+pretrain: $(addsuffix /evaluation.json,$(FT_RUNS))
+
+# plain NVT screens of each fine-tuned model (no core repulsion): time to failure and broken PS4 units
+PT_STAB_TEMPS ?= 600 700 800
+PT_STAB_SEEDS ?= 1 2 3
+PT_STAB_PS ?= 20
+screen_name = $(RUNS)/screen-$(1)-T$(2)-seed$(3)-$(PT_STAB_PS)ps
+PT_SCREENS := $(foreach r,$(notdir $(FT_RUNS)),$(foreach t,$(PT_STAB_TEMPS),$(foreach s,$(PT_STAB_SEEDS),\
+  $(call screen_name,$(r),$(t),$(s)))))
+# $(1) training run, $(2) temperature, $(3) seed
+define SCREEN_RULE
+$(call screen_name,$(1),$(2),$(3))/summary.json: | study/04_md.py $(XYZ) $(RUNS)/$(1)/evaluation.json $(INSTALLED)
+	$(NB) study/04_md.py $$(@D)/notebook.ipynb -p model_path $(RUNS)/$(1)/mace_stagetwo.model \
+	  -p temperature_K $(2) -p seed $(3) -p equilibration_ps 0 -p production_ps $(PT_STAB_PS) \
+	  -p timestep_fs $(TIMESTEP_FS) -p chunk_ps 2 -p min_distance_A $(MIN_DIST) -p pair_min_fraction $(PAIR_FRAC) \
+	  -p core_repulsion_fraction 0 -p run_name $$(notdir $$(@D))
+endef
+$(foreach r,$(notdir $(FT_RUNS)),$(foreach t,$(PT_STAB_TEMPS),$(foreach s,$(PT_STAB_SEEDS),\
+  $(eval $(call SCREEN_RULE,$(r),$(t),$(s))))))
+screens: $(addsuffix /summary.json,$(PT_SCREENS))
+
+PRETRAIN_OUT := $(DERIVED)/pretraining.json $(DERIVED)/figures/pretraining.png
+pretraining: $(DERIVED)/pretraining.json
+$(PRETRAIN_OUT) &: FORCE study/09_pretraining.py $(ANALYSIS_SRC) $(SYN)/pretrain.json \
+  $(addsuffix /evaluation.json,$(PT_RUNS) $(FT_RUNS) $(foreach a,$(PT_ARCHS),$(call arch_run,$(a)))) \
+  $(addsuffix /summary.json,$(PT_SCREENS)) | $(INSTALLED)
+	$(call step,pretraining,$(PRETRAIN_OUT)) $(NB) study/09_pretraining.py $(DERIVED)/notebooks/09_pretraining.ipynb \
+	  -p architectures "$(PT_ARCHS)" -p pretrain_runs "$(notdir $(PT_RUNS))"
 
 # ---- 5. diffusion + Arrhenius, summary ------------------------------------------------------
-$(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: study/05_diffusion.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(ANALYSED_MD_RUNS)) \
-  $(DONE_MD) $(DATASET) $(DERIVED)/committee.json $(PARAMS)/diffusion.txt $(BENCH_RESULTS) | $(INSTALLED)
-	$(NB) study/05_diffusion.py $(DERIVED)/notebooks/05_diffusion.ipynb -p fit_start_ps $(FIT_START_PS) \
+$(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: FORCE study/05_diffusion.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(ANALYSED_MD_RUNS)) \
+  $(DONE_MD) $(DATASET) $(DERIVED)/committee.json $(BENCH_RESULTS) | $(INSTALLED)
+	$(call step,diffusion,$(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png) \
+	  $(NB) study/05_diffusion.py $(DERIVED)/notebooks/05_diffusion.ipynb -p fit_start_ps $(FIT_START_PS) \
 	  -p min_intact_ps $(MIN_INTACT_PS) -p reference_ps $(PROD_PS)
 
-$(DERIVED)/committee.json $(DERIVED)/figures/committee.png &: study/07_extrapolation.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(ANALYSED_MD_RUNS)) $(DONE_MD) \
+$(DERIVED)/committee.json $(DERIVED)/figures/committee.png &: FORCE study/07_extrapolation.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(ANALYSED_MD_RUNS)) $(DONE_MD) \
   $(addsuffix /evaluation.json,$(LC_RUNS)) \
-  $(PARAMS)/committee.txt | $(INSTALLED)
-	$(NB) study/07_extrapolation.py $(DERIVED)/notebooks/07_extrapolation.ipynb -p group $(LC_GROUP) \
+  | $(INSTALLED)
+	$(call step,committee,$(DERIVED)/committee.json $(DERIVED)/figures/committee.png) \
+	  $(NB) study/07_extrapolation.py $(DERIVED)/notebooks/07_extrapolation.ipynb -p group $(LC_GROUP) \
 	  -p every_ps $(COMMITTEE_EVERY_PS) -p limit_factor $(COMMITTEE_LIMIT_FACTOR)
 
-$(DERIVED)/summary.json: $(ANALYSIS_SRC) $(DATASET) $(MODEL) $(DERIVED)/learning_curve.json $(DERIVED)/diffusion.json \
+$(DERIVED)/summary.json: FORCE $(ANALYSIS_SRC) $(DATASET) $(MODEL) $(DERIVED)/learning_curve.json $(DERIVED)/diffusion.json \
   $(DERIVED)/stability.json $(DERIVED)/committee.json $(DERIVED)/architecture.json $(BENCH_RESULTS) | $(INSTALLED)
-	$(PY) -m analysis.summary build
+	$(call step,summary,$@) $(PY) -m analysis.summary build
 
 # ---- report -------------------------------------------------------------------------------
 render: $(INSTALLED)
@@ -311,10 +420,11 @@ smoke: $(INSTALLED)
 clean-smoke:
 	rm -rf $(SMOKE_DIR)
 
-test: $(INSTALLED)
+# the teacher's environment too: tests label two configurations with it
+test: $(INSTALLED) $(TEACHER_INSTALLED)
 	$(PY) -m pytest -q tests
 
-test-all: $(INSTALLED)
+test-all: $(INSTALLED) $(TEACHER_INSTALLED)
 	$(PY) -m pytest -q --run-slow tests
 
 # the value of any setting, e.g. make -s print-TEMPS

@@ -29,6 +29,19 @@ README_END = "<!-- BENCHMARKS:END -->"
 PARTS = ("md", "dft", "stages")
 
 
+def cpu_model() -> str:
+    """The CPU's model name (Linux ``/proc/cpuinfo``), for timings kept as measurements of a machine."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or "unknown"
+
+
 def _clock() -> tuple[float, float]:
     return time.perf_counter(), time.process_time()
 

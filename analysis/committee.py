@@ -53,23 +53,54 @@ def members(runs_root: Path, group: str) -> list[Path]:
             for name in largest["run_name"]]
 
 
-def along_runs(calcs: list, used_runs: list[dict], every_ps: float = 1.0) -> list[dict]:
+CACHE_FILE = "committee_sigma.json"
+
+
+def along_runs(calcs: list, used_runs: list[dict], every_ps: float = 1.0,
+               member_sha256: list[str] | None = None) -> list[dict]:
     """Committee disagreement (eV/Å) every ``every_ps`` along each finished MD run's positions.npz,
-    with the number of P atoms that have lost an S neighbour (``structure.undercoordinated``)."""
-    from analysis import md, structure
+    with the number of P atoms that have lost an S neighbour (``structure.undercoordinated``).
+
+    With ``member_sha256`` (the committee's model hashes) each run's values are kept in its folder
+    (``committee_sigma.json``, committed) and reused while committee, spacing and positions are the same:
+    rerunning notebook 7 then costs seconds instead of ~1 min per run. A progress line per run."""
+    import time
+
+    from analysis import md, runs, structure
 
     rows = []
-    for summary in used_runs:
-        frames, interval_fs = md.read_positions(Path(summary["run_dir"]))
-        stride = max(1, round(every_ps * 1000 / interval_fs))
-        picked = frames[::stride]
-        sigma = force_disagreement(calcs, picked)
-        broken = structure.undercoordinated(picked)
-        for k, value in enumerate(sigma):
+    for n, summary in enumerate(used_runs, 1):
+        run = Path(summary["run_dir"])
+        key = {"members_sha256": member_sha256, "every_ps": every_ps,
+               "positions_sha256": _file_sha256(run / md.POSITIONS_FILE)}
+        cache = run / CACHE_FILE
+        started = time.time()
+        if member_sha256 and cache.exists() and runs.read_json(cache).get("key") == key:
+            kept = runs.read_json(cache)
+            sigma, broken, times = kept["sigma_max_eV_A"], kept["n_P_undercoordinated"], kept["time_ps"]
+            how = "kept"
+        else:
+            frames, interval_fs = md.read_positions(run)
+            stride = max(1, round(every_ps * 1000 / interval_fs))
+            picked = frames[::stride]
+            sigma = [float(v) for v in force_disagreement(calcs, picked)]
+            broken = [int(b) for b in structure.undercoordinated(picked)]
+            times = [k * stride * interval_fs / 1000 for k in range(len(picked))]
+            if member_sha256:
+                runs.write_json(cache, {"key": key, "time_ps": times, "sigma_max_eV_A": sigma,
+                                        "n_P_undercoordinated": broken})
+            how = f"computed in {time.time() - started:.0f} s"
+        print(f"committee: {n}/{len(used_runs)} {summary['run_name']} ({how})", flush=True)
+        for t, value, b in zip(times, sigma, broken):
             rows.append({"run_name": summary["run_name"], "temperature_K": summary["settings"]["temperature_K"],
-                         "time_ps": k * stride * interval_fs / 1000, "sigma_max_eV_A": float(value),
-                         "n_P_undercoordinated": int(broken[k])})
+                         "time_ps": t, "sigma_max_eV_A": value, "n_P_undercoordinated": b})
     return rows
+
+
+def _file_sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def per_run(along: list[dict], limit_eV_A: float) -> list[dict]:

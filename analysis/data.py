@@ -323,13 +323,19 @@ def prepare_dataset(n_test: int = 40, seed: int = 0, source: str = "dev", n_conf
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m analysis.data validate FILE...`` or ``python -m analysis.data fetch``."""
+    """``python -m analysis.data validate FILE...``, ``python -m analysis.data fetch``, or
+    ``python -m analysis.data prepare N_TEST SEED SOURCE N_CONFIGS`` (N_CONFIGS ``null`` for all)."""
     import sys
 
     argv = sys.argv[1:] if argv is None else argv
     try:
         if argv[:1] == ["fetch"] and len(argv) == 1:
             print(fetch_dataset())
+        elif argv[:1] == ["prepare"] and len(argv) == 5:
+            n_test, seed, source, n_configs = argv[1:]
+            split = prepare_dataset(n_test=int(n_test), seed=int(seed), source=source,
+                                    n_configs=None if n_configs in ("null", "None", "") else int(n_configs))
+            print(f"{paths.split_file()}: {len(split['train_indices'])} train / {len(split['test_indices'])} test")
         elif argv[:1] == ["validate"] and len(argv) > 1:
             for name in argv[1:]:
                 frames = read_lmdb(Path(name)) if name.endswith(".lmdb") else read_extxyz(Path(name))
@@ -339,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(main.__doc__, file=sys.stderr)
             return 2
-    except DataError as exc:
+    except (DataError, ValueError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
     return 0

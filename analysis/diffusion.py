@@ -12,8 +12,12 @@ Units: time in ps, MSD in Å², D in cm²/s.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from ase import Atoms
+
+from analysis import numerics
 
 A2_PER_PS_TO_CM2_PER_S = 1e-16 / 1e-12
 
@@ -73,6 +77,9 @@ def diffusion_coefficient(
     import scipp as sc
     from kinisi.analyze import DiffusionAnalyzer
 
+    if not numerics.is_pinned():
+        warnings.warn(f"BLAS kernel {numerics.blas_kernels()}, not the pinned {numerics.pinned_environment()}: "
+                      "D may differ from the committed results by ~1 % (see analysis.numerics)", stacklevel=2)
     n_frames = min(len(t) for t in trajectories)
     if n_frames < 4:
         raise ValueError(f"need at least 4 frames per trajectory for kinisi, got {n_frames}")

@@ -32,7 +32,7 @@ from ase.md.bussi import Bussi
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
 from ase.neighborlist import neighbor_list
 
-from analysis import committee, data, runs
+from analysis import committee, data, paths, runs
 from analysis.core_repulsion import CoreRepulsion, pair_keys
 from analysis.model import ModelError, file_sha256, load_calculator
 
@@ -372,7 +372,7 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
         "failure": failure,
         "settings": asdict(settings),
         "run_name": run.name,
-        "model_path": str(model_path),
+        "model_path": paths.relative(model_path),
         "model_sha256": model_sha,
         "production_ps": production_steps_done * settings.timestep_fs / 1000.0,
         "min_distance_A": min(extremes["min_pair_distance_A"].values()),

@@ -12,13 +12,14 @@ line printed is the notebook's error, and the exit status is 1.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 import yaml
 
-from analysis import paths, runs
+from analysis import numerics, paths, runs
 
 KERNEL_NAME = "lips-study"
 
@@ -43,11 +44,13 @@ def run_notebook(source: Path, output: Path, parameters: dict) -> None:
     if unknown:  # papermill would only warn, and e.g. a misspelt temperature_K would run at the default
         raise NotebookFailed(f"{source}: unknown parameter {', '.join(unknown)} "
                              f"(it declares {', '.join(sorted(declared))})")
+    new_folder = not output.parent.exists()
     output.parent.mkdir(parents=True, exist_ok=True)
     failed = output.with_name(output.stem + ".failed.ipynb")
     kernel = _kernel_name()
     notebook.metadata["kernelspec"] = {"name": kernel, "language": "python", "display_name": "Python 3"}
     notebook.metadata["language_info"] = {"name": "python"}
+    numerics.pin()  # the kernel inherits this environment: same BLAS kernel, one thread
     # a second process making the same notebook (e.g. two `make` calls) stops here, before touching its files
     with runs.exclusive(output.parent, f".{output.stem}.notebook.lock", f"{output.name}"), \
             tempfile.TemporaryDirectory() as tmp:
@@ -61,6 +64,7 @@ def run_notebook(source: Path, output: Path, parameters: dict) -> None:
             )
         except papermill.PapermillExecutionError as exc:
             partial.replace(failed)
+            failed = _discard_if_never_started(output.parent, failed, new_folder)
             raise NotebookFailed(f"{source} failed (kept as {failed}): {exc.ename}: {_last_line(exc.evalue)}") from None
         except BaseException:
             if partial.exists():
@@ -68,6 +72,18 @@ def run_notebook(source: Path, output: Path, parameters: dict) -> None:
             raise
         partial.replace(output)
         failed.unlink(missing_ok=True)
+
+
+def _discard_if_never_started(folder: Path, failed: Path, new_folder: bool) -> Path:
+    """A run folder this call created, in which nothing but the failed notebook was written (a parameter
+    refused before any computation), is removed; the failed notebook moves to the temp folder."""
+    leftovers = [p for p in folder.iterdir() if p != failed and not p.name.endswith(".lock")]
+    if not new_folder or leftovers:
+        return failed
+    kept = Path(tempfile.gettempdir()) / f"{folder.name}-{failed.name}"
+    shutil.move(str(failed), kept)
+    shutil.rmtree(folder, ignore_errors=True)
+    return kept
 
 
 def declared_parameters(notebook) -> set[str]:
@@ -96,8 +112,23 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _show_progress() -> None:
+    """Print what the notebook prints (its progress lines) as it runs: papermill logs cell output at INFO."""
+    import logging
+
+    logger = logging.getLogger("papermill")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.addFilter(lambda record: "Executing" not in record.getMessage() and record.getMessage().strip() != "")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
+    _show_progress()
     parameters = {name: yaml.safe_load(value) for name, value in args.parameter}
     try:
         run_notebook(args.source, args.output, parameters)

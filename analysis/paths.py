@@ -72,3 +72,9 @@ def production_model() -> Path:
 
 def run_dir(name: str) -> Path:
     return runs_dir() / name
+
+
+def relative(path: Path | str) -> str:
+    """``path`` relative to the project root if it lies inside it (what committed files record), else absolute."""
+    path = Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)

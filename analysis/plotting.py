@@ -261,3 +261,34 @@ def architecture(table, front):
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def pretraining(table, screens, rmse_limit_meV_A: float = 32.0):
+    """Left: test force RMSE from scratch and fine-tuned after synthetic pre-training, per architecture (dotted: the
+    decision rule's limit). Right: plain-NVT screens of the fine-tuned models, time to first failure (×) or run
+    length for runs that survived (△), against temperature."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.0, 3.0))
+    archs = list(dict.fromkeys(table["architecture"]))
+    x = np.arange(len(archs))
+    for k, (kind, colour) in enumerate((("scratch", "#999999"), ("fine-tuned", "#4c72b0"))):
+        values = [float(table[(table["architecture"] == a) & (table["kind"] == kind)]["test_force_rmse_meV_per_A"].iloc[0])
+                  for a in archs]
+        ax1.bar(x + (k - 0.5) * 0.38, values, width=0.36, color=colour, label=kind)
+    ax1.axhline(rmse_limit_meV_A, color="k", ls=":", lw=1.0, label=f"limit {rmse_limit_meV_A:g} meV/Å")
+    ax1.set_xticks(x, archs)
+    ax1.set_ylabel("test force RMSE (meV/Å)")
+    ax1.legend(loc="lower right")
+    short = screens["model"].str.replace(r"^train-|-n\d+-seed\d+-ep\d+(-s2)?", "", regex=True)
+    for k, (name, g) in enumerate(screens.assign(candidate=short).groupby("candidate")):
+        colour = plt.cm.tab10(k % 10)
+        offset = (k - (short.nunique() - 1) / 2) * 8.0
+        failed, ok = g[g["failed"]], g[~g["failed"]]
+        ax2.scatter(failed["temperature_K"] + offset, failed["time_to_failure_ps"], marker="x", color=colour, label=name)
+        ax2.scatter(ok["temperature_K"] + offset, ok["length_ps"], marker="^", facecolor="none", edgecolor=colour,
+                    label=None if len(failed) else name)
+    ax2.set_yscale("log")
+    ax2.set_xlabel("temperature (K)")
+    ax2.set_ylabel("time to first failure (ps)")
+    ax2.legend(loc="lower left", title="× failed, △ survived", title_fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -20,6 +20,8 @@ from pathlib import Path
 from analysis import paths
 
 TRACKED_PACKAGES = ("mace-torch", "torch", "ase", "numpy", "scipy", "kinisi", "papermill")
+# fields of a result that say where and when it was made, not what it is: a rerun may change them
+PROVENANCE_KEYS = ("git_commit", "created", "versions", "machine", "host_cpus", "blas", "provenance")
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -92,8 +94,18 @@ def versions() -> dict[str, str]:
 
 
 def provenance() -> dict:
+    """Where and when a result was made (the fields a rerun is allowed to change, with ``blas``)."""
     return {"git_commit": git_commit(), "created": now_iso(), "versions": versions(),
-            "machine": platform.machine(), "host_cpus": _cpu_count()}
+            "machine": platform.machine(), "host_cpus": _cpu_count(), "blas": _blas()}
+
+
+def _blas() -> list[str]:
+    try:
+        from analysis import numerics
+
+        return numerics.blas_kernels()
+    except ImportError:
+        return []
 
 
 def _cpu_count() -> int:

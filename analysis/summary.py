@@ -13,9 +13,7 @@ from pathlib import Path
 from analysis import model, paths, runs
 
 
-def _relative(path: Path) -> str:
-    path = Path(path).resolve()
-    return str(path.relative_to(paths.ROOT)) if path.is_relative_to(paths.ROOT) else str(path)
+_relative = paths.relative
 
 
 def promote(run: Path) -> Path:
@@ -104,9 +102,52 @@ def build() -> dict:
     if benchmarks.exists():
         b = runs.read_json(benchmarks)
         summary["benchmarks"] = {k: b[k] for k in ("md", "dft") if k in b}
+    pretraining = derived / "pretraining.json"
+    if pretraining.exists():
+        pt = runs.read_json(pretraining)
+        summary["pretraining"] = {k: pt[k] for k in ("synthetic_set", "table", "decision")}
     summary["provenance"] = runs.provenance()
     runs.write_json(paths.summary_file(), summary)
+    if paths.study_dir() == paths.ROOT / "data":  # the study's own results (not a smoke run) are quoted by README.md
+        update_readme_results(readme_results(summary))
     return summary
+
+
+README_START, README_END = "<!-- RESULTS:START -->", "<!-- RESULTS:END -->"
+
+
+def readme_results(summary: dict) -> str:
+    """The headline numbers README.md quotes, as a Markdown table made from ``summary`` (nothing typed by hand)."""
+    lines = ["| result | value |", "| --- | --- |"]
+    m = summary.get("model")
+    if m:
+        lines.append(f"| production model, test force / energy RMSE | {m['test_force_rmse_meV_per_A']:.1f} meV/Å / "
+                     f"{m['test_energy_rmse_meV_per_atom']:.2f} meV/atom |")
+    a = summary.get("arrhenius")
+    if a:
+        lo, hi = a["T_range_K"]
+        lines += [f"| activation energy Ea ({lo:g}–{hi:g} K, {a['n_temperatures']} temperatures) | "
+                  f"{a['Ea_eV']:.3f} ± {a['Ea_err_eV']:.3f} eV (fit reduced χ² {a['chi2_red']:.2f}) |",
+                  f"| D(300 K) from the fit | {a['D300K_cm2_s']:.2e} ± {a['D300K_err_cm2_s']:.1e} cm²/s |",
+                  f"| σ(300 K), Nernst–Einstein, Haven ratio {a['haven_ratio']:g} | {a['sigma300K_S_cm'] * 1000:.0f} ± "
+                  f"{a['sigma300K_err_S_cm'] * 1000:.0f} mS/cm |"]
+    for r in summary.get("diffusion_per_temperature", []):
+        chi2 = f", χ²_red between runs {r['chi2_red']:.2f}" if r["n_runs"] > 1 else ""
+        lines.append(f"| D({r['temperature_K']:g} K), {r['n_runs']} run(s) | {r['D_cm2_s']:.2e} ± {r['D_err_cm2_s']:.1e}"
+                     f" cm²/s{chi2} |")
+    return "\n".join(lines)
+
+
+def update_readme_results(table: str, readme: Path = paths.ROOT / "README.md") -> None:
+    """Replace the block between the RESULTS markers of README.md (left alone when the markers are missing)."""
+    text = readme.read_text()
+    if README_START not in text or README_END not in text:
+        return
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    new = f"{head}{README_START}\n{table}\n{README_END}{tail}"
+    if new != text:
+        runs.atomic_write_text(readme, new)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -77,6 +77,11 @@ class TrainSettings:
     dtype: str = "float32"
     patience: int = 50
     eval_interval: int = 2
+    # pre-training and fine-tuning (synthetic pre-training on teacher labels, then the DFT frames):
+    # train_file: project-relative extended XYZ to train on instead of the DFT training pool;
+    # foundation_model: project-relative model whose weights start the run (mace-torch --foundation_model)
+    train_file: str | None = None
+    foundation_model: str | None = None
     extra_args: list[str] = field(default_factory=list)
 
     def check(self, n_available: int) -> None:
@@ -98,12 +103,25 @@ class TrainSettings:
             )
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"dtype='{self.dtype}': use float32 or float64")
+        self.check_files()
         if not self.lr > 0 or not self.batch_size >= 1:
             raise ValueError(f"lr={self.lr}, batch_size={self.batch_size}: must be positive")
 
+    def check_files(self) -> None:
+        for name in ("train_file", "foundation_model"):
+            value = getattr(self, name)
+            if value is not None and not (paths.ROOT / value).exists():
+                raise ValueError(f"{name}={value!r}: no such file")
+
     def run_name(self, n_available: int) -> str:
         n = self.n_train if self.n_train is not None else n_available
-        return f"train-{self.architecture}-n{n}-seed{self.seed}-ep{self.max_epochs}" + ("" if self.pair_repulsion else "-noZBL")
+        kind = "pretrain" if self.train_file else "train"
+        return (f"{kind}-{self.architecture}-n{n}-seed{self.seed}-ep{self.max_epochs}"
+                + ("" if self.pair_repulsion else "-noZBL") + ("-ft" if self.foundation_model else ""))
+
+    def pool_file(self) -> Path:
+        """The configurations this run draws its training set from."""
+        return paths.ROOT / self.train_file if self.train_file else paths.train_xyz()
 
 
 def select_subset(frames: list, n_train: int | None, seed: int) -> list:
@@ -160,6 +178,9 @@ def mace_arguments(settings: TrainSettings, run: Path, train_file: Path) -> list
     ]
     if settings.pair_repulsion:
         args += ["--pair_repulsion"]
+    if settings.foundation_model is not None:
+        # plain transfer: the pre-trained weights start the run; no replay head (the synthetic set is not reused)
+        args += ["--foundation_model", str(paths.ROOT / settings.foundation_model), "--multiheads_finetuning", "False"]
     if settings.stage_two_start_epoch is not None:
         args += [
             "--stage_two",
@@ -178,7 +199,8 @@ def final_model_path(run: Path, settings: TrainSettings) -> Path:
 
 def train(settings: TrainSettings, run: Path | None = None) -> Path:
     """Train one MACE model into its run folder and return the run folder (see ``_train``)."""
-    pool = data.read_extxyz(paths.train_xyz())
+    settings.check_files()
+    pool = data.read_extxyz(settings.pool_file())
     settings.check(len(pool))
     run = Path(run) if run is not None else paths.run_dir(settings.run_name(len(pool)))
     with runs.exclusive(run):
@@ -191,7 +213,9 @@ def _train(settings: TrainSettings, run: Path, pool: list) -> Path:
     Resumable: rerunning after an interruption continues from mace-torch's latest checkpoint
     (``--restart_latest``). The run summary is written last, with ``status: done``.
     """
-    identity = {"settings": asdict(settings), "pool_sha256": data.sha256sum(paths.train_xyz())}
+    identity = {"settings": asdict(settings), "pool_sha256": data.sha256sum(settings.pool_file())}
+    if settings.foundation_model is not None:
+        identity["foundation_model_sha256"] = data.sha256sum(paths.ROOT / settings.foundation_model)
     identity_file = run / "settings.json"
     if identity_file.exists():
         if runs.read_json(identity_file) != identity:
@@ -220,9 +244,9 @@ def _train(settings: TrainSettings, run: Path, pool: list) -> Path:
             "settings": asdict(settings),
             "architecture": asdict(ARCHITECTURES[settings.architecture]),
             "n_train": len(subset),
-            "train_config_indices": [int(a.info[data.INDEX_KEY]) for a in subset],
+            "train_config_indices": [int(a.info.get(data.INDEX_KEY, a.info.get("synthetic_index", -1))) for a in subset],
             "model": model.name,
-            "mace_arguments": argv,
+            "mace_arguments": [paths.relative(a) if a.startswith(str(paths.ROOT)) else a for a in argv],
             "wall_time_s": time.time() - started,
             **runs.provenance(),
         },

@@ -14,6 +14,8 @@ pair_repulsion = True        # ZBL core repulsion inside the model (False: the "
 run_name = ""                # "" : named from the parameters
 figure_prefix = ""           # "" : figures stay in the run folder; "production": report figures
 group = ""                   # "learning_curve" marks the runs notebook 3 collects
+train_file = None            # None: the DFT training pool; a project-relative extxyz (e.g. the synthetic set) to pre-train on
+foundation_model = None      # None: from scratch; a project-relative model to fine-tune (mace-torch --foundation_model)
 
 # %%
 import logging
@@ -23,8 +25,10 @@ from analysis import data, evaluation, paths, plotting, runs, training
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 settings = training.TrainSettings(architecture=architecture, n_train=n_train, seed=seed,
                                   max_epochs=max_epochs, stage_two_start_epoch=stage_two_start_epoch,
-                                  pair_repulsion=pair_repulsion)
-pool = data.read_extxyz(paths.train_xyz())
+                                  pair_repulsion=pair_repulsion, train_file=train_file,
+                                  foundation_model=foundation_model)
+settings.check_files()
+pool = data.read_extxyz(settings.pool_file())
 run = paths.run_dir(run_name or settings.run_name(len(pool)))
 run = training.train(settings, run)
 model_path = training.final_model_path(run, settings)
@@ -35,7 +39,9 @@ print(run, model_path)
 
 # %%
 test = data.read_extxyz(paths.test_xyz())
-train_frames = data.read_extxyz(run / "train.extxyz")
+# the constant-predictor baseline is the training-set mean energy; a pre-training run (teacher labels, offset from
+# VASP) is compared with the DFT training pool's mean instead
+train_frames = data.read_extxyz(paths.train_xyz() if train_file else run / "train.extxyz")
 pred, metrics = evaluation.evaluate(model_path, test, train_frames)
 metrics
 
@@ -48,7 +54,7 @@ if figure_prefix:
 # %%
 summary = runs.read_json(runs.summary_path(run))
 runs.write_json(run / "evaluation.json", {
-    "run_name": run.name, "model_path": str(model_path.relative_to(paths.ROOT)) if model_path.is_relative_to(paths.ROOT) else str(model_path),
+    "run_name": run.name, "model_path": paths.relative(model_path),
     "n_train": summary["n_train"], "seed": seed, "architecture": architecture, "group": group,
     "hyperparameters": {**summary["architecture"], **summary["settings"]},
     "train_wall_time_s": summary["wall_time_s"], **metrics, **runs.provenance(),

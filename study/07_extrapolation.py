@@ -33,7 +33,7 @@ members = table[table["n_train"] == table["n_train"].max()]
 model_file = Path(model_path) if model_path else paths.production_model()
 used, excluded = temperature_series.collect_runs(paths.runs_dir(), model.file_sha256(model_file))
 test_sigma = committee.force_disagreement(judges, data.read_extxyz(paths.test_xyz()))
-along_rows = committee.along_runs(judges, used, every_ps)
+along_rows = committee.along_runs(judges, used, every_ps, [model.file_sha256(p) for p in model_paths])
 along = pd.DataFrame(along_rows)
 reference = float(np.percentile(test_sigma, 95))
 limit = limit_factor * reference
@@ -60,7 +60,7 @@ per_T["fraction_above_test_p95"] = along.groupby("temperature_K")["sigma_max_eV_
     lambda s: float(np.mean(s > reference))).values
 plotting.save(plotting.committee(along, reference, limit), "committee")
 runs.write_json(paths.derived_dir() / "committee.json", {
-    "members": [str(p.relative_to(paths.ROOT)) if p.is_relative_to(paths.ROOT) else str(p) for p in model_paths],
+    "members": [paths.relative(p) for p in model_paths],
     "test_sigma_eV_A": {"median": float(np.median(test_sigma)), "p95": reference, "max": float(test_sigma.max())},
     "per_temperature": per_T.to_dict(orient="records"), "per_run": run_table.to_dict(orient="records"),
     "limit_eV_A": limit, "limit_factor": limit_factor, "before_failure": before_failure, "every_ps": every_ps,

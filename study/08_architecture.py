@@ -13,6 +13,7 @@ candidates = ""        # space-separated training-run names (the Makefile's ARCH
 steps = 40             # MD steps per timing repeat
 repeats = 3
 timestep_fs = 2.0
+remeasure = False      # True: time every model again (timings are kept in derived/measurements/md_speed.json)
 
 # %%
 from analysis import architecture, data, paths, plotting, runs
@@ -21,7 +22,7 @@ names = candidates.split()
 if len(names) < 2:
     raise ValueError(f"candidates={candidates!r}: need at least two training runs to compare")
 table = architecture.collect([paths.run_dir(n) for n in names])
-table = architecture.measure_speed(table, data.read_extxyz(paths.test_xyz())[0], steps, repeats, timestep_fs)
+table = architecture.measure_speed(table, data.read_extxyz(paths.test_xyz())[0], steps, repeats, timestep_fs, remeasure)
 front = architecture.pareto(table)
 table["pareto"] = front.values
 plotting.save(plotting.architecture(table, front), "architecture")

@@ -10,7 +10,10 @@ import os
 import shutil
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch is imported: 2 cores, no oversubscription
+# before numpy and torch are imported: one thread per process (2 cores), the study's pinned BLAS kernel
+from analysis import numerics  # noqa: E402 (stdlib only)
+
+numerics.pin()
 
 import pytest
 

@@ -59,3 +59,16 @@ def test_production_model_stays_in_the_trained_region_at_the_top_temperature(sum
     result = md.run_md(settings, paths.ROOT / summary["model"]["path"], tmp_path / "top")
     assert result["status"] == "done", result["failure"]
     assert result["min_distance_A"] > settings.min_distance_A
+
+
+def test_committed_per_run_D_is_reproduced_to_the_last_digit(summary):
+    """The diffusion analysis of a committed run, redone here, gives the committed D exactly: the analysis is
+    deterministic across machines (kinisi's seeded sampler, the pinned BLAS kernel of analysis.numerics)."""
+    from analysis import diffusion, numerics
+
+    assert numerics.is_pinned(), numerics.blas_kernels()
+    committed = runs.read_json(DERIVED / "diffusion.json")
+    record = next(r for r in committed["per_run"] if r["run_name"] == "md-T400-seed1")
+    frames, interval_fs = md.read_positions(paths.ROOT / "data" / "runs" / "md-T400-seed1")
+    again = diffusion.diffusion_coefficient([frames], interval_fs / 1000, committed["fit_start_ps"], seed=0)
+    assert again["D_cm2_s"] == record["D_cm2_s"] and again["D_err_cm2_s"] == record["D_err_cm2_s"]

@@ -1,0 +1,117 @@
+"""Run a cheap study step only when what it reads has changed, by content rather than file time.
+
+    python -m analysis.steps diffusion --inputs FILE... --outputs FILE... -- COMMAND...
+
+Make decides by file times, and a fresh clone's file times are arbitrary, so without this every
+aggregate step would rerun after ``git clone`` and rewrite committed results (with new dates). The
+wrapper hashes the step's inputs (Make passes its prerequisites: notebook, code, run summaries,
+settings are in the command) and keeps the hashes in ``derived/.steps/<step>.json`` (committed). When
+that record matches and every output exists, the command is not run and nothing is written; Make
+hands every cheap step to this wrapper on every call (prerequisite ``FORCE``). ``REDO=1`` in the environment (``make study REDO=1``) runs the
+command anyway, e.g. to check that it reproduces the committed numbers.
+
+The provenance fields of JSON inputs (``runs.PROVENANCE_KEYS``: commit, date, versions, machine,
+BLAS kernel) are not hashed: a result that was only remade somewhere else is the same input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from analysis import paths, runs
+
+
+def record_path(step: str) -> Path:
+    return paths.derived_dir() / ".steps" / f"{step}.json"
+
+
+def content_sha256(path: Path) -> str:
+    """sha256 of a file; for a JSON object, of its content without the provenance fields."""
+    raw = Path(path).read_bytes()
+    if Path(path).suffix == ".json":
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = None
+        if isinstance(value, dict):
+            raw = json.dumps({k: v for k, v in value.items() if k not in runs.PROVENANCE_KEYS},
+                             sort_keys=True).encode()
+    return hashlib.sha256(raw).hexdigest()
+
+
+def inputs_record(command: list[str], inputs: list[Path]) -> dict:
+    """The command and the content hash of every input file, and one digest over both."""
+    files = {_relative(p): content_sha256(p) for p in sorted({Path(p) for p in inputs}, key=str) if Path(p).is_file()}
+    body = {"command": [_relative_arg(a) for a in command], "inputs": files}
+    return {**body, "digest": hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()}
+
+
+def up_to_date(step: str, record: dict, outputs: list[Path]) -> bool:
+    path = record_path(step)
+    if not path.exists() or not all(Path(p).exists() for p in outputs):
+        return False
+    try:
+        return runs.read_json(path).get("digest") == record["digest"]
+    except (OSError, ValueError):
+        return False
+
+
+def changed_inputs(step: str, record: dict) -> list[str]:
+    """Which inputs differ from the recorded ones (for the progress line)."""
+    path = record_path(step)
+    old = runs.read_json(path).get("inputs", {}) if path.exists() else {}
+    new = record["inputs"]
+    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+
+
+def run_step(step: str, command: list[str], inputs: list[Path], outputs: list[Path], force: bool = False) -> int:
+    """Run ``command`` unless ``step`` is up to date; record the inputs after a successful run."""
+    record = inputs_record(command, inputs)
+    if not force and up_to_date(step, record, outputs):
+        print(f"{step}: inputs unchanged since it was made (digest {record['digest'][:12]}); outputs kept")
+        return 0
+    changed = changed_inputs(step, record)
+    why = "REDO" if force and not changed else (", ".join(changed[:4]) + (" ..." if len(changed) > 4 else "")
+                                                if changed else "outputs missing")
+    print(f"{step}: running ({why})", flush=True)
+    status = subprocess.call(command)
+    if status == 0:
+        runs.write_json(record_path(step), record)
+    return status
+
+
+_relative = paths.relative
+
+
+def _relative_arg(arg: str) -> str:
+    """Command arguments that are project paths are recorded relative to the project."""
+    return _relative(Path(arg)) if os.sep in arg and Path(arg).is_absolute() else arg
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--" not in argv:
+        print("usage: python -m analysis.steps STEP --inputs F... --outputs F... -- COMMAND...", file=sys.stderr)
+        return 2
+    split = argv.index("--")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step")
+    parser.add_argument("--inputs", nargs="*", type=Path, default=[])
+    parser.add_argument("--outputs", nargs="*", type=Path, default=[])
+    args = parser.parse_args(argv[:split])
+    command = argv[split + 1:]
+    if not command:
+        print("error: no command after --", file=sys.stderr)
+        return 2
+    force = os.environ.get("REDO", "") not in ("", "0")
+    return run_step(args.step, command, args.inputs, args.outputs, force)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

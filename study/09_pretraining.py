@@ -1,0 +1,98 @@
+# %% [markdown]
+# # 9. Synthetic pre-training: a universal potential as teacher, then the 200 DFT frames
+#
+# Our DFT data are 200 frames of one 520 K trajectory. A model trained on them alone needs a hand-made core
+# repulsion in MD and still breaks PS₄ units from 560 K on; the faster architectures collapse within a few ps.
+# Synthetic pre-training (Gardner et al., Mach. Learn.: Sci. Technol. 5, 015003 (2024)) first fits the model to
+# many configurations labelled by a cheap teacher, then fine-tunes it on the DFT frames. Here the teacher is the
+# universal potential SevenNet-0 (its weights ship in its wheel), the synthetic set is 1200 configurations sampled
+# where MD goes (900 frames of our own MD at 300–900 K, broken PS₄ units included, and 300 rattled and strained
+# DFT training frames), and fine-tuning is mace-torch's own `--foundation_model` transfer with the same data and
+# budget as the from-scratch reference (160 frames, 40 epochs, stage two from epoch 30).
+#
+# **Decision rule, fixed before the results.** Adopt a pre-trained (fine-tuned) model as the production model if its
+# test force RMSE is ≤ 32 meV/Å and, with no core repulsion, its screens show no failure and no broken PS₄ unit at
+# ≤ 600 K; among those, take the fastest. If none passes, keep today's model and report the numbers. The production
+# MD series is not rerun here.
+
+# %% tags=["parameters"]
+architectures = "c32-L0-r5"          # space-separated (the Makefile's PT_ARCHS)
+scratch_suffix = "-n160-seed1-ep40-s2"   # the from-scratch reference: train-<arch><suffix>
+pretrain_runs = ""                   # space-separated pre-training runs, one per architecture, same order
+finetune_suffix = "-pt"              # fine-tuned: the reference name plus this
+production_run = "train-c32-L1-r5-n160-seed1-ep120"
+
+# %%
+import numpy as np
+import pandas as pd
+
+from analysis import architecture, bench, paths, plotting, pretraining, runs, synthetic
+
+archs = architectures.split()
+pre = pretrain_runs.split()
+if len(pre) != len(archs):
+    raise ValueError(f"pretrain_runs={pretrain_runs!r}: need one pre-training run per architecture ({archs})")
+scratch = {a: f"train-{a}{scratch_suffix}" for a in archs}
+pretrained = dict(zip(archs, pre))
+finetuned = {a: f"train-{a}{scratch_suffix}{finetune_suffix}" for a in archs}
+kept = runs.read_json(architecture.speed_file())["models"] if architecture.speed_file().exists() else {}
+speeds = {name: bench.ns_per_day(m["steps_per_cpu_s"]) for name, m in kept.items()}
+table = pretraining.compare(paths.runs_dir(), archs, scratch, pretrained, finetuned, speeds)
+screens = {name: pretraining.screens(paths.runs_dir(), name) for name in finetuned.values()}
+production = runs.read_json(paths.run_dir(production_run) / "evaluation.json")
+decision = pretraining.decide(table, screens, production)
+synthetic_info = runs.read_json(synthetic.synthetic_dir() / "pretrain.json")
+table
+
+# %% [markdown]
+# ## Stability screens of the fine-tuned models (plain NVT, no core repulsion)
+
+# %%
+all_screens = pd.concat([s for s in screens.values() if not s.empty], ignore_index=True) if any(
+    not s.empty for s in screens.values()) else pd.DataFrame()
+if not all_screens.empty:
+    plotting.save(plotting.pretraining(table, all_screens), "pretraining")
+    display_columns = ["run_name", "temperature_K", "seed", "length_ps", "failed", "time_to_failure_ps", "reason",
+                       "broken_PS4_fraction"]
+    all_screens[display_columns]
+
+# %%
+runs.write_json(paths.derived_dir() / "pretraining.json", {
+    "synthetic_set": synthetic_info, "table": table.to_dict(orient="records"),
+    "screens": all_screens.to_dict(orient="records") if not all_screens.empty else [],
+    "decision": decision, "production_run": production_run, **runs.provenance()})
+decision
+
+# %% [markdown]
+# ## Discussion
+
+# %%
+from IPython.display import Markdown
+
+lines = []
+for a in archs:
+    rows = table[table["architecture"] == a].set_index("kind")
+    s, p, f = (rows.loc[k] for k in ("scratch", "pretrained only", "fine-tuned"))
+    lines.append(f"- {a}: from scratch {s.test_force_rmse_meV_per_A:.1f} meV/Å and {s.test_energy_rmse_meV_per_atom:.2f} "
+                 f"meV/atom; the teacher-trained model alone {p.test_force_rmse_meV_per_A:.0f} meV/Å; fine-tuned "
+                 f"{f.test_force_rmse_meV_per_A:.1f} meV/Å and {f.test_energy_rmse_meV_per_atom:.2f} meV/atom "
+                 f"({f.test_force_rmse_meV_per_A / s.test_force_rmse_meV_per_A - 1:+.0%} in force error).")
+verdicts = "\n".join(f"- {v['run_name']}: " + ("passes" if v["passes"] else "fails: " + "; ".join(v["reasons"]))
+                     for v in decision["verdicts"])
+outcome = (f"The rule adopts **{decision['adopted']}**." if decision["adopted"] else
+           f"No candidate passes, so the production model stays **{production_run}** "
+           f"({production['test_force_rmse_meV_per_A']:.1f} meV/Å).")
+Markdown(f"""
+**Does pre-training on a teacher's labels help with 160 DFT frames?** The synthetic set has
+{synthetic_info['n_configurations']} configurations ({synthetic_info['n_md']} MD frames, {synthetic_info['n_rattled']}
+rattled DFT frames) labelled by {synthetic_info['teacher']['teacher']} (sevenn {synthetic_info['teacher']['teacher_version']}).
+Test errors on the same 40 held-out DFT configurations:
+
+{chr(10).join(lines)}
+
+**Which model does the rule choose?**
+
+{verdicts}
+
+{outcome}
+""")

@@ -1,0 +1,85 @@
+"""Cheap steps rerun by content, not file time (analysis.steps), and Make commands that never lose work."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analysis import paths, steps
+
+# a step that counts its runs and writes its output from its input
+COMMAND = ("import pathlib, sys; src, out, log = map(pathlib.Path, sys.argv[1:]); "
+           "out.write_text(src.read_text().upper()); log.write_text(log.read_text() + 'x' if log.exists() else 'x')")
+
+
+@pytest.fixture
+def setup(tmp_path, monkeypatch):
+    monkeypatch.setenv("LIPS_STUDY_DIR", str(tmp_path / "study"))
+    monkeypatch.delenv("REDO", raising=False)
+    src, out, log = tmp_path / "in.json", tmp_path / "out.txt", tmp_path / "runs.log"
+    src.write_text(json.dumps({"D": 1.0, "created": "2026-01-01"}))
+    return src, out, log
+
+
+def _step(src, out, log, force=False) -> int:
+    return steps.run_step("demo", [sys.executable, "-c", COMMAND, str(src), str(out), str(log)], [src], [out], force)
+
+
+def test_step_runs_once_then_only_when_its_input_content_changes(setup):
+    src, out, log = setup
+    assert _step(src, out, log) == 0 and log.read_text() == "x"
+    assert steps.record_path("demo").exists()
+    os.utime(src, (10**9 + 5, 10**9 + 5))  # a fresh clone's arbitrary file times: not a change
+    before = out.stat().st_mtime_ns
+    assert _step(src, out, log) == 0 and log.read_text() == "x" and out.stat().st_mtime_ns == before  # nothing written
+    src.write_text(json.dumps({"D": 1.0, "created": "2027-01-01"}))  # provenance only: not a change either
+    assert _step(src, out, log) == 0 and log.read_text() == "x"
+    src.write_text(json.dumps({"D": 2.0, "created": "2027-01-01"}))  # the content: runs
+    assert _step(src, out, log) == 0 and log.read_text() == "xx"
+    assert _step(src, out, log, force=True) == 0 and log.read_text() == "xxx"  # REDO=1
+    out.unlink()  # a missing output: runs
+    assert _step(src, out, log) == 0 and log.read_text() == "xxxx" and out.exists()
+
+
+def test_failing_step_leaves_outputs_and_record_as_they_were(setup):
+    src, out, log = setup
+    assert _step(src, out, log) == 0
+    record, before = steps.record_path("demo").read_text(), out.read_text()
+    src.write_text("{not json")
+    status = steps.run_step("demo", [sys.executable, "-c", "raise SystemExit(3)"], [src], [out])
+    assert status == 3 and out.read_text() == before and steps.record_path("demo").read_text() == record
+
+
+def make(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", *args], cwd=paths.ROOT, capture_output=True, text=True,
+                          env={**os.environ, "MAKEFLAGS": ""})
+
+
+def _tree_state(root: Path) -> dict:
+    return {str(p): (p.stat().st_mtime_ns, p.read_bytes()) for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_dry_run_writes_nothing():
+    watched = paths.ROOT / "data" / "derived"
+    before = {k: v for k, v in _tree_state(watched).items() if "/synthetic/" not in k}
+    result = make("-n", "study", "FIT_START_PS=7")  # a changed setting: the real run would rerun notebook 5
+    assert result.returncode == 0, result.stderr
+    assert "analysis.steps diffusion" in result.stdout and "-p fit_start_ps 7" in result.stdout
+    assert {k: v for k, v in _tree_state(watched).items() if "/synthetic/" not in k} == before
+
+
+def test_misspelt_setting_stops_with_the_closest_name():
+    result = make("-n", "study", "FIT_STRT_PS=8")
+    assert result.returncode != 0
+    assert "unknown setting FIT_STRT_PS (did you mean FIT_START_PS?)" in result.stderr
+    assert make("-s", "print-FIT_START_PS", "FIT_START_PS=8").stdout.strip() == "8"
+
+
+def test_forced_rebuild_does_not_reinstall_the_environment():
+    result = make("-B", "install")
+    assert result.returncode == 0 and "kept" in result.stdout and "pip install" not in result.stdout
