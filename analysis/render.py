@@ -170,7 +170,22 @@ def render_with_pandoc(build: Path, out: Path, values: dict) -> None:
     import typst
 
     pdf = out / "report.pdf"
-    pdf.write_bytes(typst.compile(str(build / "report.typ"), root=str(build)))
+    # the PDF's creation date is that of the results it reports, so the same results give the same bytes
+    pdf.write_bytes(typst.compile(str(build / "report.typ"), root=str(build), timestamp=_results_timestamp()))
+
+
+def _results_timestamp() -> int | None:
+    """``SOURCE_DATE_EPOCH`` if set, else when summary.json's results were made (seconds since 1970), else None."""
+    import datetime as dt
+    import os
+
+    if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
+        return int(os.environ["SOURCE_DATE_EPOCH"])
+    try:
+        created = runs.read_json(paths.summary_file())["provenance"]["created"]
+        return int(dt.datetime.fromisoformat(created).timestamp())
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 def render_with_quarto(build: Path, out: Path) -> None:
