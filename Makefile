@@ -143,10 +143,11 @@ FIGURES := $(addprefix $(DERIVED)/figures/,dataset_overview.png learning_curve.p
   committee.png architecture.png)
 
 .PHONY: help report study render smoke test test-all install md train bench clean-smoke stability architecture \
-  teacher-env synthetic pretrain screens pretraining
+  teacher-env synthetic pretrain screens pretraining handin
 help:
 	@echo "make report      - install, run the whole study (make -j$(JOBS)), render the report"
 	@echo "make render      - re-render the report from existing results (no computation)"
+	@echo "make handin      - the hand-in: every executed notebook as .ipynb and PDF, the report, an index (handin/)"
 	@echo "make smoke       - the whole pipeline on tiny settings into data/smoke/"
 	@echo "make test        - the test suite (includes the smoke pipeline)"
 	@echo "make md T=650 SEED=2   - one more MD run with the production model"
@@ -404,6 +405,11 @@ $(DERIVED)/summary.json: FORCE $(ANALYSIS_SRC) $(DATASET) $(MODEL) $(DERIVED)/le
 # ---- report -------------------------------------------------------------------------------
 render: $(INSTALLED)
 	$(PY) -m analysis.render --out $(REPORT_OUT)
+
+# ---- the practical's hand-in: every executed notebook as .ipynb and PDF, the report, an index -----------------
+HANDIN ?= handin
+handin: render
+	$(PY) -m analysis.handin --out $(HANDIN) --report $(REPORT_OUT)
 
 # ---- smoke pipeline and tests ---------------------------------------------------------------
 SMOKE_DIR ?= data/smoke

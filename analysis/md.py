@@ -187,9 +187,12 @@ def _chunk_path(run: Path, index: int) -> Path:
 
 
 def _save_checkpoint(run: Path, atoms: Atoms, step: int, chunk: int, rng, thermo_rows: int,
-                     thermostat_energy: float, extremes: dict, wall_time_s: float) -> None:
+                     thermostat_energy: float, extremes: dict, wall_time_s: float, n_frames: int) -> None:
     """Positions and momenta go to a file named by the step, then ``checkpoint.json`` points to it, then older
-    array files go: an interruption at any moment leaves a consistent pair (json and the arrays it names)."""
+    array files go: an interruption at any moment leaves a consistent pair (json and the arrays it names).
+
+    Both are committed with the run (a few kB), together with ``positions.npz`` and ``thermo.csv``: a run
+    continues, or is lengthened, from them on any machine; the trajectory chunks are a local cache only."""
     arrays = f"checkpoint-{step:010d}.npz"
     buf = io.BytesIO()
     np.savez(buf, positions=atoms.get_positions(), momenta=atoms.get_momenta())
@@ -199,7 +202,7 @@ def _save_checkpoint(run: Path, atoms: Atoms, step: int, chunk: int, rng, thermo
     runs.write_json(run / "checkpoint.json", {
         "step": step, "chunk": chunk, "rng_state": rng.bit_generator.state,
         "thermo_rows": thermo_rows, "thermostat_energy_eV": thermostat_energy, "extremes": extremes,
-        "wall_time_s": wall_time_s, "arrays": arrays,
+        "wall_time_s": wall_time_s, "arrays": arrays, "n_frames": n_frames,
     })
     for old in run.glob("checkpoint*.npz"):
         if old.name != arrays:
@@ -323,11 +326,12 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
         thermostat_energy = state["thermostat_energy_eV"]
         earlier_wall_time_s = state["wall_time_s"]
         extremes = state["extremes"]
+        n_frames = state["n_frames"] if "n_frames" in state else _count_frames(run)  # (older checkpoints: chunks)
         log.info("%s: resuming at step %d (%.2f ps)", run.name, step, step * settings.timestep_fs / 1000)
     else:
         MaxwellBoltzmannDistribution(atoms, temperature_K=settings.temperature_K, rng=rng)
         Stationary(atoms)
-        step, chunk, thermostat_energy, earlier_wall_time_s = 0, 0, 0.0, 0.0
+        step, chunk, thermostat_energy, earlier_wall_time_s, n_frames = 0, 0, 0.0, 0.0, 0
         extremes = {"min_pair_distance_A": {pair: math.inf for pair in SPECIES_PAIRS}, "max_force_eV_A": 0.0}
         thermo_rows = []
 
@@ -354,10 +358,12 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
                 break
         if frames:
             _write_chunk(_chunk_path(run, chunk), frames)
+            _append_positions(run, frames, n_frames, settings.sample_interval_fs)
+            n_frames += len(frames)
             chunk += 1
         _write_thermo(run / "thermo.csv", thermo_rows)
         _save_checkpoint(run, atoms, step, chunk, rng, len(thermo_rows), dyn.transferred_energy, extremes,
-                         earlier_wall_time_s + time.time() - started)
+                         earlier_wall_time_s + time.time() - started, n_frames)
         if chunk % log_every_chunks == 0 or failure is not None:
             elapsed = time.time() - started
             log.info("%s: %.1f / %.1f ps, T=%.0f K, min distance %.2f Å, %.1f s",
@@ -379,15 +385,13 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
         "min_pair_distance_A": extremes["min_pair_distance_A"],
         "max_force_eV_A": extremes["max_force_eV_A"],
         "mean_temperature_K": _mean_production_temperature(thermo_rows),
-        "n_frames": _count_frames(run),
+        "n_frames": n_frames,
         "wall_time_s": earlier_wall_time_s + wall_time_s,
         "steps_per_s": ((step - first_step) / wall_time_s) if step > first_step and wall_time_s > 0 else None,
         "compile_mode": compile_mode or None,
         "outputs": {"trajectory_chunks": "chunks/", "thermo": "thermo.csv", "positions": POSITIONS_FILE},
         **runs.provenance(),
     }
-    if summary["n_frames"]:
-        export_positions(run, settings.sample_interval_fs)
     runs.write_json(runs.summary_path(run), summary)
     if failure is not None:
         log.warning("%s: UNSTABLE at %.2f ps: %s", run.name, failure["time_ps"], failure["reason"])
@@ -414,12 +418,15 @@ def _check_extensible(run: Path, new_ps: float) -> None:
         raise MDError(f"{run}: stopped as unstable, so it cannot be extended to {new_ps:g} ps; "
                       "choose another seed or delete the folder")
     if not (run / "checkpoint.json").exists():
-        raise MDError(f"{run}: has no checkpoint to extend from; delete the folder to start again")
-    expected = runs.read_json(runs.summary_path(run)).get("n_frames") if runs.summary_path(run).exists() else None
-    found = _count_frames(run)
-    if expected is not None and found != expected:
-        raise MDError(f"{run}: its trajectory chunks hold {found} of {expected} frames, so it cannot be extended; "
-                      "delete the folder to start again")
+        raise MDError(f"{run}: has no checkpoint to extend from (runs made before checkpoints were committed have "
+                      "none); delete the folder to start again")
+    state = runs.read_json(run / "checkpoint.json")
+    n_frames = state["n_frames"] if "n_frames" in state else _count_frames(run)
+    expected = _positions_kept(n_frames, load_settings(run).sample_interval_fs)
+    found = _positions_count(run)
+    if found != expected:
+        raise MDError(f"{run}: positions.npz holds {found} of the {expected} frames its checkpoint expects, so it "
+                      "cannot be extended; delete the folder to start again")
 
 
 def _count_frames(run: Path) -> int:
@@ -502,6 +509,51 @@ def _judge(judges: list, atoms: Atoms, settings: MDSettings, row: dict) -> dict 
 def _mean_production_temperature(rows: list[dict]) -> float | None:
     values = [float(r["temperature_K"]) for r in rows if r["phase"] == "production"]
     return float(np.mean(values)) if values else None
+
+
+def _positions_stride(sample_interval_fs: float, stride_fs: float = POSITIONS_STRIDE_FS) -> int:
+    """Every how many trajectory frames ``positions.npz`` keeps one (frames 0, k, 2k, ... of the production)."""
+    return max(1, round(stride_fs / sample_interval_fs))
+
+
+def _positions_kept(n_frames: int, sample_interval_fs: float) -> int:
+    stride = _positions_stride(sample_interval_fs)
+    return (n_frames + stride - 1) // stride
+
+
+def _positions_count(run: Path) -> int:
+    path = Path(run) / POSITIONS_FILE
+    if not path.exists():
+        return 0
+    with np.load(path) as f:
+        return len(f["positions_A"])
+
+
+def _append_positions(run: Path, frames: list[Atoms], first_index: int, sample_interval_fs: float) -> None:
+    """Add the frames of one chunk (production frames ``first_index`` on) to ``positions.npz``, keeping every
+    ``_positions_stride``-th frame of the whole production, as ``export_positions`` would from all chunks."""
+    stride = _positions_stride(sample_interval_fs)
+    kept = [f for k, f in enumerate(frames, first_index) if k % stride == 0]
+    path = Path(run) / POSITIONS_FILE
+    have, expected = _positions_count(run), _positions_kept(first_index, sample_interval_fs)
+    if have < expected:
+        if _count_frames(run) == first_index + len(frames):  # the chunks are all here: rebuild from them
+            export_positions(run, sample_interval_fs)
+            return
+        raise MDError(f"{path}: holds {have} frames, expected {expected} before production frame {first_index}")
+    if not kept and have == expected:
+        return
+    new = np.array([f.positions for f in kept], dtype=np.float32).reshape(len(kept), -1, 3)
+    if have:
+        with np.load(path) as f:  # frames beyond the checkpoint (a chunk an interruption lost) are made again
+            new = np.concatenate([f["positions_A"][:expected], new])
+    if not len(new):
+        return
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as handle:
+        np.savez_compressed(handle, positions_A=new, numbers=frames[0].numbers, cell_A=np.asarray(frames[0].cell),
+                            sample_interval_fs=np.float64(stride * sample_interval_fs))
+    tmp.replace(path)
 
 
 def read_trajectory(run: Path) -> list[Atoms]:

@@ -7,8 +7,8 @@ aggregate step would rerun after ``git clone`` and rewrite committed results (wi
 wrapper hashes the step's inputs (Make passes its prerequisites: notebook, code, run summaries,
 settings are in the command) and keeps the hashes in ``derived/.steps/<step>.json`` (committed). When
 that record matches and every output exists, the command is not run and nothing is written; Make
-hands every cheap step to this wrapper on every call (prerequisite ``FORCE``). ``REDO=1`` in the environment (``make study REDO=1``) runs the
-command anyway, e.g. to check that it reproduces the committed numbers.
+hands every cheap step to this wrapper on every call (prerequisite ``FORCE``). ``REDO=1`` in the environment (``make study REDO=1``) runs every
+step anyway, e.g. to check that it reproduces the committed numbers; ``REDO=diffusion`` only that one.
 
 The provenance fields of JSON inputs (``runs.PROVENANCE_KEYS``: commit, date, versions, machine,
 BLAS kernel) are not hashed: a result that was only remade somewhere else is the same input.
@@ -109,8 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     if not command:
         print("error: no command after --", file=sys.stderr)
         return 2
-    force = os.environ.get("REDO", "") not in ("", "0")
-    return run_step(args.step, command, args.inputs, args.outputs, force)
+    return run_step(args.step, command, args.inputs, args.outputs, redo_requested(args.step))
+
+
+def redo_requested(step: str, value: str | None = None) -> bool:
+    """``REDO=1`` (or ``all``) forces every step, ``REDO=diffusion,summary`` only those named."""
+    value = os.environ.get("REDO", "") if value is None else value
+    names = {v.strip() for v in value.split(",") if v.strip()}
+    return bool(names & {"1", "all", "yes", step})
 
 
 if __name__ == "__main__":

@@ -218,13 +218,39 @@ def test_longer_production_extends_a_finished_run_along_the_same_trajectory(tiny
     assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
 
 
-def test_a_run_without_its_trajectory_is_not_extended(tiny_model, tmp_path):
-    run = tmp_path / "run"
-    md.run_md(md.MDSettings(seed=1, **SHORT), tiny_model, run)
-    sorted((run / "chunks").glob("chunk-*.traj"))[-1].unlink()
-    with pytest.raises(md.MDError, match=r"chunks hold \d+ of 20 frames, so it cannot be extended"):
-        md.run_md(md.MDSettings(seed=1, **{**SHORT, "production_ps": 0.08}), tiny_model, run)
-    assert runs.is_finished(run)
+def test_a_run_continues_in_a_fresh_clone_from_its_committed_files(tiny_model, tmp_path):
+    """Stopped at 0.3 ps, then lengthened to 0.6 ps from what git holds (checkpoint, positions.npz, thermo.csv;
+    no trajectory chunks): the same trajectory as one run straight through (same seed, same machine)."""
+    import shutil
+    import subprocess
+
+    base = {**SHORT, "sample_interval_fs": 20.0, "chunk_ps": 0.1}
+    long = md.MDSettings(seed=4, **{**base, "production_ps": 0.6})
+    reference = md.run_md(long, tiny_model, tmp_path / "reference")
+    first = tmp_path / "first-machine"
+    md.run_md(md.MDSettings(seed=4, **{**base, "production_ps": 0.3}), tiny_model, first)
+    clone = tmp_path / "fresh-clone"
+    clone.mkdir()
+    for path in first.iterdir():  # what a commit of the run holds: every file git does not ignore
+        ignored = subprocess.run(["git", "check-ignore", "-q", f"data/runs/md-T500-seed4/{path.name}"],
+                                 cwd=paths.ROOT).returncode == 0
+        if path.is_file() and not ignored:
+            shutil.copyfile(path, clone / path.name)
+    assert (clone / "checkpoint.json").exists() and not (clone / "chunks").exists()
+    extended = md.run_md(long, tiny_model, clone)
+    assert extended["status"] == "done" and extended["n_frames"] == reference["n_frames"] == 30
+    with np.load(clone / md.POSITIONS_FILE) as a, np.load(tmp_path / "reference" / md.POSITIONS_FILE) as b:
+        assert len(a["positions_A"]) == 6 and np.array_equal(a["positions_A"], b["positions_A"])
+    assert md.read_thermo(clone / "thermo.csv") == md.read_thermo(tmp_path / "reference" / "thermo.csv")
+    # positions.npz that does not match the checkpoint: refused, nothing touched
+    with np.load(clone / md.POSITIONS_FILE) as f:
+        arrays = dict(f)
+    arrays["positions_A"] = arrays["positions_A"][:-1]
+    np.savez_compressed(clone / md.POSITIONS_FILE, **arrays)
+    before = {p: p.read_bytes() for p in clone.rglob("*") if p.is_file()}
+    with pytest.raises(md.MDError, match=r"positions.npz holds 5 of the 6 frames its checkpoint expects"):
+        md.run_md(md.MDSettings(seed=4, **{**base, "production_ps": 0.8}), tiny_model, clone)
+    assert {p: p.read_bytes() for p in clone.rglob("*") if p.is_file()} == before
 
 
 def test_a_run_stopped_as_unstable_is_not_extended(tiny_model, frames, tmp_path):

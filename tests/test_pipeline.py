@@ -88,8 +88,10 @@ def test_failed_notebook_is_kept_but_not_done(smoke):
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("ERROR: study/04_md.py failed") and "temperature_K=-100" in last
-    assert (run / "notebook.failed.ipynb").exists()
-    assert not (run / "summary.json").exists() and not (run / "notebook.ipynb").exists()
+    # refused before it started: no run folder is left behind; the failed notebook is kept in the temp folder
+    assert not run.exists()
+    kept = Path(last.split("(kept as ")[1].split(")")[0])
+    assert kept.exists() and kept.parent != run and kept.name.endswith("notebook.failed.ipynb")
 
 
 def _snapshot(root: Path) -> dict[Path, bytes]:
@@ -109,10 +111,11 @@ def test_make_stops_with_the_error_on_bad_parameters(smoke):
     assert "n_train=500 is larger than the 160 training configurations" in result.stderr.strip().splitlines()[-2]
     result = make("train", f"STUDY={smoke}", "ARCH=c999", "N_TRAIN=20", "EPOCHS=1", "STAGE2=null")
     assert result.returncode != 0 and "architecture 'c999' unknown" in result.stderr
+    result = make("md", f"STUDY={smoke}", "ARCH=tiny", "N_TRAIN=20", "EPOCHS=6", "T=abc", "SEED=1")
+    assert result.returncode != 0 and "temperature_K" in result.stderr
     after = _snapshot(smoke)
     assert {p: after.get(p) for p in before} == before  # nothing computed earlier changed or vanished
-    new = {p.name for p in set(after) - set(before)}
-    assert new <= {"notebook.failed.ipynb", ".notebook.notebook.lock"}  # only the failed notebooks (and their locks)
+    assert set(after) == set(before)  # and no run that never started left a folder (md-Tabc-seed1, ...)
 
 
 def test_corrupt_full_lips_file_stops_make_with_one_line_and_keeps_the_old_dataset(tmp_path, frames):

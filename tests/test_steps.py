@@ -83,3 +83,10 @@ def test_misspelt_setting_stops_with_the_closest_name():
 def test_forced_rebuild_does_not_reinstall_the_environment():
     result = make("-B", "install")
     assert result.returncode == 0 and "kept" in result.stdout and "pip install" not in result.stdout
+
+
+def test_redo_names_the_steps_to_force():
+    assert steps.redo_requested("diffusion", "1") and steps.redo_requested("diffusion", "all")
+    assert steps.redo_requested("diffusion", "committee,diffusion")
+    assert not steps.redo_requested("diffusion", "committee") and not steps.redo_requested("diffusion", "")
+    assert not steps.redo_requested("diffusion", "0")

@@ -1,0 +1,108 @@
+"""The practical's hand-in: every study notebook, executed, as ``.ipynb`` and PDF, plus the report, in one folder.
+
+    python -m analysis.handin --out handin        # make handin
+
+Nothing is executed here: the notebooks are the ones the study ran (aggregate notebooks in
+``derived/notebooks/``; for the per-run notebooks 2 and 4, the production training run and one production MD
+run). Each is converted with the engines the report already uses: pandoc's own ``ipynb`` reader to Typst, then
+Typst to PDF. The folder gets an ``index.md`` that lists what is in it and what each notebook answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from analysis import paths, runs
+
+# (file name in the hand-in, what it is) -> where the executed notebook lies, relative to the study folder
+NOTEBOOKS = {
+    "01_dataset": ("derived/notebooks/01_dataset.ipynb", "the DFT data: what the 200 configurations sample"),
+    "02_train": (None, "training and validating the production MACE model"),
+    "03_learning_curve": ("derived/notebooks/03_learning_curve.ipynb", "learning curve: error against data"),
+    "04_md": ("runs/md-T500-seed1/notebook.ipynb", "one production MD run (500 K, seed 1)"),
+    "05_diffusion": ("derived/notebooks/05_diffusion.ipynb", "diffusion coefficients and the Arrhenius fit"),
+    "06_stability": ("derived/notebooks/06_stability.ipynb", "MD stability of candidate models"),
+    "07_extrapolation": ("derived/notebooks/07_extrapolation.ipynb", "committee monitor: how far MD leaves the data"),
+    "08_architecture": ("derived/notebooks/08_architecture.ipynb", "accuracy against speed of architectures"),
+    "09_pretraining": ("derived/notebooks/09_pretraining.ipynb", "synthetic pre-training on a teacher's labels"),
+}
+
+
+def notebook_sources(study: Path | None = None) -> dict[str, tuple[Path, str]]:
+    """The executed notebook of each study notebook that exists, with its description."""
+    study = Path(study or paths.study_dir())
+    found = {}
+    for name, (relative, what) in NOTEBOOKS.items():
+        if relative is None:  # the production training run's notebook
+            record = study / "model" / "lips_mace.json"
+            if not record.exists():
+                continue
+            relative = f"runs/{runs.read_json(record)['source_run']}/notebook.ipynb"
+        if (study / relative).exists():
+            found[name] = (study / relative, what)
+    return found
+
+
+def notebook_pdf(notebook: Path, pdf: Path) -> Path:
+    """``notebook`` (.ipynb) to PDF: pandoc's ipynb reader to Typst, Typst to PDF (figures extracted on the way)."""
+    import pypandoc
+    import typst
+
+    with tempfile.TemporaryDirectory() as tmp:
+        typ = Path(tmp) / "notebook.typ"
+        subprocess.run([pypandoc.get_pandoc_path(), str(notebook.resolve()), "--from", "ipynb", "--to", "typst",
+                        "--standalone", "--extract-media", "media", "--variable", "papersize=a4",
+                        "--output", str(typ)], cwd=tmp, check=True, capture_output=True)
+        pdf.write_bytes(typst.compile(str(typ), root=tmp, timestamp=0))
+    return pdf
+
+
+def make_handin(out: Path, report_dir: Path | None = None, study: Path | None = None) -> list[Path]:
+    """Copy each executed notebook into ``out``, convert it to PDF, add the report PDF and an index."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    sources = notebook_sources(study)
+    if not sources:
+        raise FileNotFoundError(f"{study or paths.study_dir()}: no executed notebooks (run make study first)")
+    written, lines = [], ["# Hand-in: the LiPS diffusion study", "",
+                          "Each study notebook as it ran, with its discussion answers, as `.ipynb` and as PDF; "
+                          "then the report.", "", "| notebook | what it answers | files |", "| --- | --- | --- |"]
+    for k, (name, (notebook, what)) in enumerate(sources.items(), 1):
+        target = out / f"{name}.ipynb"
+        shutil.copyfile(notebook, target)
+        pdf = notebook_pdf(target, out / f"{name}.pdf")
+        written += [target, pdf]
+        lines.append(f"| {name} | {what} | [{target.name}]({target.name}), [{pdf.name}]({pdf.name}) |")
+        print(f"handin: {k}/{len(sources)} {name} -> {pdf.name}", flush=True)
+    report = Path(report_dir or paths.REPORT_DIR / "_output") / "report.pdf"
+    if report.exists():
+        shutil.copyfile(report, out / "report.pdf")
+        written.append(out / "report.pdf")
+        lines += ["", "The report: [report.pdf](report.pdf) (`report/report.qmd`, rendered by `make render`)."]
+    else:
+        lines += ["", f"No report yet ({report} is missing): run `make render`."]
+    (out / "index.md").write_text("\n".join(lines) + "\n")
+    return written + [out / "index.md"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=paths.ROOT / "handin")
+    parser.add_argument("--report", type=Path, default=None, help="folder with the rendered report.pdf")
+    args = parser.parse_args(argv)
+    try:
+        files = make_handin(args.out, args.report)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.out}/index.md: {len(files) - 1} files")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""The hand-in (analysis.handin): every executed study notebook as .ipynb and PDF, the report, an index."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from analysis import handin, paths
+
+
+def test_handin_holds_every_executed_notebook_as_ipynb_and_pdf(tmp_path):
+    sources = handin.notebook_sources(paths.ROOT / "data")
+    if not sources:
+        pytest.skip("no committed study notebooks")
+    assert {"01_dataset", "02_train", "04_md", "05_diffusion"} <= set(sources)
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "report.pdf").write_bytes((paths.REPORT_DIR / "_output" / "report.pdf").read_bytes())
+    out = tmp_path / "handin"
+    written = handin.make_handin(out, report, paths.ROOT / "data")
+    for name, (notebook, _) in sources.items():
+        copy = out / f"{name}.ipynb"
+        assert json.loads(copy.read_text())["cells"] == json.loads(notebook.read_text())["cells"]
+        pdf = (out / f"{name}.pdf").read_bytes()
+        assert pdf.startswith(b"%PDF") and pdf.rstrip().endswith(b"%%EOF") and len(pdf) > 10_000
+    index = (out / "index.md").read_text()
+    assert all(f"{name}.pdf" in index for name in sources) and "report.pdf" in index
+    assert out / "report.pdf" in written
+
+
+def test_notebook_pdf_carries_the_discussion_text(tmp_path):
+    """The PDF is the notebook, prose included: the discussion heading of notebook 5 is in the Typst source."""
+    import subprocess
+
+    import pypandoc
+
+    notebook = paths.ROOT / "data" / "derived" / "notebooks" / "05_diffusion.ipynb"
+    if not notebook.exists():
+        pytest.skip("no committed notebook 5")
+    typ = subprocess.run([pypandoc.get_pandoc_path(), str(notebook), "--from", "ipynb", "--to", "typst"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "Discussion" in typ
+    assert handin.notebook_pdf(notebook, tmp_path / "05.pdf").stat().st_size > 10_000
