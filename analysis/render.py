@@ -140,8 +140,33 @@ def main_text(markdown: str) -> str:
 
 
 def word_count(markdown: str) -> int:
-    """Words of the main text: whitespace-separated tokens with at least one letter or digit."""
+    """Words of the main text without citations: whitespace-separated tokens with a letter or digit."""
     return sum(1 for token in main_text(markdown).split() if re.search(r"\w", token))
+
+
+WORD_LIMIT = 1500
+
+
+def printed_text(markdown: str, build: Path) -> str:
+    """The main text as a reader sees it: headings and in-text citations as printed ("(Batzner et al. 2022)"),
+    without front matter, figures, tables, captions, display maths and the reference list (pandoc, plain text)."""
+    text = re.sub(r"\A---\n.*?\n---\n", "", markdown, flags=re.DOTALL)
+    text = re.sub(r"\$\$.*?\$\$(\s*\{#eq-[\w-]+\})?", " ", text, flags=re.DOTALL)
+    text = re.sub(r"<!--.*?-->", " ", text, flags=re.DOTALL)
+    text = re.sub(r"^```\{=\w+\}.*?^```", " ", text, flags=re.DOTALL | re.MULTILINE)
+    text = re.sub(r"^::: *\{#refs\}.*?^:::", " ", text, flags=re.DOTALL | re.MULTILINE)
+    kept = [line for line in text.splitlines()
+            if not line.strip().startswith(("![", "|", ": ", ":::", "{{<")) and not re.match(r"^#+\s*References\b", line.strip())]
+    source = "---\nsuppress-bibliography: true\n---\n" + "\n".join(kept)
+    result = subprocess.run([_pandoc(), "--from", "markdown", "--to", "plain", "--wrap", "none", "--citeproc",
+                             "--bibliography", "references.bib"], input=source, capture_output=True, text=True,
+                            cwd=build, check=True)
+    return result.stdout
+
+
+def printed_word_count(markdown: str, build: Path) -> int:
+    """Words as any counter finds them (``wc -w``): every whitespace-separated token of ``printed_text``."""
+    return len(printed_text(markdown, build).split())
 
 
 # --------------------------------------------------------------------------- rendering
@@ -200,6 +225,10 @@ def render(out: Path, engine: str = "auto") -> dict:
     out.mkdir(parents=True, exist_ok=True)
     build = out.parent / "_build"
     values = prepare(build)
+    words = printed_word_count(to_markdown(build, values), build)
+    if words > WORD_LIMIT:  # before anything is written: the committed report stays as it was
+        raise RenderError(f"{paths.REPORT_DIR / 'report.qmd'}: {words} words in the main text as printed "
+                          f"(headings and citations included) > the limit of {WORD_LIMIT}; shorten the text")
     use_quarto = engine == "quarto" or (engine == "auto" and shutil.which("quarto"))
     if use_quarto:
         render_with_quarto(build, out)
@@ -207,7 +236,10 @@ def render(out: Path, engine: str = "auto") -> dict:
         render_with_pandoc(build, out, values)
     markdown = to_markdown(build, values)
     (out / "report.md").write_text(markdown)
-    info = {"engine": "quarto" if use_quarto else "pandoc+typst", "words": word_count(markdown)}
+    info = {"engine": "quarto" if use_quarto else "pandoc+typst", "words": words,
+            "words_without_citations": word_count(markdown), "word_limit": WORD_LIMIT,
+            "word_rule": "main text as printed: headings and in-text citations included; title block, figures, "
+                         "tables, captions, display equations and the reference list excluded; wc -w tokens"}
     runs.write_json(out / "render.json", info)
     return info
 
@@ -222,7 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     except (RenderError, subprocess.CalledProcessError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
-    print(f"rendered {args.out}/report.html and report.pdf with {info['engine']} ({info['words']} words)")
+    print(f"rendered {args.out}/report.html and report.pdf with {info['engine']} ({info['words']} words as printed, "
+          f"limit {info['word_limit']})")
     return 0
 
 

@@ -110,7 +110,11 @@ def test_committed_report_matches_the_committed_results():
         pytest.skip("no committed report yet (make report)")
     markdown = rendered.read_text()
     summary = json.loads(summary_path.read_text())
-    assert render.word_count(markdown) <= 1500
+    build = paths.REPORT_DIR / "_build"
+    if not (build / "references.bib").exists():
+        render.prepare(build)
+    assert render.printed_word_count(markdown, build) <= render.WORD_LIMIT == 1500
+    assert json.loads((paths.REPORT_DIR / "_output" / "render.json").read_text())["words"] <= 1500
     for section in ("Abstract", "Introduction", "Computational methods", "Results and discussion",
                     "Conclusion", "References"):
         assert f"# {section}" in markdown
@@ -247,3 +251,24 @@ def test_literature_table_has_every_published_value_and_a_dash_where_none_is_rep
     rows = report_values.tables({"arrhenius": a})["literature"].splitlines()[2:]
     assert rows[0].startswith("| This work | 0.200 ± 0.050 |") and len(rows) == 1 + len(report_values.LITERATURE)
     assert rows[1].endswith("| 0.18 | — | 17 |") and rows[2].endswith("[@lepley2012] | 0.15 | — | — |")
+
+
+def test_printed_word_count_counts_citations_and_headings_as_printed(tmp_path):
+    """"(Seino et al. 2014)" is four words to a reader and to wc -w; headings count; captions and tables do not."""
+    (tmp_path / "references.bib").write_text((paths.REPORT_DIR / "references.bib").read_text())
+    text = ("---\ntitle: T\n---\n\n# Introduction\n\nLi moves fast [@seino2014].\n\n"
+            "![A long caption that is not counted.](f.png)\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n: Table words.\n")
+    printed = render.printed_text(text, tmp_path)
+    assert "Seino" in printed and "2014" in printed and "caption" not in printed and "Table" not in printed
+    assert render.printed_word_count(text, tmp_path) == 1 + 3 + 4  # heading, sentence, "(Seino et al. 2014)."
+    assert render.word_count(text) == 4  # the old counter dropped the citation
+
+
+def test_render_refuses_a_report_over_the_word_limit_and_writes_nothing(tmp_path, monkeypatch):
+    if not (paths.ROOT / "data" / "derived" / "summary.json").exists():
+        pytest.skip("no committed results")
+    monkeypatch.setattr(render, "WORD_LIMIT", 100)
+    out = tmp_path / "_output"
+    with pytest.raises(render.RenderError, match=r"report.qmd: \d+ words in the main text as printed .* > the limit of 100"):
+        render.render(out)
+    assert not (out / "report.pdf").exists() and not (out / "render.json").exists()
