@@ -315,7 +315,7 @@ SYN_LABELS = $(addprefix $(SYN)/labels/,$(addsuffix .npz,$(SYN_CHUNKS)))
 PRETRAIN_XYZ := $(SYN)/pretrain.extxyz
 # pre-training: the whole synthetic set, stage two over the last quarter; then the same budget as the from-scratch
 # reference of each architecture on the 160 DFT frames (PT_ARCHS), starting from the pre-trained weights
-PT_ARCHS ?= c32-L0-r5
+PT_ARCHS ?= c32-L0-r5 c32-L0-r4-ell2
 PT_EPOCHS ?= 16
 PT_STAGE2 ?= 12
 PT_N := $(shell $(PYTHON) -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["entries"]))' $(SYN)/recipe.json 2>/dev/null || echo 0)

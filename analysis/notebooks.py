@@ -120,7 +120,8 @@ def _show_progress() -> None:
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter("%(message)s"))
-        handler.addFilter(lambda record: "Executing" not in record.getMessage() and record.getMessage().strip() != "")
+        handler.addFilter(lambda record: record.getMessage().strip() != ""
+                          and not record.getMessage().lstrip().startswith(("Executing", "Ending Cell")))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False

@@ -176,6 +176,36 @@ def variables(summary: dict) -> dict:
                                   summary.get("model", {}).get("hyperparameters", {}).get("architecture")))
     per_T = [r for r in summary.get("diffusion_per_temperature", []) if r["n_runs"] > 1]
     v["md_between_runs_chi2_max"] = fixed(max(r["chi2_red"] for r in per_T), 1) if per_T else "n/a"
+    v.update(_pretraining_values(summary.get("pretraining")))
+    return v
+
+
+def _pretraining_values(pt: dict | None) -> dict[str, str]:
+    """Synthetic pre-training (notebook 9): the set, force errors from scratch and fine-tuned per architecture,
+    the screens at 600 K and above, and the decision."""
+    keys = ("pt_n", "pt_n_md", "pt_teacher", "pt_archs", "pt_scratch_rmse", "pt_ft_rmse", "pt_change", "pt_decision",
+            "pt_screen_summary")
+    v = {k: "n/a" for k in keys}
+    if not pt:
+        return v
+    rows = pt["table"]
+    archs = list(dict.fromkeys(r["architecture"] for r in rows))
+    by = {(r["architecture"], r["kind"]): r for r in rows}
+    scratch = [by[(a, "scratch")]["test_force_rmse_meV_per_A"] for a in archs]
+    ft = [by[(a, "fine-tuned")]["test_force_rmse_meV_per_A"] for a in archs]
+    screens = []
+    for a in archs:
+        r = by[(a, "fine-tuned")]
+        failed = [f"{r[k]} at {k.split('_')[1].replace('K', ' K')}" for k in sorted(r) if k.startswith("failed_") and r[k] is not None]
+        if failed:
+            screens.append(f"{a}: {', '.join(failed)} failed")
+    decision = pt["decision"]
+    v.update(pt_n=str(pt["synthetic_set"]["n_configurations"]), pt_n_md=str(pt["synthetic_set"]["n_md"]),
+             pt_teacher=pt["synthetic_set"]["teacher"]["teacher"].split(" (")[0], pt_archs=", ".join(archs),
+             pt_scratch_rmse=", ".join(fixed(x, 1) for x in scratch), pt_ft_rmse=", ".join(fixed(x, 1) for x in ft),
+             pt_change=", ".join(f"{100 * (f / s - 1):+.0f}" for s, f in zip(scratch, ft)),
+             pt_decision=(f"adopts {decision['adopted']}" if decision["adopted"] else "keeps the production model"),
+             pt_screen_summary="; ".join(screens) if screens else "none failed")
     return v
 
 
