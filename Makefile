@@ -269,7 +269,7 @@ $(foreach m,$(sort $(STAB_MODELS) $(STAB_CORE_MODELS)),\
   $(if $(filter $(RUNS)/$(m),$(LC_RUNS) $(PROD_RUN)),,$(call stab_train,$(call name_parts,$(m)))))
 
 stability: $(DERIVED)/stability.json
-$(DERIVED)/stability.json $(DERIVED)/figures/stability.png &: FORCE study/06_stability.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(STAB_RUNS)) \
+$(DERIVED)/stability.json $(DERIVED)/figures/stability.png &: FORCE study/06_stability.py $(ANALYSIS_SRC) $(addsuffix /summary.json,$(STAB_RUNS)) $(DERIVED)/diffusion.json \
   | $(INSTALLED)
 	$(call step,stability,$(DERIVED)/stability.json $(DERIVED)/figures/stability.png) \
 	  $(NB) study/06_stability.py $(DERIVED)/notebooks/06_stability.ipynb -p nve_duration_ps $(NVE_PS)
@@ -370,7 +370,7 @@ $(call screen_name,$(1),$(2),$(3))/summary.json: | study/04_md.py $(XYZ) $(RUNS)
 	$(NB) study/04_md.py $$(@D)/notebook.ipynb -p model_path $(RUNS)/$(1)/mace_stagetwo.model \
 	  -p temperature_K $(2) -p seed $(3) -p equilibration_ps 0 -p production_ps $(PT_STAB_PS) \
 	  -p timestep_fs $(TIMESTEP_FS) -p chunk_ps 2 -p min_distance_A $(MIN_DIST) -p pair_min_fraction $(PAIR_FRAC) \
-	  -p core_repulsion_fraction 0 -p run_name $$(notdir $$(@D))
+	  -p core_repulsion_fraction 0 -p compile_mode $(MD_COMPILE) -p run_name $$(notdir $$(@D))
 endef
 $(foreach r,$(notdir $(FT_RUNS)),$(foreach t,$(PT_STAB_TEMPS),$(foreach s,$(PT_STAB_SEEDS),\
   $(eval $(call SCREEN_RULE,$(r),$(t),$(s))))))
@@ -380,7 +380,7 @@ PRETRAIN_OUT := $(DERIVED)/pretraining.json $(DERIVED)/figures/pretraining.png
 pretraining: $(DERIVED)/pretraining.json
 $(PRETRAIN_OUT) &: FORCE study/09_pretraining.py $(ANALYSIS_SRC) $(SYN)/pretrain.json \
   $(addsuffix /evaluation.json,$(PT_RUNS) $(FT_RUNS) $(foreach a,$(PT_ARCHS),$(call arch_run,$(a)))) \
-  $(addsuffix /summary.json,$(PT_SCREENS)) | $(INSTALLED)
+  $(addsuffix /summary.json,$(PT_SCREENS) $(STAB_RUNS)) | $(INSTALLED)
 	$(call step,pretraining,$(PRETRAIN_OUT)) $(NB) study/09_pretraining.py $(DERIVED)/notebooks/09_pretraining.ipynb \
 	  -p architectures "$(PT_ARCHS)" -p pretrain_runs "$(notdir $(PT_RUNS))"
 

@@ -30,9 +30,9 @@ def onset_distances(dataset_minima_A: dict[str, float], fraction: float) -> dict
     """
     if not 0 <= fraction <= 1:
         raise ValueError(f"core_repulsion_fraction={fraction}: must be in [0, 1]")
-    if fraction == 0:
-        return {}
-    return {pair: round(fraction * d, 3) for pair, d in dataset_minima_A.items()}
+    from analysis import explore
+
+    return explore.scaled_minima(dataset_minima_A, fraction)
 
 
 def pair_keys(symbols: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:

@@ -14,6 +14,16 @@ from analysis import data
 PAIRS = ("Li-Li", "Li-P", "Li-S", "P-P", "P-S", "S-S")
 
 
+def scaled_minima(dataset_minima_A: dict[str, float], fraction: float) -> dict[str, float]:
+    """``fraction`` x each species pair's shortest distance in the DFT data (Å, rounded to 0.001); {} for 0.
+
+    The one rule behind the MD distance monitor (``md.pair_limits``) and the core repulsion's onsets
+    (``core_repulsion.onset_distances``)."""
+    if fraction == 0:
+        return {}
+    return {pair: round(fraction * d, 3) for pair, d in dataset_minima_A.items() if pair in PAIRS}
+
+
 def arrays(frames: list[Atoms]) -> dict:
     """Energies per atom (eV), forces (n_frames, n_atoms, 3; eV/Å) and the symbols."""
     return {

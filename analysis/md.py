@@ -32,13 +32,15 @@ from ase.md.bussi import Bussi
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
 from ase.neighborlist import neighbor_list
 
-from analysis import committee, data, paths, runs
+from analysis import committee, data, explore, paths, runs
 from analysis.core_repulsion import CoreRepulsion, pair_keys
 from analysis.model import ModelError, file_sha256, load_calculator
 
 log = logging.getLogger(__name__)
-SPECIES_PAIRS = ("Li-Li", "Li-P", "Li-S", "P-P", "P-S", "S-S")
+SPECIES_PAIRS = explore.PAIRS
 POSITIONS_FILE = "positions.npz"
+# stochastic velocity rescaling (Bussi, Donadio & Parrinello 2007): canonical, and it barely perturbs dynamics
+THERMOSTATS = {"bussi": "Bussi stochastic velocity rescaling (ase.md.bussi.Bussi)"}
 POSITIONS_STRIDE_FS = 100.0
 THERMO_COLUMNS = ("step", "time_ps", "phase", "temperature_K", "epot_eV", "ekin_eV",
                   "min_distance_A", "thermostat_energy_eV", "core_repulsion_eV", "closest_to_limit",
@@ -58,6 +60,7 @@ class MDSettings:
     timestep_fs: float = 2.0
     equilibration_ps: float = 10.0
     production_ps: float = 100.0
+    thermostat: str = "bussi"  # THERMOSTATS; recorded, so a run never resumes under another thermostat
     thermostat_time_fs: float = 100.0
     sample_interval_fs: float = 20.0
     chunk_ps: float = 5.0
@@ -95,6 +98,8 @@ class MDSettings:
             )
         if self.dtype not in ("float32", "float64"):
             raise MDError(f"dtype='{self.dtype}': use float32 or float64")
+        if self.thermostat not in THERMOSTATS:
+            raise MDError(f"thermostat={self.thermostat!r}: use one of {sorted(THERMOSTATS)}")
         unknown = set(self.pair_min_distance_A) - set(SPECIES_PAIRS)
         if unknown:
             raise MDError(f"pair_min_distance_A: unknown pairs {sorted(unknown)}; use {SPECIES_PAIRS}")
@@ -160,9 +165,7 @@ def pair_limits(dataset_minima_A: dict[str, float], fraction: float) -> dict[str
     """
     if not 0 <= fraction < 1:
         raise MDError(f"pair_min_fraction={fraction}: must be in [0, 1)")
-    if fraction == 0:
-        return {}
-    return {pair: round(fraction * d, 3) for pair, d in dataset_minima_A.items() if pair in SPECIES_PAIRS}
+    return explore.scaled_minima(dataset_minima_A, fraction)
 
 
 
@@ -272,6 +275,7 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
     extend_from_ps = None
     if identity_file.exists():
         previous = runs.read_json(identity_file)
+        previous.setdefault("settings", {}).setdefault("thermostat", "bussi")  # runs before it was recorded
         if previous != identity:
             previous_ps = previous.get("settings", {}).get("production_ps")
             if _extends(previous, identity):

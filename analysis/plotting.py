@@ -263,7 +263,7 @@ def architecture(table, front):
     return fig
 
 
-def pretraining(table, screens, rmse_limit_meV_A: float = 32.0):
+def pretraining(table, screens, rmse_limit_meV_A: float = 32.0, scratch_screens=None):
     """Left: test force RMSE from scratch and fine-tuned after synthetic pre-training, per architecture (dotted: the
     decision rule's limit). Right: plain-NVT screens of the fine-tuned models, time to first failure (×) or run
     length for runs that survived (△), against temperature."""
@@ -286,6 +286,10 @@ def pretraining(table, screens, rmse_limit_meV_A: float = 32.0):
         ax2.scatter(failed["temperature_K"] + offset, failed["time_to_failure_ps"], marker="x", color=colour, label=name)
         ax2.scatter(ok["temperature_K"] + offset, ok["length_ps"], marker="^", facecolor="none", edgecolor=colour,
                     label=None if len(failed) else name)
+    if scratch_screens is not None and len(scratch_screens):  # the from-scratch models' earlier screens, in grey
+        failed, ok = scratch_screens[scratch_screens["failed"]], scratch_screens[~scratch_screens["failed"]]
+        ax2.scatter(failed["temperature_K"], failed["time_to_failure_ps"], marker="x", color="0.6", label="from scratch")
+        ax2.scatter(ok["temperature_K"], ok["length_ps"], marker="^", facecolor="none", edgecolor="0.6")
     ax2.set_yscale("log")
     ax2.set_xlabel("temperature (K)")
     ax2.set_ylabel("time to first failure (ps)")

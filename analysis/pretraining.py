@@ -44,6 +44,12 @@ def screens(runs_root: Path, model_run: str, prefix: str = "screen-") -> pd.Data
     return df.assign(broken_PS4_fraction=fractions)
 
 
+def scratch_screens(runs_root: Path, model_run: str) -> pd.DataFrame:
+    """The plain (no core repulsion) runs of the stability screen (``stab-<run>-T…``) of a from-scratch model."""
+    s = screens(runs_root, model_run, prefix="stab-")
+    return s[~s["core_repulsion"]] if not s.empty else s
+
+
 def compare(runs_root: Path, architectures: list[str], scratch: dict[str, str], pretrained: dict[str, str],
             finetuned: dict[str, str], speeds: dict[str, float]) -> pd.DataFrame:
     """One row per architecture and kind (scratch, pretrained only, fine-tuned): test errors, screens, speed.
@@ -60,8 +66,9 @@ def compare(runs_root: Path, architectures: list[str], scratch: dict[str, str], 
                    "train_wall_time_s": e["train_wall_time_s"],
                    "ns_per_day_per_core": speeds.get(scratch[arch])}
             if kind == "fine-tuned":
-                s = screens(runs_root, name)
-                row.update(_screen_summary(s))
+                row.update(_screen_summary(screens(runs_root, name)))
+            elif kind == "scratch":  # the earlier plain screens of the from-scratch model (stability screen)
+                row.update(_screen_summary(scratch_screens(runs_root, name)))
             rows.append(row)
     return pd.DataFrame(rows)
 

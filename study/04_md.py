@@ -12,6 +12,7 @@ timestep_fs = 2.0
 equilibration_ps = 10.0
 production_ps = 100.0
 sample_interval_fs = 20.0
+thermostat = "bussi"          # analysis.md.THERMOSTATS (recorded in settings.json)
 thermostat_time_fs = 100.0
 chunk_ps = 5.0
 start_config_index = 0
@@ -34,7 +35,7 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 dataset_minima = runs.read_json(paths.derived_dir() / "dataset.json")["min_pair_distance_A"]
 settings = md.MDSettings(temperature_K=temperature_K, seed=seed, timestep_fs=timestep_fs,
                          equilibration_ps=equilibration_ps, production_ps=production_ps,
-                         sample_interval_fs=sample_interval_fs, thermostat_time_fs=thermostat_time_fs,
+                         sample_interval_fs=sample_interval_fs, thermostat=thermostat, thermostat_time_fs=thermostat_time_fs,
                          chunk_ps=chunk_ps, start_config_index=start_config_index,
                          min_distance_A=min_distance_A,
                          pair_min_distance_A=md.pair_limits(dataset_minima, pair_min_fraction),

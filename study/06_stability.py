@@ -98,13 +98,18 @@ if len(stable):
         warnings.simplefilter("ignore")
         _, failed_production = temperature_series.collect_runs(paths.runs_dir())
     failed_production = [e for e in failed_production if e.get("failure")]
+    diffusion_file = paths.derived_dir() / "diffusion.json"
     if failed_production:
         choice += (" Longer production runs are the stricter test: "
                    + "; ".join(f"{e['run_name']} failed after {e['failure']['time_ps']:.1f} ps ({e['failure']['reason']})"
                                for e in failed_production)
-                   + f". The production temperatures therefore stay below {min(e['temperature_K'] for e in failed_production):g} K.")
+                   + f". So the distance monitor alone would allow production up to just below "
+                   f"{min(e['temperature_K'] for e in failed_production):g} K; broken PS₄ units and the committee limit "
+                   "(notebooks 5 and 7) end the analysed window lower"
+                   + (f", at {max(r['temperature_K'] for r in runs.read_json(diffusion_file)['per_temperature']):g} K."
+                      if diffusion_file.exists() else "."))
     if len(active):
-        choice += (f" The core repulsion acted in {active.mean():.2%} of the recorded samples (largest energy "
+        choice += (f" In these stability screens the core repulsion acted in {active.mean():.2%} of the recorded samples (largest energy "
                    f"{core['core_max_eV'].max():.3f} eV): it stops rare collapses without reshaping the sampled surface.")
 else:
     best = None

@@ -79,7 +79,9 @@ from IPython.display import Markdown
 
 left = "; ".join(f"{r.run_name} after {r.first_above_limit_ps:g} ps of production (largest σ {r.sigma_max_eV_A * 1000:.0f} meV/Å)"
                  for r in run_table.itertuples() if r.left_trained_region) or "none"
-broken = ", ".join(f"{r.fraction_frames_P_S_broken:.0%} in {r.run_name}" for r in run_table.itertuples())
+# over every frame of positions.npz (stability.production_events), the same count notebook 5 and the report use
+broken = ", ".join(f"{r.broken_PS4_fraction:.0%} in {r.run_name}" for r in events.itertuples()
+                   if r.broken_PS4_fraction) or "0 % in every run"
 
 def _events_text(events) -> str:
     """Each run with an event: which came first and when."""
@@ -110,8 +112,8 @@ smaller architecture than the production model, so σ ranks configurations by no
 production model's error.
 
 **Which runs left the trained region?** With the limit at {limit_factor:g} × the test set's 95th percentile
-({limit * 1000:.0f} meV/Å): {left}. Structure tells the same story: the fraction of sampled frames in which a P has
-lost an S neighbour (P–S > 3 Å, never in the DFT data) is {broken}.
+({limit * 1000:.0f} meV/Å): {left}. Structure tells the same story: the fraction of frames (every 100 fs) in which a P has
+lost an S neighbour (P–S > 3 Å, never in the DFT data) is {broken}; all other runs have none.
 
 **How long does each production run stay in the trained region?** Over the full production length
 (per run, ps of production): {_events_text(events)}. Runs with no event at all: {_no_event_text(events)}.

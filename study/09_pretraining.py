@@ -51,7 +51,8 @@ table
 all_screens = pd.concat([s for s in screens.values() if not s.empty], ignore_index=True) if any(
     not s.empty for s in screens.values()) else pd.DataFrame()
 if not all_screens.empty:
-    plotting.save(plotting.pretraining(table, all_screens), "pretraining")
+    earlier = pd.concat([pretraining.scratch_screens(paths.runs_dir(), n) for n in scratch.values()], ignore_index=True)
+    plotting.save(plotting.pretraining(table, all_screens, scratch_screens=earlier), "pretraining")
     display_columns = ["run_name", "temperature_K", "seed", "length_ps", "failed", "time_to_failure_ps", "reason",
                        "broken_PS4_fraction"]
     all_screens[display_columns]
