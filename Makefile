@@ -162,7 +162,9 @@ report: $(INSTALLED)
 	$(MAKE) -j$(JOBS) study
 	$(MAKE) render
 
-study: $(DERIVED)/summary.json $(FIGURES)
+# synthetic pre-training (notebook 9) is part of the study when PT_ARCHS names architectures (the smoke run sets none)
+PT_RESULTS = $(if $(strip $(PT_ARCHS)),$(DERIVED)/pretraining.json)
+study: $(DERIVED)/summary.json $(FIGURES) $(PT_RESULTS)
 
 # ---- environment ------------------------------------------------------------------------
 install: $(INSTALLED)
@@ -398,7 +400,7 @@ $(DERIVED)/committee.json $(DERIVED)/figures/committee.png &: FORCE study/07_ext
 	  $(NB) study/07_extrapolation.py $(DERIVED)/notebooks/07_extrapolation.ipynb -p group $(LC_GROUP) \
 	  -p every_ps $(COMMITTEE_EVERY_PS) -p limit_factor $(COMMITTEE_LIMIT_FACTOR)
 
-$(DERIVED)/summary.json: FORCE $(ANALYSIS_SRC) $(DATASET) $(MODEL) $(DERIVED)/learning_curve.json $(DERIVED)/diffusion.json \
+$(DERIVED)/summary.json: FORCE $(ANALYSIS_SRC) $(DATASET) $(MODEL) $(DERIVED)/learning_curve.json $(DERIVED)/diffusion.json $(PT_RESULTS) \
   $(DERIVED)/stability.json $(DERIVED)/committee.json $(DERIVED)/architecture.json $(BENCH_RESULTS) | $(INSTALLED)
 	$(call step,summary,$@) $(PY) -m analysis.summary build
 
@@ -418,7 +420,7 @@ SMOKE := STUDY=$(SMOKE_DIR) REPORT_OUT=$(SMOKE_DIR)/report ARCH=tiny N_TRAIN=20 
   LC_ARCH=tiny LC_SIZES="10 20" LC_SEEDS="1 2" LC_EPOCHS=3 LC_STAGE2_PERCENT=0 \
   STAB_MODELS=train-tiny-n20-seed1-ep6 STAB_CORE_MODELS=train-tiny-n20-seed1-ep6 STAB_TEMPS=800 STAB_SEEDS=1 \
   STAB_PS=0.1 NVE_PS=0.02 STAB_ARCH_MODELS= COMMITTEE_EVERY_PS=0.1 COMMITTEE_LIMIT_FACTOR=1000 PROBE_RUNS= EXTRA_SEED_RUNS= SCATTER_SEED_RUNS= LONG_RUNS= \
-  ARCH_LIST="tiny tiny-r5" ARCH_N=10 ARCH_EPOCHS=3 ARCH_STAGE2=2 ARCH_STEPS=5
+  ARCH_LIST="tiny tiny-r5" ARCH_N=10 ARCH_EPOCHS=3 ARCH_STAGE2=2 ARCH_STEPS=5 PT_ARCHS=
 smoke: $(INSTALLED)
 	$(MAKE) -j$(JOBS) study $(SMOKE)
 	$(MAKE) render $(SMOKE)
