@@ -265,34 +265,45 @@ def architecture(table, front):
 
 def pretraining(table, screens, rmse_limit_meV_A: float = 32.0, scratch_screens=None):
     """Left: test force RMSE from scratch and fine-tuned after synthetic pre-training, per architecture (dotted: the
-    decision rule's limit). Right: plain-NVT screens of the fine-tuned models, time to first failure (×) or run
-    length for runs that survived (△), against temperature."""
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.0, 3.0))
+    decision rule's limit). Right: plain-NVT runs of the fine-tuned models, time to first failure (×) or run length
+    for runs that survived (△), against temperature; the from-scratch models' earlier screens in grey."""
+    from matplotlib.lines import Line2D
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.0, 3.0), gridspec_kw={"width_ratios": [1, 1.25]})
     archs = list(dict.fromkeys(table["architecture"]))
     x = np.arange(len(archs))
+    top = 0.0
     for k, (kind, colour) in enumerate((("scratch", "#999999"), ("fine-tuned", "#4c72b0"))):
         values = [float(table[(table["architecture"] == a) & (table["kind"] == kind)]["test_force_rmse_meV_per_A"].iloc[0])
                   for a in archs]
+        top = max(top, max(values))
         ax1.bar(x + (k - 0.5) * 0.38, values, width=0.36, color=colour, label=kind)
-    ax1.axhline(rmse_limit_meV_A, color="k", ls=":", lw=1.0, label=f"limit {rmse_limit_meV_A:g} meV/Å")
+    ax1.axhline(rmse_limit_meV_A, color="k", ls=":", lw=1.0, label=f"rule: ≤ {rmse_limit_meV_A:g}")
+    ax1.set_ylim(0, 1.4 * top)
     ax1.set_xticks(x, archs)
     ax1.set_ylabel("test force RMSE (meV/Å)")
-    ax1.legend(loc="lower right")
-    short = screens["model"].str.replace(r"^train-|-n\d+-seed\d+-ep\d+(-s2)?", "", regex=True)
-    for k, (name, g) in enumerate(screens.assign(candidate=short).groupby("candidate")):
+    ax1.legend(loc="upper left", fontsize=7, handlelength=1.2)
+    short = screens["model"].str.replace(r"^train-|-n\d+-seed\d+-ep\d+(-s2)?|-pt$", "", regex=True)
+    names = sorted(short.unique())
+    handles = []
+    for k, name in enumerate(names):
+        g = screens[short == name]
         colour = plt.cm.tab10(k % 10)
-        offset = (k - (short.nunique() - 1) / 2) * 8.0
+        offset = (k - (len(names) - 1) / 2) * 12.0
         failed, ok = g[g["failed"]], g[~g["failed"]]
-        ax2.scatter(failed["temperature_K"] + offset, failed["time_to_failure_ps"], marker="x", color=colour, label=name)
-        ax2.scatter(ok["temperature_K"] + offset, ok["length_ps"], marker="^", facecolor="none", edgecolor=colour,
-                    label=None if len(failed) else name)
-    if scratch_screens is not None and len(scratch_screens):  # the from-scratch models' earlier screens, in grey
+        ax2.scatter(failed["temperature_K"] + offset, failed["time_to_failure_ps"], marker="x", color=colour)
+        ax2.scatter(ok["temperature_K"] + offset, ok["length_ps"], marker="^", facecolor="none", edgecolor=colour)
+        handles.append(Line2D([], [], ls="none", marker="s", color=colour, label=f"{name} (fine-tuned)"))
+    if scratch_screens is not None and len(scratch_screens):
         failed, ok = scratch_screens[scratch_screens["failed"]], scratch_screens[~scratch_screens["failed"]]
-        ax2.scatter(failed["temperature_K"], failed["time_to_failure_ps"], marker="x", color="0.6", label="from scratch")
+        ax2.scatter(failed["temperature_K"], failed["time_to_failure_ps"], marker="x", color="0.6")
         ax2.scatter(ok["temperature_K"], ok["length_ps"], marker="^", facecolor="none", edgecolor="0.6")
+        handles.append(Line2D([], [], ls="none", marker="s", color="0.6", label="c32-L0-r5 from scratch"))
+    handles += [Line2D([], [], ls="none", marker="x", color="k", label="failed"),
+                Line2D([], [], ls="none", marker="^", markerfacecolor="none", color="k", label="survived (run length)")]
     ax2.set_yscale("log")
     ax2.set_xlabel("temperature (K)")
     ax2.set_ylabel("time to first failure (ps)")
-    ax2.legend(loc="lower left", title="× failed, △ survived", title_fontsize=7)
+    ax2.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize=7)
     fig.tight_layout()
     return fig

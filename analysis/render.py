@@ -54,7 +54,25 @@ def prepare(build: Path, study: Path | None = None) -> dict:
     if (build / "figures").exists():
         shutil.rmtree(build / "figures")
     shutil.copytree(paths.figures_dir(), build / "figures")
+    _placeholders(build)
     return values
+
+
+def _placeholders(build: Path) -> None:
+    """A figure the report cites but this study folder has no result for (e.g. the smoke run, which skips
+    pre-training) becomes a labelled blank, so the report still renders; its values read "n/a"."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for name in re.findall(r"\]\((figures/[\w.-]+\.png)\)", (build / "report.qmd").read_text()):
+        if not (build / name).exists():
+            fig, ax = plt.subplots(figsize=(4, 1))
+            ax.axis("off")
+            ax.text(0.5, 0.5, f"{Path(name).name}: not computed in this study folder", ha="center", va="center")
+            fig.savefig(build / name, dpi=100)
+            plt.close(fig)
 
 
 # --------------------------------------------------------------------------- Quarto features

@@ -135,6 +135,15 @@ def readme_results(summary: dict) -> str:
         chi2 = f", χ²_red between runs {r['chi2_red']:.2f}" if r["n_runs"] > 1 else ""
         lines.append(f"| D({r['temperature_K']:g} K), {r['n_runs']} run(s) | {r['D_cm2_s']:.2e} ± {r['D_err_cm2_s']:.1e}"
                      f" cm²/s{chi2} |")
+    pt = summary.get("pretraining")
+    if pt:
+        rows = {(r["architecture"], r["kind"]): r for r in pt["table"]}
+        changes = ", ".join(f"{a} {rows[(a, 'scratch')]['test_force_rmse_meV_per_A']:.1f} → "
+                            f"{rows[(a, 'fine-tuned')]['test_force_rmse_meV_per_A']:.1f}"
+                            for a in dict.fromkeys(r["architecture"] for r in pt["table"]))
+        decision = pt["decision"]["adopted"] or f"none passes; production stays {pt['decision']['production_model']}"
+        lines.append(f"| synthetic pre-training, test force RMSE from scratch → fine-tuned (meV/Å) | {changes}; "
+                     f"decision: {decision} |")
     return "\n".join(lines)
 
 

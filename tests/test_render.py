@@ -267,6 +267,7 @@ def test_printed_word_count_counts_citations_and_headings_as_printed(tmp_path):
 def test_render_refuses_a_report_over_the_word_limit_and_writes_nothing(tmp_path, monkeypatch):
     if not (paths.ROOT / "data" / "derived" / "summary.json").exists():
         pytest.skip("no committed results")
+    monkeypatch.setenv("LIPS_STUDY_DIR", str(paths.ROOT / "data"))  # the committed study, whatever other tests set
     monkeypatch.setattr(render, "WORD_LIMIT", 100)
     out = tmp_path / "_output"
     with pytest.raises(render.RenderError, match=r"report.qmd: \d+ words in the main text as printed .* > the limit of 100"):
