@@ -193,19 +193,19 @@ def _pretraining_values(pt: dict | None) -> dict[str, str]:
     by = {(r["architecture"], r["kind"]): r for r in rows}
     scratch = [by[(a, "scratch")]["test_force_rmse_meV_per_A"] for a in archs]
     ft = [by[(a, "fine-tuned")]["test_force_rmse_meV_per_A"] for a in archs]
-    screens = []
+    screens = []  # e.g. "0/3, 1/3, 3/3 (c32-L0-r5)": failed of run, by temperature
     for a in archs:
         r = by[(a, "fine-tuned")]
-        failed = [f"{r[k]} at {k.split('_')[1].replace('K', ' K')}" for k in sorted(r) if k.startswith("failed_") and r[k] is not None]
-        if failed:
-            screens.append(f"{a}: {', '.join(failed)} failed")
+        temps = sorted((float(k.split("_")[1][:-1]), k) for k in r if k.startswith("failed_") and r[k] is not None)
+        if temps:
+            screens.append(f"{', '.join(r[k] for _, k in temps)} ({a})")
     decision = pt["decision"]
     v.update(pt_n=str(pt["synthetic_set"]["n_configurations"]), pt_n_md=str(pt["synthetic_set"]["n_md"]),
              pt_teacher=pt["synthetic_set"]["teacher"]["teacher"].split(" (")[0], pt_archs=", ".join(archs),
              pt_scratch_rmse=", ".join(fixed(x, 1) for x in scratch), pt_ft_rmse=", ".join(fixed(x, 1) for x in ft),
              pt_change=", ".join(f"{100 * (f / s - 1):+.0f}" for s, f in zip(scratch, ft)),
              pt_decision=(f"adopts {decision['adopted']}" if decision["adopted"] else "keeps the production model"),
-             pt_screen_summary="; ".join(screens) if screens else "none failed")
+             pt_screen_summary="; ".join(screens) if screens else "none")
     return v
 
 
