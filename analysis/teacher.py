@@ -2,7 +2,7 @@
 
 Runs in its own environment (``.venv-teacher``, made by ``make teacher-env`` from
 ``requirements-teacher.lock``): SevenNet needs e3nn >= 0.5, mace-torch pins 0.4.4. This module
-imports only numpy, ase, torch and sevenn (and ``analysis.runs``/``paths``, which are stdlib only).
+imports only numpy, ase, torch and sevenn (and ``analysis.paths``/``data``, which need no more).
 
     .venv-teacher/bin/python -m analysis.teacher label chunk-00 [chunk-01 ...]
 
@@ -15,7 +15,6 @@ is ~6 min on one core). Measured here: 0.8-1.3 s per 83-atom configuration on on
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis import paths
+from analysis.data import sha256sum  # numpy and ase only: fine in the teacher's environment
 
 TEACHER = "SevenNet-0 (7net-0)"
 TEACHER_MODEL = "7net-0"
@@ -37,14 +37,6 @@ def weights_file() -> Path:
     from sevenn.util import pretrained_name_to_path
 
     return Path(pretrained_name_to_path(TEACHER_MODEL))
-
-
-def sha256sum(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def calculator():
