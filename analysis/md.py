@@ -330,7 +330,7 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
         thermostat_energy = state["thermostat_energy_eV"]
         earlier_wall_time_s = state["wall_time_s"]
         extremes = state["extremes"]
-        n_frames = state["n_frames"] if "n_frames" in state else _count_frames(run)  # (older checkpoints: chunks)
+        n_frames = _checkpoint_frames(run, state)
         log.info("%s: resuming at step %d (%.2f ps)", run.name, step, step * settings.timestep_fs / 1000)
     else:
         MaxwellBoltzmannDistribution(atoms, temperature_K=settings.temperature_K, rng=rng)
@@ -424,13 +424,17 @@ def _check_extensible(run: Path, new_ps: float) -> None:
     if not (run / "checkpoint.json").exists():
         raise MDError(f"{run}: has no checkpoint to extend from (runs made before checkpoints were committed have "
                       "none); delete the folder to start again")
-    state = runs.read_json(run / "checkpoint.json")
-    n_frames = state["n_frames"] if "n_frames" in state else _count_frames(run)
+    n_frames = _checkpoint_frames(run, runs.read_json(run / "checkpoint.json"))
     expected = _positions_kept(n_frames, load_settings(run).sample_interval_fs)
     found = _positions_count(run)
     if found != expected:
         raise MDError(f"{run}: positions.npz holds {found} of the {expected} frames its checkpoint expects, so it "
                       "cannot be extended; delete the folder to start again")
+
+
+def _checkpoint_frames(run: Path, state: dict) -> int:
+    """Production frames written up to a checkpoint (checkpoints before 2026-12-02: counted in the chunks)."""
+    return state["n_frames"] if "n_frames" in state else _count_frames(run)
 
 
 def _count_frames(run: Path) -> int:
@@ -553,11 +557,17 @@ def _append_positions(run: Path, frames: list[Atoms], first_index: int, sample_i
             new = np.concatenate([f["positions_A"][:expected], new])
     if not len(new):
         return
+    _write_positions(path, new, frames[0], stride * sample_interval_fs)
+
+
+def _write_positions(path: Path, positions_A: np.ndarray, like: Atoms, interval_fs: float) -> Path:
+    """``positions.npz`` (Å as float32, species, cell, frame spacing in fs), written atomically."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as handle:
-        np.savez_compressed(handle, positions_A=new, numbers=frames[0].numbers, cell_A=np.asarray(frames[0].cell),
-                            sample_interval_fs=np.float64(stride * sample_interval_fs))
+        np.savez_compressed(handle, positions_A=np.asarray(positions_A, dtype=np.float32), numbers=like.numbers,
+                            cell_A=np.asarray(like.cell), sample_interval_fs=np.float64(interval_fs))
     tmp.replace(path)
+    return path
 
 
 def read_trajectory(run: Path) -> list[Atoms]:
@@ -574,16 +584,10 @@ def export_positions(run: Path, sample_interval_fs: float, stride_fs: float = PO
     frames = read_trajectory(run)
     if not frames:
         raise ValueError(f"{run}: no trajectory frames to export")
-    step = max(1, round(stride_fs / sample_interval_fs))
+    step = _positions_stride(sample_interval_fs, stride_fs)
     kept = frames[::step]
-    path = Path(run) / POSITIONS_FILE
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        np.savez_compressed(handle, positions_A=np.array([f.positions for f in kept], dtype=np.float32),
-                            numbers=kept[0].numbers, cell_A=np.asarray(kept[0].cell),
-                            sample_interval_fs=np.float64(step * sample_interval_fs))
-    tmp.replace(path)
-    return path
+    return _write_positions(Path(run) / POSITIONS_FILE, np.array([f.positions for f in kept]), kept[0],
+                            step * sample_interval_fs)
 
 
 def read_positions(run: Path) -> tuple[list[Atoms], float]:

@@ -136,25 +136,23 @@ def to_markdown(build: Path, values: dict, label_captions: bool = True) -> str:
 
 
 # --------------------------------------------------------------------------- word count
-def main_text(markdown: str) -> str:
-    """The main text: without front matter, figures, tables, captions, display maths, references."""
+def _body(markdown: str) -> str:
+    """The text a reader reads: without front matter, figures, tables, captions, display maths, comments,
+    raw layout blocks and the reference list (headings and citations kept)."""
     text = re.sub(r"\A---\n.*?\n---\n", "", markdown, flags=re.DOTALL)
     text = re.sub(r"\$\$.*?\$\$(\s*\{#eq-[\w-]+\})?", " ", text, flags=re.DOTALL)
     text = re.sub(r"<!--.*?-->", " ", text, flags=re.DOTALL)
     text = re.sub(r"^```\{=\w+\}.*?^```", " ", text, flags=re.DOTALL | re.MULTILINE)  # raw typst/html blocks
     text = re.sub(r"^::: *\{#refs\}.*?^:::", " ", text, flags=re.DOTALL | re.MULTILINE)
-    lines = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith(("![", "|", ": ", ":::", "{{<")):
-            continue
-        if re.match(r"^#+\s*References\b", stripped):
-            continue
-        lines.append(line)
-    text = "\n".join(lines)
-    text = re.sub(r"\[@[^\]]*\]|@[\w-]+", " ", text)  # citations
-    text = re.sub(r"\{[^}]*\}", " ", text)  # attributes
-    return text
+    return "\n".join(line for line in text.splitlines()
+                     if not line.strip().startswith(("![", "|", ": ", ":::", "{{<"))
+                     and not re.match(r"^#+\s*References\b", line.strip()))
+
+
+def main_text(markdown: str) -> str:
+    """The main text (``_body``) without citations and attributes, as the first word counter read it."""
+    text = re.sub(r"\[@[^\]]*\]|@[\w-]+", " ", _body(markdown))  # citations
+    return re.sub(r"\{[^}]*\}", " ", text)  # attributes
 
 
 def word_count(markdown: str) -> int:
@@ -168,14 +166,7 @@ WORD_LIMIT = 1500
 def printed_text(markdown: str, build: Path) -> str:
     """The main text as a reader sees it: headings and in-text citations as printed ("(Batzner et al. 2022)"),
     without front matter, figures, tables, captions, display maths and the reference list (pandoc, plain text)."""
-    text = re.sub(r"\A---\n.*?\n---\n", "", markdown, flags=re.DOTALL)
-    text = re.sub(r"\$\$.*?\$\$(\s*\{#eq-[\w-]+\})?", " ", text, flags=re.DOTALL)
-    text = re.sub(r"<!--.*?-->", " ", text, flags=re.DOTALL)
-    text = re.sub(r"^```\{=\w+\}.*?^```", " ", text, flags=re.DOTALL | re.MULTILINE)
-    text = re.sub(r"^::: *\{#refs\}.*?^:::", " ", text, flags=re.DOTALL | re.MULTILINE)
-    kept = [line for line in text.splitlines()
-            if not line.strip().startswith(("![", "|", ": ", ":::", "{{<")) and not re.match(r"^#+\s*References\b", line.strip())]
-    source = "---\nsuppress-bibliography: true\n---\n" + "\n".join(kept)
+    source = "---\nsuppress-bibliography: true\n---\n" + _body(markdown)
     result = subprocess.run([_pandoc(), "--from", "markdown", "--to", "plain", "--wrap", "none", "--citeproc",
                              "--bibliography", "references.bib"], input=source, capture_output=True, text=True,
                             cwd=build, check=True)
@@ -243,7 +234,8 @@ def render(out: Path, engine: str = "auto") -> dict:
     out.mkdir(parents=True, exist_ok=True)
     build = out.parent / "_build"
     values = prepare(build)
-    words = printed_word_count(to_markdown(build, values), build)
+    markdown = to_markdown(build, values)
+    words = printed_word_count(markdown, build)
     if words > WORD_LIMIT:  # before anything is written: the committed report stays as it was
         raise RenderError(f"{paths.REPORT_DIR / 'report.qmd'}: {words} words in the main text as printed "
                           f"(headings and citations included) > the limit of {WORD_LIMIT}; shorten the text")
@@ -252,7 +244,6 @@ def render(out: Path, engine: str = "auto") -> dict:
         render_with_quarto(build, out)
     else:
         render_with_pandoc(build, out, values)
-    markdown = to_markdown(build, values)
     (out / "report.md").write_text(markdown)
     info = {"engine": "quarto" if use_quarto else "pandoc+typst", "words": words,
             "words_without_citations": word_count(markdown), "word_limit": WORD_LIMIT,

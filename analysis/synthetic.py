@@ -123,14 +123,8 @@ def build(recipe: dict, train_frames: list[Atoms], names: list[str] | None = Non
             atoms = build_configuration(recipe["entries"][i], train_frames, recipe["strain_max"], runs_root)
             atoms.info.update(synthetic_index=i, fingerprint=np.array(fingerprint(atoms.positions)))
             frames.append(atoms)
-        path = config_chunk(name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        from ase.io import write
-
-        tmp = path.with_name(path.name + ".tmp")
-        write(tmp, frames, format="extxyz")
-        tmp.replace(path)
-        written.append(path)
+        data.write_extxyz(frames, config_chunk(name))  # atomic; an identical file is left as it was
+        written.append(config_chunk(name))
     return written
 
 
