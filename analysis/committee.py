@@ -6,12 +6,14 @@ model extrapolates. Forces in eV/Å.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
 from ase import Atoms
 
-from analysis.model import load_calculator
+from analysis import learning_curve, paths, run_files, runs, structure
+from analysis.model import file_sha256, load_calculator
 
 
 def calculators(model_paths: list[Path], dtype: str = "float32") -> list:
@@ -43,8 +45,6 @@ def force_disagreement(calcs: list, frames: list[Atoms]) -> np.ndarray:
 
 def members(runs_root: Path, group: str) -> list[Path]:
     """The committee: the final models of a training group's runs on the largest training set."""
-    from analysis import learning_curve, paths, runs
-
     table = learning_curve.collect(runs_root, group)
     if table.empty:
         raise ValueError(f"{runs_root}: no training runs of group '{group}' for the committee")
@@ -63,16 +63,12 @@ def along_runs(calcs: list, used_runs: list[dict], every_ps: float = 1.0,
 
     With ``member_sha256`` (the committee's model hashes) each run's values are kept in its folder
     (``committee_sigma.json``, committed) and reused while committee, spacing and positions are the same:
-    rerunning notebook 7 then costs seconds instead of ~1 min per run. A progress line per run."""
-    import time
-
-    from analysis import md, runs, structure
-
+    rerunning notebook 5 then costs seconds instead of ~1 min per run. A progress line per run."""
     rows = []
     for n, summary in enumerate(used_runs, 1):
         run = Path(summary["run_dir"])
         key = {"members_sha256": member_sha256, "every_ps": every_ps,
-               "positions_sha256": _file_sha256(run / md.POSITIONS_FILE)}
+               "positions_sha256": file_sha256(run / run_files.POSITIONS_FILE)}
         cache = run / CACHE_FILE
         started = time.time()
         if member_sha256 and cache.exists() and runs.read_json(cache).get("key") == key:
@@ -80,7 +76,7 @@ def along_runs(calcs: list, used_runs: list[dict], every_ps: float = 1.0,
             sigma, broken, times = kept["sigma_max_eV_A"], kept["n_P_undercoordinated"], kept["time_ps"]
             how = "kept"
         else:
-            frames, interval_fs = md.read_positions(run)
+            frames, interval_fs = run_files.read_positions(run)
             stride = max(1, round(every_ps * 1000 / interval_fs))
             picked = frames[::stride]
             sigma = [float(v) for v in force_disagreement(calcs, picked)]
@@ -97,12 +93,6 @@ def along_runs(calcs: list, used_runs: list[dict], every_ps: float = 1.0,
     return rows
 
 
-def _file_sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def per_run(along: list[dict], limit_eV_A: float) -> list[dict]:
     """Per run: largest disagreement, first time above ``limit_eV_A`` (None if never: the run stayed in
     the trained region), and the fraction of sampled frames with a broken P–S bond."""
@@ -116,3 +106,46 @@ def per_run(along: list[dict], limit_eV_A: float) -> list[dict]:
                     "left_trained_region": bool(above),
                     "fraction_frames_P_S_broken": float(np.mean([r["n_P_undercoordinated"] > 0 for r in rows]))})
     return out
+
+
+def before_failure(judges: list, stopped: list[dict], last_ps: float = 2.0) -> list[dict]:
+    """The committee over the last ``last_ps`` of production of each run the distance monitor stopped
+    (``stopped``: exclusion records with a ``failure``): largest and median σ (eV/Å)."""
+    out = []
+    for e in stopped:
+        frames, interval_fs = run_files.read_positions(paths.run_dir(e["run_name"]))
+        sigma = force_disagreement(judges, frames[-max(1, int(round(last_ps * 1000 / interval_fs))):])
+        out.append({"run_name": e["run_name"], "temperature_K": e["temperature_K"],
+                    "failure": e["failure"]["reason"], "failure_time_ps": e["failure"]["time_ps"],
+                    "sigma_last_2ps_max_eV_A": float(sigma.max()), "sigma_last_2ps_median_eV_A": float(np.median(sigma))})
+    return out
+
+
+def per_temperature(along: list[dict], reference_eV_A: float) -> list[dict]:
+    """Per MD temperature: median, 95th percentile and largest σ along the runs (eV/Å), and the fraction of
+    sampled frames above the test set's 95th percentile ``reference_eV_A``."""
+    out = []
+    for T in sorted({r["temperature_K"] for r in along}):
+        sigma = np.array([r["sigma_max_eV_A"] for r in along if r["temperature_K"] == T])
+        out.append({"temperature_K": T, "median": float(np.median(sigma)), "p95": float(np.percentile(sigma, 95)),
+                    "max": float(sigma.max()), "fraction_above_test_p95": float(np.mean(sigma > reference_eV_A))})
+    return out
+
+
+EVENT_NAMES = {"stopped": "stopped by the distance monitor", "committee": "committee limit exceeded",
+               "PS4_break": "first broken PS4 unit"}
+
+
+def events_text(events) -> str:
+    """Each production run with an event (``stability.production_events``): which came first and when."""
+    hit = events[events["first_event"].notna()]
+    return "; ".join(f"{r.run_name}: {EVENT_NAMES[r.first_event]} at {r.first_event_ps:g} ps"
+                     for r in hit.itertuples()) or "none"
+
+
+def no_event_text(events) -> str:
+    """The runs with no event, and how many reached their full length by the short screens' failure rule."""
+    clean = events[events["first_event"].isna()]
+    return (f"{len(clean)} of {len(events)} ({', '.join(clean['run_name'])}); by the failure rule of the short "
+            f"stability runs (distance, temperature, NaN) {int(events['stopped_ps'].isna().sum())} of {len(events)} "
+            "reached their full length")

@@ -25,9 +25,9 @@ NOTEBOOKS = {
     "02_train": (None, "training and validating the production MACE model"),
     "03_learning_curve": ("derived/notebooks/03_learning_curve.ipynb", "learning curve: error against data"),
     "04_md": ("runs/md-T500-seed1/notebook.ipynb", "one production MD run (500 K, seed 1)"),
-    "05_diffusion": ("derived/notebooks/05_diffusion.ipynb", "diffusion coefficients and the Arrhenius fit"),
-    "06_stability": ("derived/notebooks/06_stability.ipynb", "MD stability of candidate models"),
-    "07_extrapolation": ("derived/notebooks/07_extrapolation.ipynb", "committee monitor: how far MD leaves the data"),
+    "05_committee": ("derived/notebooks/05_committee.ipynb", "committee monitor: how far MD leaves the data"),
+    "06_diffusion": ("derived/notebooks/06_diffusion.ipynb", "diffusion coefficients and the Arrhenius fit"),
+    "07_stability": ("derived/notebooks/07_stability.ipynb", "MD stability of candidate models"),
     "08_architecture": ("derived/notebooks/08_architecture.ipynb", "accuracy against speed of architectures"),
     "09_pretraining": ("derived/notebooks/09_pretraining.ipynb", "synthetic pre-training on a teacher's labels"),
 }

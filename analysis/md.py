@@ -15,7 +15,6 @@ every chunk, so an interrupted run resumes where it stopped and gives the same n
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import logging
@@ -26,25 +25,19 @@ from pathlib import Path
 
 import numpy as np
 from ase import Atoms, units
-from ase.io import Trajectory
 from ase.calculators.mixing import SumCalculator
 from ase.md.bussi import Bussi
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
 from ase.neighborlist import neighbor_list
 
-from analysis import committee, data, explore, paths, runs
+from analysis import committee, data, explore, paths, run_files, runs
 from analysis.core_repulsion import CoreRepulsion, pair_keys
-from analysis.model import ModelError, file_sha256, load_calculator
+from analysis.model import file_sha256, load_calculator
 
 log = logging.getLogger(__name__)
 SPECIES_PAIRS = explore.PAIRS
-POSITIONS_FILE = "positions.npz"
 # stochastic velocity rescaling (Bussi, Donadio & Parrinello 2007): canonical, and it barely perturbs dynamics
 THERMOSTATS = {"bussi": "Bussi stochastic velocity rescaling (ase.md.bussi.Bussi)"}
-POSITIONS_STRIDE_FS = 100.0
-THERMO_COLUMNS = ("step", "time_ps", "phase", "temperature_K", "epot_eV", "ekin_eV",
-                  "min_distance_A", "thermostat_energy_eV", "core_repulsion_eV", "closest_to_limit",
-                  "committee_sigma_eV_A")
 
 
 class MDError(RuntimeError):
@@ -185,10 +178,6 @@ def pair_min_distances(atoms: Atoms, radius_A: float) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------- run
-def _chunk_path(run: Path, index: int) -> Path:
-    return run / "chunks" / f"chunk-{index:05d}.traj"
-
-
 def _save_checkpoint(run: Path, atoms: Atoms, step: int, chunk: int, rng, thermo_rows: int,
                      thermostat_energy: float, extremes: dict, wall_time_s: float, n_frames: int) -> None:
     """Positions and momenta go to a file named by the step, then ``checkpoint.json`` points to it, then older
@@ -210,32 +199,6 @@ def _save_checkpoint(run: Path, atoms: Atoms, step: int, chunk: int, rng, thermo
     for old in run.glob("checkpoint*.npz"):
         if old.name != arrays:
             old.unlink()
-
-
-def _write_thermo(path: Path, rows: list[dict]) -> None:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=THERMO_COLUMNS)
-    writer.writeheader()
-    writer.writerows(rows)
-    runs.atomic_write_text(path, buf.getvalue())
-
-
-def read_thermo(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    with open(path) as handle:
-        return list(csv.DictReader(handle))
-
-
-def core_repulsion_activity(rows: list[dict]) -> dict:
-    """How often the core repulsion acted along a run: fraction of thermo samples with energy > 0, max (eV).
-
-    Values are None for runs recorded before the ``core_repulsion_eV`` column existed.
-    """
-    values = [float(r["core_repulsion_eV"]) for r in rows if r.get("core_repulsion_eV") not in (None, "")]
-    if not values:
-        return {"core_active_fraction": None, "core_max_eV": None}
-    return {"core_active_fraction": float(np.mean(np.array(values) > 0)), "core_max_eV": float(max(values))}
 
 
 def run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | None = None,
@@ -318,7 +281,7 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
 
     rng = np.random.default_rng(settings.seed)
     checkpoint = run / "checkpoint.json"
-    thermo_rows = read_thermo(run / "thermo.csv")
+    thermo_rows = run_files.read_thermo(run / "thermo.csv")
     if checkpoint.exists():
         state = runs.read_json(checkpoint)
         arrays = np.load(run / state.get("arrays", "checkpoint.npz"))  # (runs before 2026-11-25: one name)
@@ -361,11 +324,11 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
             if failure is not None:
                 break
         if frames:
-            _write_chunk(_chunk_path(run, chunk), frames)
-            _append_positions(run, frames, n_frames, settings.sample_interval_fs)
+            run_files.write_chunk(run_files.chunk_path(run, chunk), frames)
+            run_files.append_positions(run, frames, n_frames, settings.sample_interval_fs)
             n_frames += len(frames)
             chunk += 1
-        _write_thermo(run / "thermo.csv", thermo_rows)
+        run_files.write_thermo(run / "thermo.csv", thermo_rows)
         _save_checkpoint(run, atoms, step, chunk, rng, len(thermo_rows), dyn.transferred_energy, extremes,
                          earlier_wall_time_s + time.time() - started, n_frames)
         if chunk % log_every_chunks == 0 or failure is not None:
@@ -393,7 +356,7 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
         "wall_time_s": earlier_wall_time_s + wall_time_s,
         "steps_per_s": ((step - first_step) / wall_time_s) if step > first_step and wall_time_s > 0 else None,
         "compile_mode": compile_mode or None,
-        "outputs": {"trajectory_chunks": "chunks/", "thermo": "thermo.csv", "positions": POSITIONS_FILE},
+        "outputs": {"trajectory_chunks": "chunks/", "thermo": "thermo.csv", "positions": run_files.POSITIONS_FILE},
         **runs.provenance(),
     }
     runs.write_json(runs.summary_path(run), summary)
@@ -425,8 +388,8 @@ def _check_extensible(run: Path, new_ps: float) -> None:
         raise MDError(f"{run}: has no checkpoint to extend from (runs made before checkpoints were committed have "
                       "none); delete the folder to start again")
     n_frames = _checkpoint_frames(run, runs.read_json(run / "checkpoint.json"))
-    expected = _positions_kept(n_frames, load_settings(run).sample_interval_fs)
-    found = _positions_count(run)
+    expected = run_files.positions_kept(n_frames, load_settings(run).sample_interval_fs)
+    found = run_files.positions_count(run)
     if found != expected:
         raise MDError(f"{run}: positions.npz holds {found} of the {expected} frames its checkpoint expects, so it "
                       "cannot be extended; delete the folder to start again")
@@ -434,12 +397,7 @@ def _check_extensible(run: Path, new_ps: float) -> None:
 
 def _checkpoint_frames(run: Path, state: dict) -> int:
     """Production frames written up to a checkpoint (checkpoints before 2026-12-02: counted in the chunks)."""
-    return state["n_frames"] if "n_frames" in state else _count_frames(run)
-
-
-def _count_frames(run: Path) -> int:
-    """Production frames written to the run's trajectory chunks."""
-    return sum(len(Trajectory(p)) for p in sorted((run / "chunks").glob("chunk-*.traj")))
+    return state["n_frames"] if "n_frames" in state else run_files.count_frames(run)
 
 
 def _final_status(run: Path) -> str | None:
@@ -449,15 +407,6 @@ def _final_status(run: Path) -> str | None:
 
 def _snapshot(atoms: Atoms) -> Atoms:
     return Atoms(atoms.numbers, positions=atoms.get_positions(), cell=atoms.cell, pbc=True)
-
-
-def _write_chunk(path: Path, frames: list[Atoms]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with Trajectory(tmp, "w") as traj:
-        for frame in frames:
-            traj.write(frame)
-    tmp.replace(path)
 
 
 def _core_repulsion_energy(atoms: Atoms) -> float:
@@ -517,90 +466,6 @@ def _judge(judges: list, atoms: Atoms, settings: MDSettings, row: dict) -> dict 
 def _mean_production_temperature(rows: list[dict]) -> float | None:
     values = [float(r["temperature_K"]) for r in rows if r["phase"] == "production"]
     return float(np.mean(values)) if values else None
-
-
-def _positions_stride(sample_interval_fs: float, stride_fs: float = POSITIONS_STRIDE_FS) -> int:
-    """Every how many trajectory frames ``positions.npz`` keeps one (frames 0, k, 2k, ... of the production)."""
-    return max(1, round(stride_fs / sample_interval_fs))
-
-
-def _positions_kept(n_frames: int, sample_interval_fs: float) -> int:
-    stride = _positions_stride(sample_interval_fs)
-    return (n_frames + stride - 1) // stride
-
-
-def _positions_count(run: Path) -> int:
-    path = Path(run) / POSITIONS_FILE
-    if not path.exists():
-        return 0
-    with np.load(path) as f:
-        return len(f["positions_A"])
-
-
-def _append_positions(run: Path, frames: list[Atoms], first_index: int, sample_interval_fs: float) -> None:
-    """Add the frames of one chunk (production frames ``first_index`` on) to ``positions.npz``, keeping every
-    ``_positions_stride``-th frame of the whole production, as ``export_positions`` would from all chunks."""
-    stride = _positions_stride(sample_interval_fs)
-    kept = [f for k, f in enumerate(frames, first_index) if k % stride == 0]
-    path = Path(run) / POSITIONS_FILE
-    have, expected = _positions_count(run), _positions_kept(first_index, sample_interval_fs)
-    if have < expected:
-        if _count_frames(run) == first_index + len(frames):  # the chunks are all here: rebuild from them
-            export_positions(run, sample_interval_fs)
-            return
-        raise MDError(f"{path}: holds {have} frames, expected {expected} before production frame {first_index}")
-    if not kept and have == expected:
-        return
-    new = np.array([f.positions for f in kept], dtype=np.float32).reshape(len(kept), -1, 3)
-    if have:
-        with np.load(path) as f:  # frames beyond the checkpoint (a chunk an interruption lost) are made again
-            new = np.concatenate([f["positions_A"][:expected], new])
-    if not len(new):
-        return
-    _write_positions(path, new, frames[0], stride * sample_interval_fs)
-
-
-def _write_positions(path: Path, positions_A: np.ndarray, like: Atoms, interval_fs: float) -> Path:
-    """``positions.npz`` (Å as float32, species, cell, frame spacing in fs), written atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        np.savez_compressed(handle, positions_A=np.asarray(positions_A, dtype=np.float32), numbers=like.numbers,
-                            cell_A=np.asarray(like.cell), sample_interval_fs=np.float64(interval_fs))
-    tmp.replace(path)
-    return path
-
-
-def read_trajectory(run: Path) -> list[Atoms]:
-    """All production frames of a run, in order (positions unwrapped, Å)."""
-    frames: list[Atoms] = []
-    for path in sorted((Path(run) / "chunks").glob("chunk-*.traj")):
-        with Trajectory(path) as traj:
-            frames.extend(traj)
-    return frames
-
-
-def export_positions(run: Path, sample_interval_fs: float, stride_fs: float = POSITIONS_STRIDE_FS) -> Path:
-    """Write the run's unwrapped production positions (Å, float32) every ``stride_fs`` to ``positions.npz``."""
-    frames = read_trajectory(run)
-    if not frames:
-        raise ValueError(f"{run}: no trajectory frames to export")
-    step = _positions_stride(sample_interval_fs, stride_fs)
-    kept = frames[::step]
-    return _write_positions(Path(run) / POSITIONS_FILE, np.array([f.positions for f in kept]), kept[0],
-                            step * sample_interval_fs)
-
-
-def read_positions(run: Path) -> tuple[list[Atoms], float]:
-    """Production frames and their spacing (fs) from ``positions.npz``, made from the chunks if missing."""
-    path = Path(run) / POSITIONS_FILE
-    if not path.exists():
-        if not list((Path(run) / "chunks").glob("chunk-*.traj")):
-            raise FileNotFoundError(f"{path}: missing, and no trajectory chunks to make it from")
-        export_positions(run, load_settings(run).sample_interval_fs)
-    with np.load(path) as data:
-        frames = [Atoms(data["numbers"], positions=p, cell=data["cell_A"], pbc=True)
-                  for p in data["positions_A"].astype(np.float64)]
-        return frames, float(data["sample_interval_fs"])
 
 
 def load_settings(run: Path) -> MDSettings:

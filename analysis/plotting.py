@@ -152,9 +152,10 @@ def thermo(rows, temperature_K: float, min_distance_A: float):
 
 
 def _temperature_colours(temperatures: list) -> list:
-    """One colour per temperature, cold blue to hot red, the same in every figure."""
-    cmap = plt.get_cmap("coolwarm")
-    return [cmap(k / max(1, len(temperatures) - 1)) for k in range(len(temperatures))]
+    """One colour per temperature, cold blue to hot red, the same in every figure (turbo without its faint ends:
+    every temperature stays visible on white, unlike a diverging map's pale middle)."""
+    cmap = plt.get_cmap("turbo")
+    return [cmap(0.08 + 0.87 * k / max(1, len(temperatures) - 1)) for k in range(len(temperatures))]
 
 
 def msd_curves(curves: dict[float, list[tuple[np.ndarray, np.ndarray]]], fit_start_ps: float | None = None):
@@ -189,8 +190,11 @@ def arrhenius(per_run, per_temperature, fit: dict | None, extrapolate_to_K: floa
         # where the target temperature was measured, the fit without it shows how well the extrapolation does
         held_out = [r for r in fit.get("Ea_leave_one_out") or [] if r["left_out_K"] == extrapolate_to_K]
         for r in held_out:
-            ax.plot(1000 / T, np.exp(r["lnD0"] - r["Ea_eV"] / (KB_EV_PER_K * T)), color="C0", ls="--",
+            ax.plot(1000 / T, np.exp(r["lnD0"] - r["Ea_eV"] / (KB_EV_PER_K * T)), color="C0", ls=":", lw=1.6,
                     label=f"fit without {extrapolate_to_K:g} K, Ea = {r['Ea_eV']:.2f} ± {r['Ea_err_eV']:.2f} eV")
+            # its prediction at the left-out temperature, beside the measured point
+            ax.errorbar(1000 / extrapolate_to_K - 0.04, r["D_predicted_cm2_s"], yerr=r["D_predicted_err_cm2_s"],
+                        fmt="s", mfc="white", color="C0", capsize=3, label=f"its prediction at {extrapolate_to_K:g} K")
     ax.set_yscale("log")
     ax.set_xlabel("1000 / T (1/K)")
     ax.set_ylabel("D (cm²/s)")
@@ -200,28 +204,30 @@ def arrhenius(per_run, per_temperature, fit: dict | None, extrapolate_to_K: floa
 
 
 def stability(df):
-    """Time to failure per model and temperature; runs that survived are drawn at their length (▲)."""
+    """Time to first failure per candidate (one row each) and temperature (colour); ×: failed, open ▲: survived,
+    drawn at its run length."""
     short = df["model"].str.replace(r"^train-", "", regex=True).str.replace(r"-n\d+-seed\d+", "", regex=True)
     df = df.assign(candidate=short + np.where(df.get("core_repulsion", False), " + core", ""))
-    models = sorted(df["candidate"].unique())
-    fig, ax = plt.subplots(figsize=(7.0, 3.4))
-    spacing_K = min(12.0, 36.0 / max(1, len(models)))  # side by side, within ±18 K of the temperature
-    for k, model in enumerate(models):
-        g = df[df["candidate"] == model]
-        offset = (k - (len(models) - 1) / 2) * spacing_K
-        failed = g[g["failed"]]
-        ok = g[~g["failed"]]
-        colour = plt.cm.tab10(k % 10) if len(models) <= 10 else plt.cm.tab20(k % 20)
-        ax.scatter(failed["temperature_K"] + offset, failed["time_to_failure_ps"], marker="x", color=colour,
-                   label=model if len(failed) else None)  # one legend entry per candidate, in its colour
-        ax.scatter(ok["temperature_K"] + offset, ok["length_ps"], marker="^", facecolor="none", edgecolor=colour,
-                   label=None if len(failed) else model)
+    candidates = sorted(df["candidate"].unique())
+    temps = sorted(df["temperature_K"].unique())
+    fig, ax = plt.subplots(figsize=(6.8, 1.2 + 0.38 * len(candidates)))
+    for i, candidate in enumerate(candidates):
+        for j, (T, colour) in enumerate(zip(temps, _temperature_colours(temps))):
+            g = df[(df["candidate"] == candidate) & (df["temperature_K"] == T)]
+            y = i + (j - (len(temps) - 1) / 2) * min(0.11, 0.7 / max(1, len(temps)))  # temperatures side by side
+            failed, ok = g[g["failed"]], g[~g["failed"]]
+            ax.scatter(failed["time_to_failure_ps"], [y] * len(failed), marker="x", s=22, color=colour)
+            ax.scatter(ok["length_ps"], [y] * len(ok), marker="^", s=22, facecolor="none", edgecolor=colour)
+    for T, colour in zip(temps, _temperature_colours(temps)):
+        ax.scatter([], [], marker="s", color=colour, label=f"{T:g} K")
     ax.scatter([], [], marker="x", color="black", label="failed")
-    ax.scatter([], [], marker="^", facecolor="none", edgecolor="black", label="survived (run length)")
-    ax.set_yscale("log")
-    ax.set_xlabel("temperature (K)")
-    ax.set_ylabel("time to first failure (ps)")
-    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+    ax.scatter([], [], marker="^", facecolor="none", edgecolor="black", label="survived")
+    ax.set_yticks(range(len(candidates)), candidates, fontsize=8)
+    ax.set_ylim(len(candidates) - 0.5, -0.5)
+    ax.set_xscale("log")
+    ax.set_xlabel("time to first failure (ps of NVT)")
+    ax.grid(axis="y", alpha=0.0)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
     return fig
 
@@ -230,7 +236,7 @@ def committee(along, reference_eV_A: float, limit_eV_A: float | None = None):
     """Committee force disagreement along each MD run (meV/Å), coloured by temperature; dashed: test-set 95th pct.,
     dotted: the trained-region limit."""
     temperatures = sorted(along["temperature_K"].unique())
-    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    fig, ax = plt.subplots(figsize=(6.8, 3.4))
     for T, colour in zip(temperatures, _temperature_colours(temperatures)):
         for k, (_, g) in enumerate(along[along["temperature_K"] == T].groupby("run_name")):
             ax.plot(g["time_ps"], g["sigma_max_eV_A"] * 1000, color=colour, lw=0.8, marker=".", ms=3,
@@ -240,25 +246,24 @@ def committee(along, reference_eV_A: float, limit_eV_A: float | None = None):
         ax.axhline(limit_eV_A * 1000, color="k", ls=":", lw=1.0, label="trained-region limit")
     ax.set_xlabel("production time (ps)")
     ax.set_ylabel("committee σ$_{max}$ (meV/Å)")
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
     return fig
 
 
 def architecture(table, front):
-    """Test force RMSE (meV/Å) against MD speed (ns/day on one core) per candidate; line: the Pareto front."""
-    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    """Test force RMSE (meV/Å) against MD speed (ns/day on one core) per candidate (legend); ● on the Pareto front
+    (dashed line), ■ off it."""
+    fig, ax = plt.subplots(figsize=(6.8, 3.4))
     for k, (_, r) in enumerate(table.iterrows()):
-        ax.scatter(r["ns_per_day_per_core"], r["test_force_rmse_meV_per_A"], color=f"C{k % 10}",
-                   marker="o" if front.iloc[k] else "s", zorder=3)
-        ax.annotate(r["architecture"], (r["ns_per_day_per_core"], r["test_force_rmse_meV_per_A"]),
-                    textcoords="offset points", xytext=(4, 3), fontsize=7)
+        ax.scatter(r["ns_per_day_per_core"], r["test_force_rmse_meV_per_A"], color=f"C{k % 10}", s=36,
+                   marker="o" if front.iloc[k] else "s", zorder=3, label=r["architecture"])
     best = table[front.values].sort_values("ns_per_day_per_core")
     ax.plot(best["ns_per_day_per_core"], best["test_force_rmse_meV_per_A"], color="k", lw=0.8, ls="--",
             label="Pareto front")
     ax.set_xlabel("MD speed (ns/day, one core, float32)")
     ax.set_ylabel("test force RMSE (meV/Å)")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
     return fig
 

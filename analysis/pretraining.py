@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import md, runs, stability, structure
+from analysis import run_files, runs, stability, structure
 
 # the decision rule, fixed before the results (issue: synthetic pre-training)
 RMSE_LIMIT_MEV_A = 32.0
@@ -37,7 +37,7 @@ def screens(runs_root: Path, model_run: str, prefix: str = "screen-") -> pd.Data
     fractions = []
     for name in df["run_name"]:
         try:
-            frames, _ = md.read_positions(Path(runs_root) / name)
+            frames, _ = run_files.read_positions(Path(runs_root) / name)
             fractions.append(float(np.mean(structure.undercoordinated(frames) > 0)))
         except (FileNotFoundError, ValueError):
             fractions.append(None)  # stopped before its first frame

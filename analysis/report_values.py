@@ -12,13 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
+from analysis import plan
 from analysis.core_repulsion import STRENGTH_EV
 from analysis.data import AIMD_TEMPERATURE_K, N_ATOMS
 from analysis.structure import P_S_BOND_CUTOFF_A
 from analysis.training import EMA_DECAY, OPTIMISER
 
 # Published values the report compares with (cited in the report's reference list).
-# The first entry is the experiment notebook 5 compares with. Lepley & Holzwarth 2012: nudged-elastic-band barrier
+# The first entry is the experiment notebook 6 compares with. Lepley & Holzwarth 2012: nudged-elastic-band barrier
 # of one vacancy hop in crystalline Li7P3S11 (no defect formation energy, no conductivity).
 LITERATURE = [
     {"source": "Experiment", "cite": "@seino2014", "Ea_eV": 0.18,
@@ -264,44 +265,39 @@ def _committee_values(c: dict | None) -> dict[str, str]:
 
 
 def _seed_values(summary: dict) -> dict[str, str]:
-    """Velocity seeds per production temperature: the base number (fewest runs of the standard length at any
-    analysed temperature), the temperatures that got further seeds because a run was left out
-    (``md_extra_seed_T``, with the number of further seeds ``md_extra_seeds``) or because all their runs were
-    kept but disagreed (``md_scatter_seed_T``, ``md_scatter_seeds``), and the temperatures where half of the runs
-    or more were left out."""
-    v = {"md_seeds_base": "n/a", "md_extra_seed_T": "none", "md_extra_seeds": "n/a", "md_scatter_seed_T": "none",
-         "md_scatter_seeds": "n/a", "md_selected_T": "none", "md_selected_kept": "n/a", "md_selected_runs": "n/a"}
-    committee = summary.get("committee") or {}
-    events = committee.get("production_events") or []
-    every = {r["temperature_K"]: r["n_runs"] for r in committee.get("production_event_table") or []}
-    analysed = [r["temperature_K"] for r in summary.get("diffusion") or []]
-    # the series' production length (notebook 5's reference_ps); older results: the shortest planned run
-    standard_ps = summary.get("diffusion_reference_ps") or min((e["planned_ps"] for e in events if e.get("planned_ps")),
-                                                               default=None)
-    standard = [e["temperature_K"] for e in events if e.get("planned_ps", standard_ps) == standard_ps]
-    counts = {T: standard.count(T) for T in set(analysed)}
-    if counts and all(counts.values()):
-        base = min(counts.values())
-        # further seeds at a temperature replace its left-out runs of the standard length first; the rest were
-        # run because the runs there disagreed (one temperature can have both)
-        kept = {r.get("run_name") for r in summary.get("diffusion") or []}
-        left_out = [e["temperature_K"] for e in events
-                    if e.get("planned_ps", standard_ps) == standard_ps and e.get("run_name") not in kept]
-        extra = {T: n - base for T, n in counts.items() if n > base}
-        replaced = {T: min(n, left_out.count(T)) for T, n in extra.items()}
-        replaced = {T: n for T, n in replaced.items() if n > 0}
-        scatter = {T: n - replaced.get(T, 0) for T, n in extra.items() if n > replaced.get(T, 0)}
-        v["md_seeds_base"] = str(base)
-        if replaced:
-            v.update(md_extra_seed_T=_temperatures(replaced), md_extra_seeds=_temperatures(replaced.values()))
-        if scatter:
-            v.update(md_scatter_seed_T=_temperatures(scatter), md_scatter_seeds=_temperatures(scatter.values()))
-        # temperatures where half of the runs or more were left out: their D rests on the runs that stayed in the
-        # trained region
-        selected = [T for T in counts if 2 * analysed.count(T) <= every.get(T, 0)]
-        if selected:
-            v.update(md_selected_T=_temperatures(selected), md_selected_kept=str(sum(analysed.count(T) for T in selected)),
-                     md_selected_runs=str(sum(every[T] for T in selected)))
+    """The plan's MD sets as recorded with each run of the diffusion analysis (``set``, ``role``): velocity seeds
+    per temperature in the first fit set, the series (``md_seeds_base``); the further fit sets with their
+    temperatures, each added by a rule of the plan (``md_sets_added``); runs made outside the plan
+    (``md_outside``, never in the fit); and the temperatures where half of the fit runs or more were left out,
+    whose D rests on the runs that stayed usable (``md_selected_*``)."""
+    v = {"md_seeds_base": "n/a", "md_sets_added": "no further runs", "md_outside": "none", "md_outside_sentence": "",
+         "md_selected_T": "none", "md_selected_kept": "n/a", "md_selected_runs": "n/a"}
+    used = summary.get("diffusion") or []
+    every = used + (summary.get("diffusion_excluded") or [])
+    sets = summary.get("diffusion_plan_sets") or []
+    if not sets or not used:
+        return v  # results made before the plan recorded roles
+    fit_sets = [s for s in sets if s["role"] == "fit"]
+    series = [r for r in every if r.get("set") == fit_sets[0]["set"]]
+    per_T = [sum(1 for r in series if r["temperature_K"] == T) for T in {r["temperature_K"] for r in series}]
+    v["md_seeds_base"] = str(min(per_T)) if per_T else "n/a"
+    added = [f"{s['set']} ({_temperatures(sorted({r['temperature_K'] for r in every if r.get('set') == s['set']}))} K)"
+             for s in fit_sets[1:]]
+    if added:
+        v["md_sets_added"] = added[0] if len(added) == 1 else ", ".join(added[:-1]) + " and " + added[-1]
+    outside = [r["run_name"] for r in every if r.get("role") == plan.OUTSIDE]
+    if outside:
+        v["md_outside"] = ", ".join(outside)
+        v["md_outside_sentence"] = f" Runs made outside the plan are never fitted: {v['md_outside']}."
+    fit = [r for r in every if r.get("role") == "fit"]
+    kept = {r["run_name"] for r in used}
+    selected = sorted(T for T in {r["temperature_K"] for r in fit}
+                      if 2 * sum(r["run_name"] in kept for r in fit if r["temperature_K"] == T)
+                      <= sum(1 for r in fit if r["temperature_K"] == T))
+    if selected:
+        v.update(md_selected_T=_temperatures(selected),
+                 md_selected_kept=str(sum(r["run_name"] in kept for r in fit if r["temperature_K"] in selected)),
+                 md_selected_runs=str(sum(1 for r in fit if r["temperature_K"] in selected)))
     return v
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import md, runs, structure
+from analysis import run_files, runs, structure
 
 
 def collect(runs_root: Path, prefix: str = "stab-") -> pd.DataFrame:
@@ -33,7 +33,7 @@ def collect(runs_root: Path, prefix: str = "stab-") -> pd.DataFrame:
             "max_force_eV_A": s.get("max_force_eV_A"),
             "ns_per_day": (s["steps_per_s"] or 0) * settings["timestep_fs"] * 86400e-6,
             **{f"min_{pair}_A": d for pair, d in s["min_pair_distance_A"].items()},
-            **md.core_repulsion_activity(md.read_thermo(path.parent / "thermo.csv")),
+            **run_files.core_repulsion_activity(run_files.read_thermo(path.parent / "thermo.csv")),
         })
     return pd.DataFrame(rows)
 
@@ -57,19 +57,24 @@ def table(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def production_events(runs_root: Path, model_sha256: str, committee_runs: list[dict]) -> pd.DataFrame:
+def production_events(runs_root: Path, model_sha256: str, committee_runs: list[dict],
+                      run_names: list[str] | None = None) -> pd.DataFrame:
     """Per production MD run (``md-*``, finished or stopped) of the model ``model_sha256``: the first time
     (ps of production) of each way of leaving the trained region, ``None`` if it never happened.
 
     ``stopped_ps``: the distance/temperature/NaN monitor stopped the run (the failure of the stability runs);
     ``committee_ps``: the committee disagreement first exceeded its limit (``committee.per_run``);
     ``PS4_break_ps``: first sampled frame with a P that has fewer than four S within the P–S bond cutoff
-    (never in the DFT data; ``structure``); ``broken_PS4_fraction``: the fraction of such frames.
-    A run with no event is right-censored at ``reached_ps``.
+    (never in the DFT data; ``structure``); ``broken_PS4_fraction``: the fraction of such frames;
+    ``intact_window``: ``[start, stop)`` of the longest stretch of frames without one (the scan the diffusion
+    analysis reuses, ``temperature_series.restrict_to_intact``).
+    A run with no event is right-censored at ``reached_ps``. ``run_names``: the plan's MD runs (None: every
+    ``md-*`` run on disk).
     """
     verdict = {r["run_name"]: r for r in committee_runs}
     rows = []
-    for path in sorted(Path(runs_root).glob("md-*/summary.json")):
+    names = run_names if run_names is not None else sorted(p.parent.name for p in Path(runs_root).glob("md-*/summary.json"))
+    for path in (Path(runs_root) / name / "summary.json" for name in names):
         s = runs.read_json(path)
         if s.get("status") not in ("done", "unstable") or s.get("model_sha256") != model_sha256:
             continue
@@ -78,7 +83,7 @@ def production_events(runs_root: Path, model_sha256: str, committee_runs: list[d
         if failure:
             stopped = round(max(0.0, failure["time_ps"] - settings["equilibration_ps"]), 3)
         try:
-            frames, interval_fs = md.read_positions(path.parent)
+            frames, interval_fs = run_files.read_positions(path.parent)
         except (FileNotFoundError, ValueError):
             if not failure:
                 raise
@@ -96,6 +101,8 @@ def production_events(runs_root: Path, model_sha256: str, committee_runs: list[d
                      "reached_ps": stopped if stopped is not None else float(settings["production_ps"]),
                      "stop_reason": failure["reason"] if failure else None, "committee_checked": bool(c), **events,
                      "broken_PS4_fraction": float(np.mean(undercoordinated > 0)) if frames else None,
+                     "intact_window": [int(i) for i in structure.longest_intact_window(undercoordinated)] if frames else None,
+                     "positions_interval_fs": float(interval_fs) if frames else None,
                      "first_event": first[:-3] if first else None,
                      "first_event_ps": happened[first] if first else None})
     return pd.DataFrame(rows)
@@ -111,3 +118,47 @@ def production_event_table(events: pd.DataFrame) -> pd.DataFrame:
                     "earliest_event_ps": float(g["first_event_ps"].min()) if g["first_event_ps"].notna().any() else None,
                     "production_ps_total": float(g["reached_ps"].sum())})
     return pd.DataFrame(out)
+
+
+def test_errors(runs_root: Path, models) -> dict[str, dict]:
+    """Test force (meV/Å) and energy (meV/atom) RMSE of each candidate training run that has an evaluation."""
+    out = {}
+    for model in models:
+        evaluation = Path(runs_root) / model / "evaluation.json"
+        if evaluation.exists():
+            e = runs.read_json(evaluation)
+            out[model] = {k: e[k] for k in ("test_force_rmse_meV_per_A", "test_energy_rmse_meV_per_atom")}
+    return out
+
+
+def choose(summary: pd.DataFrame, errors: dict[str, dict]) -> dict | None:
+    """The production candidate: among the (model, core repulsion) pairs with no failed run at any screened
+    temperature, the one with the lowest test force RMSE; None when no candidate survived every run."""
+    by_candidate = summary.groupby(["model", "core_repulsion"]).agg(n_failed=("n_failed", "sum"),
+                                                                    T_max=("temperature_K", "max")).reset_index()
+    stable = by_candidate[by_candidate["n_failed"] == 0].copy()
+    if stable.empty:
+        return None
+    stable["rmse"] = [errors.get(m, {}).get("test_force_rmse_meV_per_A", float("inf")) for m in stable["model"]]
+    best = stable.sort_values("rmse").iloc[0]
+    return {"model": best["model"], "core_repulsion": bool(best["core_repulsion"]), "T_max": float(best["T_max"]),
+            "test_force_rmse_meV_per_A": float(best["rmse"])}
+
+
+def nve_checks(models, start, timesteps_fs, duration_ps: float, temperature_K: float, runs_root: Path,
+               previous: list[dict]) -> list[dict]:
+    """NVE energy drift of every candidate at every timestep (``md.nve_energy_drift``). The checks are seeded, so
+    a record of an earlier run for the same model file and settings (``previous``) is reused."""
+    from analysis import md
+    from analysis.model import file_sha256
+
+    done = {(r.get("model_sha256"), r["timestep_fs"], r["duration_ps"], r.get("temperature_K")): r for r in previous}
+    out = []
+    for model in models:
+        model_file = Path(runs_root) / model / "mace_stagetwo.model"
+        sha = file_sha256(model_file)
+        for dt in timesteps_fs:
+            record = done.get((sha, dt, duration_ps, temperature_K)) or {
+                **md.nve_energy_drift(model_file, start, dt, duration_ps, temperature_K), "model_sha256": sha}
+            out.append({**record, "model": model})
+    return out

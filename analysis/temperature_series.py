@@ -11,20 +11,29 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis import arrhenius, diffusion, md, runs, structure
+from analysis import arrhenius, diffusion, plan, run_files, runs, structure
 
 log = logging.getLogger(__name__)
 
 
-def collect_runs(runs_root: Path, model_sha256: str | None = None) -> tuple[list[dict], list[dict]]:
-    """Finished MD runs made with ``model_sha256`` (all models when None), and those excluded.
+def collect_runs(runs_root: Path, planned: list[dict] | None = None,
+                 model_sha256: str | None = None) -> tuple[list[dict], list[dict]]:
+    """The finished MD runs of the plan made with ``model_sha256`` (all models when None), and those excluded.
 
-    Unstable runs, unfinished runs and runs of another model are excluded with a warning,
-    never silently used.
+    ``planned``: the plan's MD runs (``plan.md_runs``), each record keeps its ``set`` and ``role``; a finished
+    ``md-*`` run on disk that the plan does not declare (e.g. ``make md``) is excluded as outside the plan.
+    ``planned`` None: every ``md-*`` run on disk, all with role "fit". Unstable runs, unfinished runs and runs of
+    another model are excluded with a warning, never silently used.
     """
+    on_disk = sorted(p.parent.name for p in Path(runs_root).glob("md-*/summary.json"))
+    if planned is None:
+        planned = [{"run_name": name, "set": None, "role": "fit"} for name in on_disk]
     used, excluded = [], []
-    for path in sorted(Path(runs_root).glob("md-*/summary.json")):
-        summary = runs.read_json(path)
+    for entry in planned:
+        path = Path(runs_root) / entry["run_name"] / "summary.json"
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: a run of the plan has not been made (make study makes it)")
+        summary = {**runs.read_json(path), "set": entry["set"], "role": entry["role"]}
         reason = None
         if summary.get("status") == "unstable":
             failure = summary["failure"]
@@ -37,14 +46,30 @@ def collect_runs(runs_root: Path, model_sha256: str | None = None) -> tuple[list
             used.append({**summary, "run_dir": str(path.parent)})
         else:
             excluded.append(_exclusion(path.parent.name, summary, reason, failure=summary.get("failure")))
+    names = {e["run_name"] for e in planned}
+    for name in on_disk:
+        if name not in names:
+            summary = {**runs.read_json(Path(runs_root) / name / "summary.json"), "set": None, "role": plan.OUTSIDE}
+            excluded.append(_exclusion(name, summary, f"{plan.OUTSIDE} (e.g. make md): never in the fit",
+                                       failure=summary.get("failure")))
     return used, excluded
+
+
+def leave_out_probes(used: list[dict], excluded: list[dict]) -> tuple[list, list]:
+    """After the selection rules: runs whose role is not "fit" (the plan's probes) leave the fit, with the reason."""
+    keep = [r for r in used if r.get("role", "fit") == "fit"]
+    dropped = list(excluded) + [
+        _exclusion(r["run_name"], r, f"role {r['role']} (set {r['set']!r}): analysed by the rules, never in the fit",
+                   failure=None, broken_PS4_fraction=r.get("broken_PS4_fraction"))
+        for r in used if r.get("role", "fit") != "fit"]
+    return keep, dropped
 
 
 def _exclusion(run_name: str, summary: dict, reason: str, **extra) -> dict:
     """The record of a run left out of the diffusion analysis, announced with a warning."""
     warnings.warn(f"{run_name}: excluded from the diffusion analysis: {reason}", stacklevel=3)
     return {"run_name": run_name, "reason": reason, "temperature_K": summary["settings"]["temperature_K"],
-            "seed": summary["settings"]["seed"], **extra}
+            "seed": summary["settings"]["seed"], "set": summary.get("set"), "role": summary.get("role", "fit"), **extra}
 
 
 def exclude_extrapolating(used: list[dict], excluded: list[dict], committee_runs: list[dict]) -> tuple[list, list]:
@@ -55,7 +80,7 @@ def exclude_extrapolating(used: list[dict], excluded: list[dict], committee_runs
     for summary in used:
         r = verdict.get(summary["run_name"])
         if r is None:
-            raise ValueError(f"{summary['run_name']}: not in the committee results; rerun notebook 7 first")
+            raise ValueError(f"{summary['run_name']}: not in the committee results; rerun notebook 5 (committee) first")
         if not r["left_trained_region"]:
             keep.append(summary)
             continue
@@ -65,28 +90,36 @@ def exclude_extrapolating(used: list[dict], excluded: list[dict], committee_runs
     return keep, dropped
 
 
-def restrict_to_intact(used: list[dict], excluded: list[dict], min_intact_ps: float = 40.0) -> tuple[list, list]:
+def restrict_to_intact(used: list[dict], excluded: list[dict], min_intact_ps: float = 40.0,
+                       scans: dict[str, dict] | None = None) -> tuple[list, list]:
     """Keep only what the DFT data cover structurally: in every LiPS configuration each P has four S within 3 Å.
 
     A run in which the model broke a PS4 unit is analysed over its longest stretch without one (``frame_window``)
     if that stretch lasts at least ``min_intact_ps``, and is excluded otherwise; the fraction of broken frames
-    is recorded either way (``broken_PS4_fraction``). ``min_intact_ps`` 0 analyses all frames (record only)."""
+    is recorded either way (``broken_PS4_fraction``). ``min_intact_ps`` 0 analyses all frames (record only).
+    ``scans``: the committee notebook's scan of every frame per run (``stability.production_events`` rows with
+    ``broken_PS4_fraction``, ``intact_window``, ``positions_interval_fs``), so that it is computed once; a run
+    without one is scanned here."""
     keep, dropped = [], list(excluded)
     for summary in used:
-        frames, interval_fs = md.read_positions(Path(summary["run_dir"]))
-        broken = structure.undercoordinated(frames)
-        start, stop = structure.longest_intact_window(broken)
+        scan = (scans or {}).get(summary["run_name"]) or {}
+        if scan.get("intact_window") is not None:
+            fraction, (start, stop) = scan["broken_PS4_fraction"], scan["intact_window"]
+            interval_fs = scan["positions_interval_fs"]
+        else:
+            frames, interval_fs = run_files.read_positions(Path(summary["run_dir"]))
+            broken = structure.undercoordinated(frames)
+            fraction, (start, stop) = float(np.mean(broken > 0)), structure.longest_intact_window(broken)
         intact_ps = (stop - start) * interval_fs / 1000.0
-        record = {**summary, "broken_PS4_fraction": float(np.mean(broken > 0))}
-        if not broken.any() or min_intact_ps <= 0:  # 0: record only
+        record = {**summary, "broken_PS4_fraction": fraction}
+        if fraction == 0 or min_intact_ps <= 0:  # 0: record only
             keep.append(record)
         elif intact_ps >= min_intact_ps:
             keep.append({**record, "frame_window": [int(start), int(stop)]})
         else:
-            reason = (f"a PS4 unit broken in {np.mean(broken > 0):.0%} of the frames; longest intact stretch "
+            reason = (f"a PS4 unit broken in {fraction:.0%} of the frames; longest intact stretch "
                       f"{intact_ps:.0f} ps < {min_intact_ps:g} ps")
-            dropped.append(_exclusion(summary["run_name"], summary, reason, failure=None,
-                                      broken_PS4_fraction=float(np.mean(broken > 0))))
+            dropped.append(_exclusion(summary["run_name"], summary, reason, failure=None, broken_PS4_fraction=fraction))
     return keep, dropped
 
 
@@ -101,7 +134,7 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, reference_ps: 
     per_run, curves = [], {}
     for summary in used:
         settings = summary["settings"]
-        frames, interval_fs = md.read_positions(Path(summary["run_dir"]))
+        frames, interval_fs = run_files.read_positions(Path(summary["run_dir"]))
         dt_ps = interval_fs / 1000.0
         d_full = None
         if summary.get("frame_window"):
@@ -120,7 +153,8 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, reference_ps: 
         curves.setdefault(settings["temperature_K"], []).append((t_ps, msd_A2))
         per_run.append({
             "run_name": summary["run_name"], "temperature_K": settings["temperature_K"],
-            "seed": settings["seed"], "production_ps": summary["production_ps"],
+            "seed": settings["seed"], "set": summary.get("set"), "role": summary.get("role", "fit"),
+            "production_ps": summary["production_ps"],
             "D_cm2_s": result["D_cm2_s"], "D_err_cm2_s": result["D_err_cm2_s"],
             "fit_start_ps": result["fit_start_ps"], "fit_end_ps": result["fit_end_ps"],
             "msd_exponent": diffusion.msd_exponent(t_ps, msd_A2, result["fit_start_ps"]),
@@ -134,7 +168,7 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, reference_ps: 
             "wall_time_s": summary["wall_time_s"],
             "core_repulsion_onset_A": settings.get("core_repulsion_onset_A") or {},
             "pair_limit_A": settings["pair_min_distance_A"], "limit_A": settings["min_distance_A"],
-            **md.core_repulsion_activity(md.read_thermo(Path(summary["run_dir"]) / "thermo.csv")),
+            **run_files.core_repulsion_activity(run_files.read_thermo(Path(summary["run_dir"]) / "thermo.csv")),
         })
     per_temperature = []
     for T in sorted({r["temperature_K"] for r in per_run}):

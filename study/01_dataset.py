@@ -13,7 +13,6 @@ n_configs = None     # with source "full": how many frames to draw at random (No
 # %%
 import logging
 
-import numpy as np
 
 from analysis import data, explore, paths, plotting, runs
 

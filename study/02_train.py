@@ -63,12 +63,12 @@ runs.write_json(run / "evaluation.json", {
 # %% [markdown]
 # ## Discussion
 #
-# How the production architecture was chosen: test error alone does not decide it. Notebook 6
+# How the production architecture was chosen: test error alone does not decide it. Notebook 7
 # (`make stability`) runs every candidate model in short NVT at each planned temperature and
 # records the time to first failure; the production model is the most accurate candidate that
 # survives every run (there, with the core repulsion of `analysis.core_repulsion`). Short screens
-# are not the whole test: along the 110 ps production runs, the committee (notebook 7) and a check
-# for broken PS4 units (notebook 5) exclude runs, or stretches of them, that leave the trained
+# are not the whole test: along the 110 ps production runs, the committee (notebook 5) and a check
+# for broken PS4 units (notebook 6) exclude runs, or stretches of them, that leave the trained
 # region, and that sets the top of the temperature window. A second screen compares same-budget
 # candidates at the top of the window (only more channels helped there). The numbers are in
 # notebooks 5-7 and in the report.

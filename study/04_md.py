@@ -29,7 +29,7 @@ compile_mode = "none"         # "default": torch.compile the model (1.2-1.3x fas
 import logging
 from pathlib import Path
 
-from analysis import committee, core_repulsion, diffusion, md, paths, plotting, runs
+from analysis import committee, core_repulsion, diffusion, md, paths, plotting, run_files, runs
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 dataset_minima = runs.read_json(paths.derived_dir() / "dataset.json")["min_pair_distance_A"]
@@ -49,12 +49,12 @@ summary = md.run_md(settings, model, run, compile_mode=None if compile_mode == "
 {k: summary[k] for k in ("status", "failure", "production_ps", "min_distance_A", "mean_temperature_K", "steps_per_s")}
 
 # %%
-rows = md.read_thermo(run / "thermo.csv")
+rows = run_files.read_thermo(run / "thermo.csv")
 fig = plotting.thermo(rows, temperature_K, min_distance_A)
 plotting.save(fig, "thermo", run)
 
 # %%
-frames = md.read_trajectory(run)
+frames = run_files.read_trajectory(run)
 if len(frames) >= 3:
     t_ps, msd_A2 = diffusion.msd(frames, sample_interval_fs / 1000)
     fig = plotting.msd_curves({temperature_K: [(t_ps, msd_A2)]})

@@ -53,5 +53,5 @@ Markdown(f"""
 The most accurate candidate is {best['architecture']} ({best['test_force_rmse_meV_per_A']:.1f} meV/Å at
 {best['ns_per_day_per_core']:.2f} ns/day); the fastest is {fastest['architecture']}
 ({fastest['ns_per_day_per_core']:.2f} ns/day at {fastest['test_force_rmse_meV_per_A']:.1f} meV/Å). Accuracy is one
-criterion: notebook 6 measures whether a candidate runs stable MD, which test error does not predict.
+criterion: notebook 7 measures whether a candidate runs stable MD, which test error does not predict.
 """)

@@ -23,7 +23,6 @@ finetune_suffix = "-pt"              # fine-tuned: the reference name plus this
 production_run = "train-c32-L1-r5-n160-seed1-ep120"
 
 # %%
-import numpy as np
 import pandas as pd
 
 from analysis import architecture, bench, paths, plotting, pretraining, runs, synthetic

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis import data, evaluation, md, model, paths, runs
+from analysis import data, evaluation, md, model, paths, run_files, runs
 
 DERIVED = paths.ROOT / "data" / "derived"
 PRODUCTION_PS = 5.0  # of the slow check at the top temperature
@@ -38,8 +38,8 @@ def test_committed_md_run_restarts_identically(summary, study, tmp_path):
     assert record["model_sha256"] == model.file_sha256(model_file)
     settings = md.MDSettings(**{**record["settings"], "equilibration_ps": 0.2, "production_ps": 0.02})
     md.run_md(settings, model_file, tmp_path / "again")
-    again = md.read_thermo(tmp_path / "again" / "thermo.csv")[:10]
-    before = md.read_thermo(committed / "thermo.csv")[:10]
+    again = run_files.read_thermo(tmp_path / "again" / "thermo.csv")[:10]
+    before = run_files.read_thermo(committed / "thermo.csv")[:10]
     assert [r["step"] for r in again] == [r["step"] for r in before]
     assert np.allclose([float(r["temperature_K"]) for r in again], [float(r["temperature_K"]) for r in before],
                        atol=0.5)
@@ -69,6 +69,6 @@ def test_committed_per_run_D_is_reproduced_to_the_last_digit(summary):
     assert numerics.is_pinned(), numerics.blas_kernels()
     committed = runs.read_json(DERIVED / "diffusion.json")
     record = next(r for r in committed["per_run"] if r["run_name"] == "md-T400-seed1")
-    frames, interval_fs = md.read_positions(paths.ROOT / "data" / "runs" / "md-T400-seed1")
+    frames, interval_fs = run_files.read_positions(paths.ROOT / "data" / "runs" / "md-T400-seed1")
     again = diffusion.diffusion_coefficient([frames], interval_fs / 1000, committed["fit_start_ps"], seed=0)
     assert again["D_cm2_s"] == record["D_cm2_s"] and again["D_err_cm2_s"] == record["D_err_cm2_s"]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from ase import Atoms
 
-from analysis import md
+from analysis import md, run_files
 from analysis.core_repulsion import CoreRepulsion, onset_distances
 
 ONSETS = {"Li-Li": 2.2, "Li-S": 1.86, "S-S": 2.4}
@@ -65,5 +65,5 @@ def test_fraction_zero_is_off_and_out_of_range_is_refused():
 
 def test_core_repulsion_activity_from_thermo_rows():
     rows = [{"core_repulsion_eV": v} for v in ("0.0", "0.0", "0.05", "0.0")]
-    assert md.core_repulsion_activity(rows) == {"core_active_fraction": 0.25, "core_max_eV": 0.05}
-    assert md.core_repulsion_activity([{"epot_eV": "-1"}]) == {"core_active_fraction": None, "core_max_eV": None}
+    assert run_files.core_repulsion_activity(rows) == {"core_active_fraction": 0.25, "core_max_eV": 0.05}
+    assert run_files.core_repulsion_activity([{"epot_eV": "-1"}]) == {"core_active_fraction": None, "core_max_eV": None}

@@ -6,7 +6,6 @@ import contextlib
 import functools
 import hashlib
 import http.server
-import io
 import os
 import pickle
 import re

@@ -13,7 +13,7 @@ def test_handin_holds_every_executed_notebook_as_ipynb_and_pdf(tmp_path):
     sources = handin.notebook_sources(paths.ROOT / "data")
     if not sources:
         pytest.skip("no committed study notebooks")
-    assert {"01_dataset", "02_train", "04_md", "05_diffusion"} <= set(sources)
+    assert {"01_dataset", "02_train", "04_md", "06_diffusion"} <= set(sources)
     report = tmp_path / "report"
     report.mkdir()
     (report / "report.pdf").write_bytes((paths.REPORT_DIR / "_output" / "report.pdf").read_bytes())
@@ -30,14 +30,14 @@ def test_handin_holds_every_executed_notebook_as_ipynb_and_pdf(tmp_path):
 
 
 def test_notebook_pdf_carries_the_discussion_text(tmp_path):
-    """The PDF is the notebook, prose included: the discussion heading of notebook 5 is in the Typst source."""
+    """The PDF is the notebook, prose included: the discussion heading of notebook 6 is in the Typst source."""
     import subprocess
 
     import pypandoc
 
-    notebook = paths.ROOT / "data" / "derived" / "notebooks" / "05_diffusion.ipynb"
+    notebook = paths.ROOT / "data" / "derived" / "notebooks" / "06_diffusion.ipynb"
     if not notebook.exists():
-        pytest.skip("no committed notebook 5")
+        pytest.skip("no committed notebook 6")
     typ = subprocess.run([pypandoc.get_pandoc_path(), str(notebook), "--from", "ipynb", "--to", "typst"],
                          capture_output=True, text=True, check=True).stdout
     assert "Discussion" in typ

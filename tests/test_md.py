@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from ase import Atoms
 
-from analysis import data, diffusion, md, model, paths, runs, temperature_series
+from analysis import data, diffusion, md, model, paths, run_files, runs, temperature_series
 
 SHORT = dict(temperature_K=500.0, timestep_fs=1.0, equilibration_ps=0.01, production_ps=0.04,
              sample_interval_fs=2.0, chunk_ps=0.01, min_distance_A=0.5)
@@ -24,9 +24,9 @@ def test_short_run_writes_trajectory_thermo_and_summary(tiny_model, tmp_path):
     summary = md.run_md(md.MDSettings(seed=1, **SHORT), tiny_model, tmp_path / "run")
     assert summary["status"] == "done", summary["failure"]
     assert summary["production_ps"] == pytest.approx(0.04)
-    frames = md.read_trajectory(tmp_path / "run")
+    frames = run_files.read_trajectory(tmp_path / "run")
     assert len(frames) == 20 == summary["n_frames"]
-    rows = md.read_thermo(tmp_path / "run" / "thermo.csv")
+    rows = run_files.read_thermo(tmp_path / "run" / "thermo.csv")
     assert len(rows) == 25 and rows[0]["phase"] == "equilibration" and rows[-1]["phase"] == "production"
     assert summary["min_distance_A"] == pytest.approx(min(summary["min_pair_distance_A"].values()))
     assert set(summary["min_pair_distance_A"]) == set(md.SPECIES_PAIRS)
@@ -36,10 +36,10 @@ def test_positions_file_replaces_the_trajectory_for_the_diffusion_analysis(tiny_
     settings = md.MDSettings(seed=1, **{**SHORT, "production_ps": 0.1})
     run = tmp_path / "runs" / "md-T500-seed1"
     md.run_md(settings, tiny_model, run)
-    assert (run / md.POSITIONS_FILE).exists()  # written by every finished run
-    full = md.read_trajectory(run)
-    md.export_positions(run, settings.sample_interval_fs, stride_fs=4.0)
-    frames, interval_fs = md.read_positions(run)
+    assert (run / run_files.POSITIONS_FILE).exists()  # written by every finished run
+    full = run_files.read_trajectory(run)
+    run_files.export_positions(run, settings.sample_interval_fs, stride_fs=4.0)
+    frames, interval_fs = run_files.read_positions(run)
     assert interval_fs == 4.0 and len(frames) == len(full[::2]) == 25
     assert np.allclose([f.positions for f in frames], [f.positions for f in full[::2]], atol=1e-4)
     reference = temperature_series.analyse(temperature_series.collect_runs(tmp_path / "runs")[0], 0.01)
@@ -47,21 +47,21 @@ def test_positions_file_replaces_the_trajectory_for_the_diffusion_analysis(tiny_
         chunk.unlink()  # a clean checkout: no trajectory, only the committed positions.npz
     again = temperature_series.analyse(temperature_series.collect_runs(tmp_path / "runs")[0], 0.01)
     assert again["per_run"][0]["D_cm2_s"] == reference["per_run"][0]["D_cm2_s"] > 0
-    (run / md.POSITIONS_FILE).unlink()
+    (run / run_files.POSITIONS_FILE).unlink()
     with pytest.raises(FileNotFoundError, match="positions.npz: missing, and no trajectory chunks"):
-        md.read_positions(run)
+        run_files.read_positions(run)
 
 
 def test_long_runs_are_also_analysed_over_the_series_length(tiny_model, tmp_path):
     settings = md.MDSettings(seed=1, **{**SHORT, "production_ps": 0.1})
     md.run_md(settings, tiny_model, tmp_path / "runs" / "md-T500-seed1")
-    md.export_positions(tmp_path / "runs" / "md-T500-seed1", settings.sample_interval_fs, stride_fs=4.0)  # 25 frames
+    run_files.export_positions(tmp_path / "runs" / "md-T500-seed1", settings.sample_interval_fs, stride_fs=4.0)  # 25 frames
     used = temperature_series.collect_runs(tmp_path / "runs")[0]
     plain = temperature_series.analyse(used, 0.01)["per_run"][0]
     checked = temperature_series.analyse(used, 0.01, reference_ps=0.04)["per_run"][0]
     assert plain["D_first_cm2_s"] is None and checked["first_window_ps"] == pytest.approx(0.036)  # 10 frames
     assert checked["D_cm2_s"] == plain["D_cm2_s"]  # the run's own D is unchanged
-    frames, interval_fs = md.read_positions(tmp_path / "runs" / "md-T500-seed1")
+    frames, interval_fs = run_files.read_positions(tmp_path / "runs" / "md-T500-seed1")
     first = diffusion.diffusion_coefficient([frames[:10]], interval_fs / 1000, 0.01)
     assert checked["D_first_cm2_s"] == pytest.approx(first["D_cm2_s"]) and checked["D_first_cm2_s"] != plain["D_cm2_s"]
     assert checked["D_first_change"] == pytest.approx(first["D_cm2_s"] / plain["D_cm2_s"] - 1)
@@ -73,7 +73,7 @@ def test_same_seed_same_numbers_other_seed_other_numbers(tiny_model, tmp_path):
     a = md.run_md(md.MDSettings(seed=4, **SHORT), tiny_model, tmp_path / "a")
     b = md.run_md(md.MDSettings(seed=4, **SHORT), tiny_model, tmp_path / "b")
     c = md.run_md(md.MDSettings(seed=5, **SHORT), tiny_model, tmp_path / "c")
-    pa, pb, pc = (md.read_trajectory(tmp_path / n)[-1].positions for n in "abc")
+    pa, pb, pc = (run_files.read_trajectory(tmp_path / n)[-1].positions for n in "abc")
     assert np.array_equal(pa, pb) and not np.allclose(pa, pc)
     assert a["mean_temperature_K"] == b["mean_temperature_K"] != c["mean_temperature_K"]
 
@@ -84,12 +84,12 @@ def test_compiled_model_follows_the_eager_trajectory_and_is_recorded(tiny_model,
     eager = md.run_md(settings, tiny_model, tmp_path / "eager")
     compiled = md.run_md(settings, tiny_model, tmp_path / "compiled", compile_mode="default")
     assert eager["compile_mode"] is None and compiled["compile_mode"] == "default"
-    pe, pc = (md.read_trajectory(tmp_path / n)[-1].positions for n in ("eager", "compiled"))
+    pe, pc = (run_files.read_trajectory(tmp_path / n)[-1].positions for n in ("eager", "compiled"))
     # 10 steps: float rounding (which also depends on the thread count set by earlier tests) grows to ~1e-4 Å,
     # far below a vibration amplitude (~0.1 Å); a wrong compiled force would move atoms by ~1e-2 Å or more
     assert np.abs(pe - pc).max() < 2e-3
-    assert not np.array_equal(md.read_trajectory(tmp_path / "eager")[0].positions,
-                              md.read_trajectory(tmp_path / "eager")[-1].positions)
+    assert not np.array_equal(run_files.read_trajectory(tmp_path / "eager")[0].positions,
+                              run_files.read_trajectory(tmp_path / "eager")[-1].positions)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "SIGINT"])
@@ -111,7 +111,7 @@ def test_killed_run_resumes_to_the_same_result(tiny_model, tmp_path, sig):
     assert not runs.summary_path(run).exists()  # never looks finished
     resumed = md.run_md(settings, tiny_model, run)
     assert resumed["status"] == "done"
-    assert np.array_equal(md.read_trajectory(run)[-1].positions, md.read_trajectory(tmp_path / "reference")[-1].positions)
+    assert np.array_equal(run_files.read_trajectory(run)[-1].positions, run_files.read_trajectory(tmp_path / "reference")[-1].positions)
     assert resumed["n_frames"] == reference["n_frames"]
 
 
@@ -134,8 +134,8 @@ def test_interruption_between_the_checkpoint_files_resumes_consistently(tiny_mod
     assert len(list((tmp_path / "run").glob("checkpoint*.npz"))) == 2  # the one json names, and the newer one
     resumed = md.run_md(settings, tiny_model, tmp_path / "run")
     assert resumed["n_frames"] == reference["n_frames"]
-    assert np.array_equal(md.read_trajectory(tmp_path / "run")[-1].positions,
-                          md.read_trajectory(tmp_path / "reference")[-1].positions)
+    assert np.array_equal(run_files.read_trajectory(tmp_path / "run")[-1].positions,
+                          run_files.read_trajectory(tmp_path / "reference")[-1].positions)
     assert [p.name for p in (tmp_path / "run").glob("checkpoint*.npz")] == [runs.read_json(
         tmp_path / "run" / "checkpoint.json")["arrays"]]
 
@@ -206,8 +206,8 @@ def test_longer_production_extends_a_finished_run_along_the_same_trajectory(tiny
     extended = md.run_md(long, tiny_model, run)
     assert extended["status"] == "done" and extended["production_ps"] == pytest.approx(0.066)
     assert extended["n_frames"] == reference["n_frames"] == 33
-    assert np.array_equal([f.positions for f in md.read_trajectory(run)],
-                          [f.positions for f in md.read_trajectory(tmp_path / "reference")])
+    assert np.array_equal([f.positions for f in run_files.read_trajectory(run)],
+                          [f.positions for f in run_files.read_trajectory(tmp_path / "reference")])
     assert runs.read_json(run / "summary-production0.046ps.json")["production_ps"] == pytest.approx(0.046)
     assert runs.read_json(run / "settings.json")["settings"]["production_ps"] == 0.066
     # shorter than what is there, or other physics: refused, nothing touched
@@ -239,14 +239,14 @@ def test_a_run_continues_in_a_fresh_clone_from_its_committed_files(tiny_model, t
     assert (clone / "checkpoint.json").exists() and not (clone / "chunks").exists()
     extended = md.run_md(long, tiny_model, clone)
     assert extended["status"] == "done" and extended["n_frames"] == reference["n_frames"] == 30
-    with np.load(clone / md.POSITIONS_FILE) as a, np.load(tmp_path / "reference" / md.POSITIONS_FILE) as b:
+    with np.load(clone / run_files.POSITIONS_FILE) as a, np.load(tmp_path / "reference" / run_files.POSITIONS_FILE) as b:
         assert len(a["positions_A"]) == 6 and np.array_equal(a["positions_A"], b["positions_A"])
-    assert md.read_thermo(clone / "thermo.csv") == md.read_thermo(tmp_path / "reference" / "thermo.csv")
+    assert run_files.read_thermo(clone / "thermo.csv") == run_files.read_thermo(tmp_path / "reference" / "thermo.csv")
     # positions.npz that does not match the checkpoint: refused, nothing touched
-    with np.load(clone / md.POSITIONS_FILE) as f:
+    with np.load(clone / run_files.POSITIONS_FILE) as f:
         arrays = dict(f)
     arrays["positions_A"] = arrays["positions_A"][:-1]
-    np.savez_compressed(clone / md.POSITIONS_FILE, **arrays)
+    np.savez_compressed(clone / run_files.POSITIONS_FILE, **arrays)
     before = {p: p.read_bytes() for p in clone.rglob("*") if p.is_file()}
     with pytest.raises(md.MDError, match=r"positions.npz holds 5 of the 6 frames its checkpoint expects"):
         md.run_md(md.MDSettings(seed=4, **{**base, "production_ps": 0.8}), tiny_model, clone)
@@ -295,7 +295,7 @@ def test_pair_specific_threshold_stops_a_run_global_one_would_not(tiny_model, fr
     summary = md.run_md(settings, tiny_model, tmp_path / "run", start=start)
     assert summary["status"] == "unstable" and summary["failure"]["reason"].startswith("S-S distance")
     assert summary["max_force_eV_A"] > 0
-    last = md.read_thermo(tmp_path / "run" / "thermo.csv")[-1]
+    last = run_files.read_thermo(tmp_path / "run" / "thermo.csv")[-1]
     assert float(last["closest_to_limit"]) < 1.0  # the thermo log shows which limit stopped the run
     with pytest.raises(md.MDError, match="unknown pairs"):
         md.MDSettings(pair_min_distance_A={"Li-O": 1.0}).check()
@@ -321,10 +321,10 @@ def test_core_repulsion_is_logged_and_pushes_a_close_pair_apart(tiny_model, tmp_
     start.positions[li[1]] = start.positions[li[0]] + [1.6, 0.0, 0.0]  # a Li pair well inside its onset
     settings = md.MDSettings(seed=1, core_repulsion_onset_A={"Li-Li": 2.2}, **SHORT)
     md.run_md(settings, tiny_model, tmp_path / "run", start=start)
-    rows = md.read_thermo(tmp_path / "run" / "thermo.csv")
+    rows = run_files.read_thermo(tmp_path / "run" / "thermo.csv")
     assert float(rows[0]["core_repulsion_eV"]) > 0.1
     md.run_md(md.MDSettings(seed=1, **SHORT), tiny_model, tmp_path / "plain", start=start)
-    assert float(md.read_thermo(tmp_path / "plain" / "thermo.csv")[0]["core_repulsion_eV"]) == 0.0
+    assert float(run_files.read_thermo(tmp_path / "plain" / "thermo.csv")[0]["core_repulsion_eV"]) == 0.0
 
 
 class _PoisonedAfter:
@@ -358,9 +358,9 @@ def test_nan_energies_stop_the_run_keep_the_trajectory_and_are_excluded(tiny_mod
     assert summary["status"] == "unstable"
     assert summary["failure"]["reason"] == "energy, forces or positions became NaN/inf"
     assert 0 < summary["failure"]["time_ps"] < 0.1
-    frames = md.read_trajectory(run)  # the finite frames before the failure are kept
+    frames = run_files.read_trajectory(run)  # the finite frames before the failure are kept
     assert 10 <= len(frames) < 50 and all(np.isfinite(f.positions).all() for f in frames)
-    assert (run / md.POSITIONS_FILE).exists()
+    assert (run / run_files.POSITIONS_FILE).exists()
     with pytest.warns(UserWarning, match="md-T500-seed1: excluded .*: unstable at .* NaN/inf"):
         used, excluded = temperature_series.collect_runs(tmp_path / "runs")
     assert used == [] and len(excluded) == 1
@@ -429,7 +429,7 @@ def test_committee_monitor_logs_the_disagreement_and_can_stop_the_run(tiny_model
     logged = md.run_md(md.MDSettings(seed=1, **SHORT, committee_model_paths=judges, committee_every_fs=10.0),
                        tiny_model, tmp_path / "logged")
     assert logged["status"] == "done"
-    rows = md.read_thermo(tmp_path / "logged" / "thermo.csv")
+    rows = run_files.read_thermo(tmp_path / "logged" / "thermo.csv")
     sigma = [float(r["committee_sigma_eV_A"]) for r in rows if r["committee_sigma_eV_A"]]
     assert len(sigma) == 5 and min(sigma) > 0  # every 10 fs of the 50 fs run
     limit = min(sigma) / 2
@@ -446,15 +446,15 @@ def test_runs_with_broken_ps4_units_are_analysed_over_their_intact_stretch_or_le
     run = tmp_path / "runs" / "md-T500-seed1"
     settings = md.MDSettings(seed=1, **{**SHORT, "production_ps": 0.2})
     md.run_md(settings, tiny_model, run)
-    md.export_positions(run, settings.sample_interval_fs, stride_fs=4.0)  # 50 frames, 4 fs apart
+    run_files.export_positions(run, settings.sample_interval_fs, stride_fs=4.0)  # 50 frames, 4 fs apart
     used = temperature_series.collect_runs(tmp_path / "runs")[0]
-    with np.load(run / md.POSITIONS_FILE) as f:
+    with np.load(run / run_files.POSITIONS_FILE) as f:
         arrays = dict(f)
     symbols = np.array(Atoms(arrays["numbers"]).get_chemical_symbols())
     p, s = np.flatnonzero(symbols == "P")[0], np.flatnonzero(symbols == "S")
     framework = symbols != "Li"  # the tiny model's own MD breaks PS4 units: hold P and S at the DFT start
     arrays["positions_A"][:, framework] = data.read_extxyz(paths.dataset_xyz())[0].positions[framework]
-    np.savez_compressed(run / md.POSITIONS_FILE, **arrays)
+    np.savez_compressed(run / run_files.POSITIONS_FILE, **arrays)
     kept, excluded = temperature_series.restrict_to_intact(used, [], min_intact_ps=0.05)
     clean = temperature_series.analyse(kept, 0.01)["per_run"][0]
     assert excluded == [] and clean["broken_PS4_fraction"] == 0 and clean["D_full_cm2_s"] is None
@@ -462,7 +462,7 @@ def test_runs_with_broken_ps4_units_are_analysed_over_their_intact_stretch_or_le
     nearest = s[np.argmin(np.linalg.norm(first[s] - first[p], axis=1))]
     n = len(arrays["positions_A"])
     arrays["positions_A"][: n // 3, nearest] += 2.0 * (first[nearest] - first[p]) / np.linalg.norm(first[nearest] - first[p])
-    np.savez_compressed(run / md.POSITIONS_FILE, **arrays)  # the first third: one P–S pulled to > 3 Å
+    np.savez_compressed(run / run_files.POSITIONS_FILE, **arrays)  # the first third: one P–S pulled to > 3 Å
     kept, excluded = temperature_series.restrict_to_intact(used, [], min_intact_ps=0.05)
     assert excluded == [] and kept[0]["frame_window"] == [n // 3, n]
     windowed = temperature_series.analyse(kept, 0.01)["per_run"][0]

@@ -15,8 +15,8 @@ from analysis import numerics, paths
 # the diffusion analysis of a committed run (its positions.npz): a case where the BLAS kernel shows in the digits
 ANALYSE = """
 import json
-from analysis import diffusion, md, numerics, paths
-frames, interval_fs = md.read_positions(paths.ROOT / "data" / "runs" / "md-T400-seed1")
+from analysis import diffusion, numerics, paths, run_files
+frames, interval_fs = run_files.read_positions(paths.ROOT / "data" / "runs" / "md-T400-seed1")
 halves = [frames[: len(frames) // 2], frames[len(frames) // 2:]]
 runs = [diffusion.diffusion_coefficient([h], interval_fs / 1000, 5.0) for h in [frames, *halves]]
 print(json.dumps({"kernels": numerics.blas_kernels(), "D": [r["D_cm2_s"] for r in runs],

@@ -15,6 +15,7 @@ import pytest
 from analysis import paths, render, report_values
 
 pytestmark = pytest.mark.usefixtures("study")
+SMOKE_PLAN = "PLAN=study/plan-smoke.toml"  # the smoke run's plan (make smoke passes it)
 
 
 def make(*args: str, cwd: Path = paths.ROOT) -> subprocess.CompletedProcess:
@@ -66,16 +67,16 @@ def test_second_make_recomputes_nothing(smoke):
 
 
 def test_changed_setting_reruns_only_the_steps_that_read_it(smoke):
-    """`make study FIT_START_PS=…` reruns notebook 5 and what reads its results (notebook 6 quotes the analysed
+    """`make study FIT_START_PS=…` reruns notebook 6 and what reads its results (notebook 7 quotes the analysed
     temperatures, and the summary), nothing else."""
     settings = shlex.split(make("-s", "print-SMOKE", f"SMOKE_DIR={smoke}").stdout)
-    changed = [("FIT_START_PS=0.1" if s.startswith("FIT_START_PS=") else s) for s in settings]
+    changed = settings + ["FIT_START_PS=0.1"]  # the plan's default overridden on the command line
     result = make("study", *changed)
     assert result.returncode == 0, result.stderr[-2000:]
     ran = {line.split(":")[0] for line in result.stdout.splitlines() if ": running (" in line}
     assert ran == {"diffusion", "stability", "summary"}, ran
     assert json.loads((smoke / "derived" / "diffusion.json").read_text())["fit_start_ps"] == 0.1
-    result = make("study", *settings)  # back to the smoke settings: notebook 5 reruns with them
+    result = make("study", *settings)  # back to the smoke settings: notebook 6 reruns with them
     assert "diffusion: running (" in result.stdout
     assert json.loads((smoke / "derived" / "diffusion.json").read_text())["fit_start_ps"] == 0.05
 
@@ -102,18 +103,18 @@ def _snapshot(root: Path) -> dict[Path, bytes]:
 
 def test_make_stops_with_the_error_on_bad_parameters(smoke):
     before = _snapshot(smoke)
-    result = make("md", f"STUDY={smoke}", "ARCH=tiny", "N_TRAIN=20", "EPOCHS=6", "T=0", "SEED=1")
+    result = make("md", f"STUDY={smoke}", SMOKE_PLAN, "T=0", "SEED=1")
     assert result.returncode != 0
     assert "temperature_K=0" in result.stderr
-    result = make("md", f"STUDY={smoke}", "ARCH=tiny", "N_TRAIN=20", "EPOCHS=6", "T=650", "SEED=1", "TIMESTEP_FS=0")
+    result = make("md", f"STUDY={smoke}", SMOKE_PLAN, "T=650", "SEED=1", "TIMESTEP_FS=0")
     assert result.returncode != 0
     assert "MDError: timestep_fs=0: must be a positive number" in result.stderr.strip().splitlines()[-2]
-    result = make("train", f"STUDY={smoke}", "ARCH=tiny", "N_TRAIN=500", "EPOCHS=1", "STAGE2=null")
+    result = make("train", f"STUDY={smoke}", SMOKE_PLAN, "ARCH=tiny", "N_TRAIN=500", "EPOCHS=1", "STAGE2=null")
     assert result.returncode != 0
     assert "n_train=500 is larger than the 160 training configurations" in result.stderr.strip().splitlines()[-2]
-    result = make("train", f"STUDY={smoke}", "ARCH=c999", "N_TRAIN=20", "EPOCHS=1", "STAGE2=null")
+    result = make("train", f"STUDY={smoke}", SMOKE_PLAN, "ARCH=c999", "N_TRAIN=20", "EPOCHS=1", "STAGE2=null")
     assert result.returncode != 0 and "architecture 'c999' unknown" in result.stderr
-    result = make("md", f"STUDY={smoke}", "ARCH=tiny", "N_TRAIN=20", "EPOCHS=6", "T=abc", "SEED=1")
+    result = make("md", f"STUDY={smoke}", SMOKE_PLAN, "T=abc", "SEED=1")
     assert result.returncode != 0 and "temperature_K" in result.stderr
     after = _snapshot(smoke)
     assert {p: after.get(p) for p in before} == before  # nothing computed earlier changed or vanished
@@ -218,7 +219,7 @@ def test_launch_prefix_wraps_every_notebook_run(smoke, tmp_path):
     recorder = tmp_path / "record"
     recorder.write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec "$@"\n')
     recorder.chmod(0o755)
-    result = make("md", f"STUDY={smoke}", "ARCH=tiny", "N_TRAIN=20", "EPOCHS=6", "T=700", "SEED=3",
+    result = make("md", f"STUDY={smoke}", SMOKE_PLAN, "T=700", "SEED=3",
                   "TIMESTEP_FS=1.0", "MD_COMPILE=none", "EQUIL_PS=0.02", "PROD_PS=0.1", "CHUNK_PS=0.05",
                   "MIN_DIST=0.5", "PAIR_FRAC=0", f"LAUNCH={recorder}")
     assert result.returncode == 0, result.stderr[-2000:]

@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 
-from analysis import paths, render, report_values, stability
+from analysis import paths, plan, render, report_values, stability
 
 SOURCE = """---
 title: "T"
@@ -173,56 +173,34 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
                                          "test_sigma_eV_A": {"p95": 0.05}, "limit_eV_A": 0.2, "limit_factor": 4,
                                          "production_events": events, "production_event_table": per_T(events)})
     assert (v["events_runs"], v["events_stopped"], v["events_clean"]) == ("2", "1", "1")
-    events += [{**blank, "run_name": f"md-T{T}-seed{s}", "temperature_K": T, "seed": s}
-               for T, s in [(400, 2), (600, 1), (600, 2), (600, 3)]]
-    diffusion = [{"run_name": n, "temperature_K": T} for n, T in [("md-T400-seed1", 400), ("md-T600-seed1", 600)]]
-    values = lambda summary: {**report_values._seed_values(summary),  # noqa: E731
-                              **report_values._long_run_values(summary["diffusion"])}
-    committee = lambda: {"production_events": events, "production_event_table": per_T(events)}  # noqa: E731
-    seeds = values({"committee": committee(), "diffusion": diffusion})
-    assert seeds == {"md_seeds_base": "2", "md_extra_seed_T": "600", "md_extra_seeds": "1",  # 900 K: a probe
-                     "md_scatter_seed_T": "none", "md_scatter_seeds": "n/a",
-                     "md_selected_T": "400 and 600", "md_selected_kept": "2",  # 1 of 2 at 400 K, 1 of 3 at 600 K
-                     "md_selected_runs": "5",
-                     "md_long_T": "none", "md_long_ps": "n/a", "md_long_first_ps": "n/a", "md_long_change": "n/a",
-                     "md_long_err": "n/a"}
-    # a longer run at 400 K tests the run length: not a further seed, and its D against its first 100 ps
-    events += [{**blank, "run_name": "md-T400-seed3", "temperature_K": 400, "seed": 3, "planned_ps": 200.0,
-                "reached_ps": 200.0}]
-    diffusion += [{"run_name": "md-T400-seed3", "temperature_K": 400, "production_ps": 200.0, "D_cm2_s": 2e-6,
-                   "D_first_cm2_s": 2.5e-6, "D_first_err_cm2_s": 5e-7, "first_window_ps": 100.0, "D_first_change": 0.25}]
-    seeds = values({"committee": committee(), "diffusion": diffusion})
-    assert (seeds["md_seeds_base"], seeds["md_extra_seed_T"], seeds["md_selected_T"]) == ("2", "600", "600")
-    assert (seeds["md_long_T"], seeds["md_long_ps"], seeds["md_long_first_ps"]) == ("400", "200", "100")
-    assert (seeds["md_long_change"], seeds["md_long_err"]) == ("+25", "20")
-    # two more seeds at 400 K whose runs were all kept (they disagreed): not seeds replacing a left-out run
-    events += [{**blank, "run_name": f"md-T{T}-seed{s}", "temperature_K": T, "seed": s}
-               for T, s in [(400, 4), (400, 5), (500, 1), (500, 2)]]
-    diffusion += [{"run_name": f"md-T{T}-seed{s}", "temperature_K": T}
-                  for T, s in [(400, 2), (400, 4), (400, 5), (500, 1), (500, 2)]]
-    seeds = values({"committee": committee(), "diffusion": diffusion})
-    assert (seeds["md_seeds_base"], seeds["md_extra_seed_T"], seeds["md_selected_T"]) == ("2", "600", "600")
-    assert (seeds["md_scatter_seed_T"], seeds["md_scatter_seeds"]) == ("400", "2")
-    # a fourth seed at 600 K that stays usable: 2 more seeds there, and half of its runs were left out
-    events += [{**blank, "run_name": "md-T600-seed4", "temperature_K": 600, "seed": 4}]
-    diffusion += [{"run_name": "md-T600-seed4", "temperature_K": 600}]
-    seeds = values({"committee": committee(), "diffusion": diffusion})
-    assert (seeds["md_extra_seed_T"], seeds["md_extra_seeds"]) == ("600", "2")
-    assert (seeds["md_selected_T"], seeds["md_selected_kept"], seeds["md_selected_runs"]) == ("600", "2", "4")
-    # a shorter trial run does not redefine the series' length when notebook 5's reference_ps is known
-    events += [{**blank, "run_name": "md-T600-seed9", "temperature_K": 600, "seed": 9, "planned_ps": 50.0}]
-    assert report_values._seed_values({"committee": committee(), "diffusion": diffusion,
-                                       "diffusion_reference_ps": 100.0})["md_seeds_base"] == "2"
-    assert report_values._seed_values({"committee": committee(),
-                                       "diffusion": diffusion})["md_seeds_base"] == "n/a"  # without it: guessed
-    # two more seeds at 600 K, both kept, because its runs disagreed: 2 replace left-out runs, 2 test the scatter
-    events += [{**blank, "run_name": f"md-T600-seed{s}", "temperature_K": 600, "seed": s} for s in (5, 6)]
-    diffusion += [{"run_name": f"md-T600-seed{s}", "temperature_K": 600} for s in (5, 6)]
-    seeds = report_values._seed_values({"committee": committee(), "diffusion": diffusion,
-                                        "diffusion_reference_ps": 100.0})
-    assert (seeds["md_extra_seed_T"], seeds["md_extra_seeds"]) == ("600", "2")
-    assert (seeds["md_scatter_seed_T"], seeds["md_scatter_seeds"]) == ("400 and 600", "2")
-    assert seeds["md_selected_T"] == "none"  # 4 of 6 runs kept
+    # a longer run at 400 K tests the run length: its D against its first 100 ps
+    long = [{"run_name": "md-T400-seed3", "temperature_K": 400, "production_ps": 200.0, "D_cm2_s": 2e-6,
+             "D_first_cm2_s": 2.5e-6, "D_first_err_cm2_s": 5e-7, "first_window_ps": 100.0, "D_first_change": 0.25}]
+    v = report_values._long_run_values(long)
+    assert (v["md_long_T"], v["md_long_ps"], v["md_long_first_ps"]) == ("400", "200", "100")
+    assert (v["md_long_change"], v["md_long_err"]) == ("+25", "20")
+
+
+def test_seed_sentence_reads_the_roles_the_plan_recorded_with_each_run():
+    """The report's seeds come from the plan's sets recorded in diffusion.json, not from guessing why a run exists."""
+    sets = [{"set": "series", "role": "fit", "rule": "r"}, {"set": "probes", "role": "probe", "rule": "r"},
+            {"set": "replacement seeds", "role": "fit", "rule": "r"}, {"set": "long runs", "role": "fit", "rule": "r"}]
+    run = lambda T, s, set_, role="fit": {"run_name": f"md-T{T}-seed{s}", "temperature_K": T, "set": set_, "role": role}  # noqa: E731
+    used = [run(400, 1, "series"), run(400, 2, "series"), run(600, 1, "series"), run(600, 4, "replacement seeds"),
+            run(400, 3, "long runs")]
+    excluded = [run(600, 2, "series"), run(600, 3, "replacement seeds"), run(900, 1, "probes", "probe")]
+    summary = {"diffusion": used, "diffusion_excluded": excluded, "diffusion_plan_sets": sets}
+    v = report_values._seed_values(summary)
+    assert v["md_seeds_base"] == "2"
+    assert v["md_sets_added"] == "replacement seeds (600 K) and long runs (400 K)"
+    assert (v["md_outside"], v["md_outside_sentence"]) == ("none", "")
+    # 600 K: 2 of 4 fit runs kept; the probe at 900 K does not count
+    assert (v["md_selected_T"], v["md_selected_kept"], v["md_selected_runs"]) == ("600", "2", "4")
+    # a run made with make md, outside the plan: named, and never fitted
+    summary["diffusion_excluded"] = excluded + [run(650, 1, None, plan.OUTSIDE)]
+    v = report_values._seed_values(summary)
+    assert v["md_outside"] == "md-T650-seed1" and "never fitted: md-T650-seed1." in v["md_outside_sentence"]
+    assert report_values._seed_values({"diffusion": used})["md_seeds_base"] == "n/a"  # results from before the plan
 
 
 def test_room_temperature_values_compare_the_direct_d_with_the_fit_without_it():

@@ -5,8 +5,9 @@ from __future__ import annotations
 import shutil
 
 import numpy as np
+import pandas as pd
 
-from analysis import md, model, runs, stability, structure
+from analysis import md, model, run_files, runs, stability, structure
 
 
 def _short(seed: int, **extra) -> md.MDSettings:
@@ -38,7 +39,7 @@ def test_production_events_time_each_way_of_leaving_the_data(tiny_model, frames,
     events = stability.production_events(root, model.file_sha256(tiny_model), committee_runs).set_index("seed")
     assert events.loc[1, "first_event"] == "committee" and events.loc[1, "committee_ps"] == 0.0  # ties: committee
     assert events.loc[1, "reached_ps"] == 0.2 and np.isnan(events.loc[1, "stopped_ps"])
-    broken = structure.undercoordinated(md.read_positions(root / "md-T500-seed1")[0]) > 0  # the tiny model's own
+    broken = structure.undercoordinated(run_files.read_positions(root / "md-T500-seed1")[0]) > 0  # the tiny model's own
     assert events.loc[1, "broken_PS4_fraction"] == broken.mean()
     assert events.loc[2, "first_event"] == "PS4_break" and events.loc[2, "PS4_break_ps"] == 0.1
     assert events.loc[2, "broken_PS4_fraction"] == 0.5
@@ -51,3 +52,19 @@ def test_production_events_time_each_way_of_leaving_the_data(tiny_model, frames,
     assert (table["n_runs"], table["n_committee"], table["n_stopped"]) == (3, 1, 1)
     assert table["n_PS4_break"] == 1 + int(broken.any())
     assert table["n_without_event"] == 0 and table["earliest_event_ps"] == 0.0
+
+
+def test_the_choice_is_the_most_accurate_candidate_that_never_failed():
+    summary = pd.DataFrame([
+        {"model": "big", "core_repulsion": False, "temperature_K": 800.0, "n_failed": 1},
+        {"model": "big", "core_repulsion": True, "temperature_K": 800.0, "n_failed": 0},
+        {"model": "big", "core_repulsion": True, "temperature_K": 900.0, "n_failed": 0},
+        {"model": "small", "core_repulsion": False, "temperature_K": 900.0, "n_failed": 0},
+    ])
+    errors = {"big": {"test_force_rmse_meV_per_A": 30.0}, "small": {"test_force_rmse_meV_per_A": 50.0}}
+    assert stability.choose(summary, errors) == {"model": "big", "core_repulsion": True, "T_max": 900.0,
+                                                 "test_force_rmse_meV_per_A": 30.0}
+    summary.loc[2, "n_failed"] = 1  # the core-repulsion candidate failed once: the less accurate one is left
+    assert stability.choose(summary, errors)["model"] == "small"
+    summary["n_failed"] = 1
+    assert stability.choose(summary, errors) is None

@@ -67,7 +67,7 @@ def _tree_state(root: Path) -> dict:
 def test_dry_run_writes_nothing():
     watched = paths.ROOT / "data" / "derived"
     before = {k: v for k, v in _tree_state(watched).items() if "/synthetic/" not in k}
-    result = make("-n", "study", "FIT_START_PS=7")  # a changed setting: the real run would rerun notebook 5
+    result = make("-n", "study", "FIT_START_PS=7")  # a changed setting: the real run would rerun notebook 6
     assert result.returncode == 0, result.stderr
     assert "analysis.steps diffusion" in result.stdout and "-p fit_start_ps 7" in result.stdout
     assert {k: v for k, v in _tree_state(watched).items() if "/synthetic/" not in k} == before

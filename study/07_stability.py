@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 6. MD stability of candidate models: time to first failure
+# # 7. MD stability of candidate models: time to first failure
 #
 # Short NVT runs (no equilibration) of every candidate model at each temperature and several
 # velocity seeds, made by notebook 4 under the names `stab-<model>-T<T>-seed<s>`. A run fails
@@ -7,6 +7,7 @@
 # the DFT data), the temperature runs away, or energies become NaN.
 
 # %% tags=["parameters"]
+plan_file = "study/plan.toml"    # the run plan: its production MD runs are the longer test below
 prefix = "stab-"
 nve_timesteps_fs = [1.0, 2.0]   # timestep check: NVE energy drift of each candidate model
 nve_duration_ps = 1.0
@@ -22,12 +23,7 @@ df = stability.collect(paths.runs_dir(), prefix)
 if df.empty:
     raise RuntimeError(f"{paths.runs_dir()}: no finished stability runs ({prefix}*)")
 summary = stability.table(df)
-errors = {}
-for model in summary["model"].unique():
-    evaluation = paths.run_dir(model) / "evaluation.json"
-    if evaluation.exists():
-        e = runs.read_json(evaluation)
-        errors[model] = {k: e[k] for k in ("test_force_rmse_meV_per_A", "test_energy_rmse_meV_per_atom")}
+errors = stability.test_errors(paths.runs_dir(), summary["model"].unique())
 summary
 
 # %%
@@ -45,21 +41,11 @@ errors
 # %%
 import pandas as pd
 
-from analysis import data, md
-from analysis.model import file_sha256
+from analysis import data
 
 start = data.read_extxyz(paths.test_xyz())[0]
-done = {(r.get("model_sha256"), r["timestep_fs"], r["duration_ps"], r.get("temperature_K")): r for r in previous_nve}
-nve = []
-for model in summary["model"].unique():
-    model_file = paths.run_dir(model) / "mace_stagetwo.model"
-    sha = file_sha256(model_file)
-    for dt in nve_timesteps_fs:
-        record = done.get((sha, dt, nve_duration_ps, nve_temperature_K)) or {
-            **md.nve_energy_drift(model_file, start, dt, nve_duration_ps, nve_temperature_K),
-            "model_sha256": sha}
-        nve.append({**record, "model": model})
-nve = pd.DataFrame(nve)
+nve = pd.DataFrame(stability.nve_checks(summary["model"].unique(), start, nve_timesteps_fs, nve_duration_ps,
+                                        nve_temperature_K, paths.runs_dir(), previous_nve))
 runs.write_json(out_file, {**runs.read_json(out_file), "nve": nve.to_dict(orient="records")})
 nve
 
@@ -79,11 +65,8 @@ for (model, core), g in summary.groupby(["model", "core_repulsion"]):
     rmse = errors.get(model, {}).get("test_force_rmse_meV_per_A", float("nan"))
     lines.append(f"- **{model}**{' + core repulsion' if core else ''} (test force RMSE {rmse:.1f} meV/Å, {g['ns_per_day'].median():.2f} ns/day on one "
                  f"core): {int(g['n_failed'].sum())} of {int(g['n_runs'].sum())} runs failed; {worst}.")
-by_candidate = summary.groupby(["model", "core_repulsion"]).agg(n_failed=("n_failed", "sum"), T_max=("temperature_K", "max"))
-stable = by_candidate[by_candidate["n_failed"] == 0].reset_index()
-if len(stable):
-    stable["rmse"] = [errors.get(m, {}).get("test_force_rmse_meV_per_A", float("inf")) for m in stable["model"]]
-    best = stable.sort_values("rmse").iloc[0]
+best = stability.choose(summary, errors)
+if best is not None:
     core = df[(df["model"] == best["model"]) & (df["core_repulsion"] == best["core_repulsion"])]
     active = core["core_active_fraction"].dropna()
     choice = (f"\n\n**The choice.** Only {best['model']}{' with the core repulsion' if best['core_repulsion'] else ''} "
@@ -92,11 +75,12 @@ if len(stable):
               "stays on in production.")
     import warnings
 
-    from analysis import temperature_series
+    from analysis import plan, temperature_series
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _, failed_production = temperature_series.collect_runs(paths.runs_dir())
+        _, failed_production = temperature_series.collect_runs(
+            paths.runs_dir(), plan.md_runs(plan.load(paths.ROOT / plan_file)))
     failed_production = [e for e in failed_production if e.get("failure")]
     diffusion_file = paths.derived_dir() / "diffusion.json"
     if failed_production:
@@ -105,7 +89,7 @@ if len(stable):
                                for e in failed_production)
                    + f". So the distance monitor alone would allow production up to just below "
                    f"{min(e['temperature_K'] for e in failed_production):g} K; broken PS₄ units and the committee limit "
-                   "(notebooks 5 and 7) end the analysed window lower"
+                   "(notebooks 5 and 6) end the analysed window lower"
                    + (f", at {max(r['temperature_K'] for r in runs.read_json(diffusion_file)['per_temperature']):g} K."
                       if diffusion_file.exists() else "."))
     if len(active):

@@ -1,16 +1,17 @@
 # %% [markdown]
-# # 5. Li diffusion over the temperature series and the Arrhenius fit
+# # 6. Li diffusion over the temperature series and the Arrhenius fit
 #
 # Every finished MD run made with the production model: Li MSD from unwrapped positions, D with
 # kinisi (MSD covariance, Bayesian posterior), runs at one temperature combined, then
 # D(T) = D0 exp(−Ea / kB T) fitted by weighted least squares and extrapolated to 300 K.
 
 # %% tags=["parameters"]
+plan_file = "study/plan.toml"  # the run plan: which MD runs, their roles, the selection rules
 fit_start_ps = 5.0        # start of the diffusive window (after ballistic motion and caging)
 model_path = ""           # "": the study's production model
 haven_ratio = 1.0         # Nernst-Einstein with tracer D: Haven ratio H_R of 1 assumed
 seed = 0                  # kinisi sampling seed
-use_committee = True      # leave out runs notebook 7 found outside the trained region
+use_committee = True      # leave out runs notebook 5 found outside the trained region
 min_intact_ps = 40.0      # analyse runs with broken PS4 units over their longest intact stretch if at least this long
 reference_ps = 100.0      # the series' production length: longer runs are also analysed over their first reference_ps
 
@@ -20,15 +21,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import bench, data, model, paths, plotting, runs, temperature_series
+from analysis import bench, data, model, paths, plan, plotting, runs, temperature_series
 
 warnings.simplefilter("always")
 model_file = Path(model_path) if model_path else paths.production_model()
-used, excluded = temperature_series.collect_runs(paths.runs_dir(), model.file_sha256(model_file))
+the_plan = plan.load(paths.ROOT / plan_file)
+used, excluded = temperature_series.collect_runs(paths.runs_dir(), plan.md_runs(the_plan), model.file_sha256(model_file))
+scans = None  # the PS4 scan of every frame, done once by notebook 5
 if use_committee:
     monitor = runs.read_json(paths.derived_dir() / "committee.json")
     used, excluded = temperature_series.exclude_extrapolating(used, excluded, monitor["per_run"])
-used, excluded = temperature_series.restrict_to_intact(used, excluded, min_intact_ps)
+    scans = {e["run_name"]: e for e in monitor["production_events"]}
+used, excluded = temperature_series.restrict_to_intact(used, excluded, min_intact_ps, scans)
+used, excluded = temperature_series.leave_out_probes(used, excluded)
 for item in excluded:
     print(f"WARNING: {item['run_name']} excluded: {item['reason']}")
 if not used:
@@ -49,7 +54,9 @@ plotting.save(plotting.msd_curves(result["msd_curves"], per_run["fit_start_ps"].
 plotting.save(plotting.arrhenius(per_run, per_T, fit), "arrhenius")
 runs.write_json(paths.derived_dir() / "diffusion.json", {
     "per_run": result["per_run"], "per_temperature": result["per_temperature"], "arrhenius": fit,
-    "excluded": excluded, "fit_start_ps": fit_start_ps, "min_intact_ps": min_intact_ps, "reference_ps": reference_ps,
+    "excluded": excluded, "plan": paths.relative(paths.ROOT / plan_file), "plan_sets": plan.md_sets(the_plan),
+    "selection": plan.selection(the_plan),
+    "fit_start_ps": fit_start_ps, "min_intact_ps": min_intact_ps, "reference_ps": reference_ps,
     "model_sha256": model.file_sha256(model_file),
     **runs.provenance()})
 fit

@@ -1,16 +1,17 @@
 # %% [markdown]
-# # 7. How far does production MD leave the training data? A committee monitor
+# # 5. How far does production MD leave the training data? A committee monitor
 #
 # Three models of one architecture trained on all training configurations with different seeds
 # (the largest learning-curve runs) agree where the data constrain them and disagree where the
 # production model extrapolates. We evaluate their force disagreement σ (largest per-atom
 # standard deviation of the force vector in a frame) on the DFT test set — the in-distribution
 # reference — and every `every_ps` along each production MD run. A run whose disagreement exceeds
-# `limit_factor` times the test set's 95th percentile has left the trained region: notebook 5 leaves
+# `limit_factor` times the test set's 95th percentile has left the trained region: notebook 6 leaves
 # it out of the diffusion analysis, as the live monitor of notebook 4 would have stopped it. Along the
 # way we count P atoms that have lost an S neighbour (no such P exists in the DFT data).
 
 # %% tags=["parameters"]
+plan_file = "study/plan.toml"  # the run plan: the MD runs to monitor
 group = "learning_curve_s2"   # training runs to draw the committee from (their largest n_train)
 every_ps = 1.0
 limit_factor = 4.0            # trained-region limit: this multiple of the test set's 95th-percentile sigma
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import committee, data, learning_curve, md, model, paths, plotting, runs, stability, temperature_series
+from analysis import committee, data, learning_curve, model, paths, plan, plotting, runs, stability, temperature_series
 
 warnings.simplefilter("always")
 model_paths = committee.members(paths.runs_dir(), group)
@@ -31,7 +32,8 @@ judges = committee.calculators(model_paths)  # loaded once, used for every run
 table = learning_curve.collect(paths.runs_dir(), group)
 members = table[table["n_train"] == table["n_train"].max()]
 model_file = Path(model_path) if model_path else paths.production_model()
-used, excluded = temperature_series.collect_runs(paths.runs_dir(), model.file_sha256(model_file))
+planned = plan.md_runs(plan.load(paths.ROOT / plan_file))
+used, excluded = temperature_series.collect_runs(paths.runs_dir(), planned, model.file_sha256(model_file))
 test_sigma = committee.force_disagreement(judges, data.read_extxyz(paths.test_xyz()))
 along_rows = committee.along_runs(judges, used, every_ps, [model.file_sha256(p) for p in model_paths])
 along = pd.DataFrame(along_rows)
@@ -39,25 +41,15 @@ reference = float(np.percentile(test_sigma, 95))
 limit = limit_factor * reference
 run_table = pd.DataFrame(committee.per_run(along_rows, limit))
 # the runs the distance monitor stopped: the committee over their last 2 ps of production
-before_failure = []
-for e in (e for e in excluded if e.get("failure")):
-    frames, interval_fs = md.read_positions(paths.run_dir(e["run_name"]))
-    last = frames[-max(1, int(round(2000 / interval_fs))):]
-    sigma = committee.force_disagreement(judges, last)
-    before_failure.append({"run_name": e["run_name"], "temperature_K": e["temperature_K"],
-                           "failure": e["failure"]["reason"], "failure_time_ps": e["failure"]["time_ps"],
-                           "sigma_last_2ps_max_eV_A": float(sigma.max()),
-                           "sigma_last_2ps_median_eV_A": float(np.median(sigma))})
+before_failure = committee.before_failure(judges, [e for e in excluded if e.get("failure")])
 # every production run, finished or stopped: when it first left the trained region, by each criterion
-events = stability.production_events(paths.runs_dir(), model.file_sha256(model_file), run_table.to_dict(orient="records"))
+events = stability.production_events(paths.runs_dir(), model.file_sha256(model_file), run_table.to_dict(orient="records"),
+                                     [r["run_name"] for r in planned])
 event_table = stability.production_event_table(events)
 members[["run_name", "n_train", "seed", "test_force_rmse_meV_per_A"]]
 
 # %%
-per_T = along.groupby("temperature_K")["sigma_max_eV_A"].agg(
-    median="median", p95=lambda s: float(np.percentile(s, 95)), max="max").reset_index()
-per_T["fraction_above_test_p95"] = along.groupby("temperature_K")["sigma_max_eV_A"].apply(
-    lambda s: float(np.mean(s > reference))).values
+per_T = pd.DataFrame(committee.per_temperature(along_rows, reference))
 plotting.save(plotting.committee(along, reference, limit), "committee")
 runs.write_json(paths.derived_dir() / "committee.json", {
     "members": [paths.relative(p) for p in model_paths],
@@ -79,24 +71,9 @@ from IPython.display import Markdown
 
 left = "; ".join(f"{r.run_name} after {r.first_above_limit_ps:g} ps of production (largest σ {r.sigma_max_eV_A * 1000:.0f} meV/Å)"
                  for r in run_table.itertuples() if r.left_trained_region) or "none"
-# over every frame of positions.npz (stability.production_events), the same count notebook 5 and the report use
+# over every frame of positions.npz (stability.production_events), the same count notebook 6 and the report use
 broken = ", ".join(f"{r.broken_PS4_fraction:.0%} in {r.run_name}" for r in events.itertuples()
                    if r.broken_PS4_fraction) or "0 % in every run"
-
-def _events_text(events) -> str:
-    """Each run with an event: which came first and when."""
-    names = {"stopped": "stopped by the distance monitor", "committee": "committee limit exceeded",
-             "PS4_break": "first broken PS4 unit"}
-    hit = events[events["first_event"].notna()]
-    return "; ".join(f"{r.run_name}: {names[r.first_event]} at {r.first_event_ps:g} ps" for r in hit.itertuples()) or "none"
-
-
-def _no_event_text(events) -> str:
-    clean = events[events["first_event"].isna()]
-    return (f"{len(clean)} of {len(events)} ({', '.join(clean['run_name'])}); by the failure rule of the short "
-            f"stability runs (distance, temperature, NaN) {int(events['stopped_ps'].isna().sum())} of {len(events)} "
-            "reached their full length")
-
 
 hot, cold = per_T.iloc[-1], per_T.iloc[0]
 trend = ("only one temperature so far, so no trend can be read" if len(per_T) < 2 else
@@ -116,7 +93,7 @@ production model's error.
 lost an S neighbour (P–S > 3 Å, never in the DFT data) is {broken}; all other runs have none.
 
 **How long does each production run stay in the trained region?** Over the full production length
-(per run, ps of production): {_events_text(events)}. Runs with no event at all: {_no_event_text(events)}.
+(per run, ps of production): {committee.events_text(events)}. Runs with no event at all: {committee.no_event_text(events)}.
 """ + "".join(f"""
 **Would it have stopped the failed runs earlier?** {b['run_name']} was stopped by the distance monitor at
 {b['failure_time_ps']:.1f} ps ({b['failure']}); over its last 2 ps the committee disagreement reached

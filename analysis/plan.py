@@ -1,0 +1,322 @@
+"""The study's run plan (``study/plan.toml``): every run, its role and the rule that made it.
+
+Standard library only: Make runs ``python3 -m analysis.plan make PLAN OUT`` before the environment exists
+and includes the makefile it writes (run lists, each run's notebook parameters and prerequisites); the
+notebooks read the same file through ``md_runs`` and ``selection``. Run names are the folder names under
+``data/runs`` (e.g. ``md-T400-seed3``, ``train-c32-L0-r5-n10-seed1-ep640-s2``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+from pathlib import Path
+
+ROLES = ("fit", "probe")  # fit: enters the Arrhenius fit if it passes [selection]; probe: analysed, never fitted
+OUTSIDE = "outside the plan"  # the role of a run found on disk that no set of the plan declares
+
+_SECTIONS = {
+    "selection": {"min_distance_A", "pair_min_fraction", "committee_limit_factor", "min_intact_ps", "fit_start_ps"},
+    "md_protocol": {"timestep_fs", "equilibration_ps", "production_ps", "chunk_ps", "core_repulsion_fraction",
+                    "committee_every_ps"},
+    "md": {"set", "role", "rule", "temperatures_K", "seeds", "runs", "production_ps"},
+    "production": {"rule", "architecture", "n_train", "epochs", "stage_two_start_epoch"},
+    "learning_curve": {"rule", "architecture", "sizes", "seeds", "epochs_at_160", "max_epochs", "stage_two_percent",
+                       "name_suffix"},
+    "architecture": {"rule", "candidates", "n_train", "epochs", "stage_two_start_epoch", "name_suffix", "md_steps"},
+    "extra_training": {"rule", "architecture", "n_train", "epochs", "stage_two_start_epoch", "name_suffix",
+                       "pair_repulsion", "group"},
+    "stability": {"rule", "models", "temperatures_K", "seeds", "production_ps", "core_repulsion_fraction"},
+    "stability_nve": {"duration_ps"},
+    "pretraining": {"rule", "architectures", "epochs", "stage_two_start_epoch", "epochs_for", "screen_temperatures_K",
+                    "screen_seeds", "screen_ps"},
+}
+_REQUIRED = {"selection", "md_protocol", "md", "production", "learning_curve"}
+
+
+class PlanError(ValueError):
+    """A plan file that cannot be used; the message names the file and the problem."""
+
+
+def load(path: Path | str) -> dict:
+    """The plan, checked: known sections and keys only, every MD set with a role and a rule, no run twice."""
+    path = Path(path)
+    try:
+        plan = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise PlanError(f"{path}: plan file not found") from None
+    except tomllib.TOMLDecodeError as err:
+        raise PlanError(f"{path}: not valid TOML ({err})") from None
+    for section in plan:
+        if section not in _SECTIONS:
+            raise PlanError(f"{path}: unknown section [{section}] (known: {', '.join(sorted(_SECTIONS))})")
+    for section in _REQUIRED - set(plan):
+        raise PlanError(f"{path}: section [{section}] missing")
+    for section, body in plan.items():
+        for i, entry in enumerate(body if isinstance(body, list) else [body]):
+            unknown = set(entry) - _SECTIONS[section]
+            if unknown:
+                raise PlanError(f"{path}: [{section}] entry {i + 1}: unknown key {sorted(unknown)[0]!r}")
+    for s in plan["md"]:
+        label = f"{path}: [[md]] set {s.get('set', '?')!r}"
+        if s.get("role") not in ROLES:
+            raise PlanError(f"{label}: role must be one of {', '.join(ROLES)}, not {s.get('role')!r}")
+        if not s.get("rule"):
+            raise PlanError(f"{label}: every set states the rule that made it (rule = \"...\")")
+        if ("runs" in s) == ("temperatures_K" in s):
+            raise PlanError(f"{label}: give either runs = [[T, seed], ...] or temperatures_K and seeds")
+    names = [r["run_name"] for r in md_runs(plan)]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise PlanError(f"{path}: {twice[0]} is declared in two [[md]] sets")
+    plan["_path"] = str(path)
+    return plan
+
+
+def _number(x: float) -> str:
+    """A number as it appears in run names and Make parameters: 300.0 -> 300, 0.9 -> 0.9."""
+    return f"{x:g}"
+
+
+def md_name(temperature_K: float, seed: int) -> str:
+    return f"md-T{_number(temperature_K)}-seed{seed}"
+
+
+def md_runs(plan: dict) -> list[dict]:
+    """Every production-protocol MD run of the plan, in plan order: name, temperature, seed, length, set, role, rule."""
+    default_ps = plan["md_protocol"]["production_ps"]
+    out = []
+    for s in plan["md"]:
+        pairs = ([tuple(p) for p in s["runs"]] if "runs" in s
+                 else [(T, seed) for T in s["temperatures_K"] for seed in s["seeds"]])
+        for T, seed in pairs:
+            out.append({"run_name": md_name(T, seed), "temperature_K": T, "seed": seed,
+                        "production_ps": s.get("production_ps", default_ps), "set": s["set"],
+                        "role": s["role"], "rule": " ".join(s["rule"].split())})
+    return out
+
+
+def md_sets(plan: dict) -> list[dict]:
+    """The plan's MD sets in plan order: name, role and rule (recorded in diffusion.json for the report)."""
+    return [{"set": s["set"], "role": s["role"], "rule": " ".join(s["rule"].split())} for s in plan["md"]]
+
+
+def train_name(architecture: str, n_train: int, seed: int, epochs: int, suffix: str = "") -> str:
+    return f"train-{architecture}-n{n_train}-seed{seed}-ep{epochs}{suffix}"
+
+
+def _train(architecture, n_train, seed, epochs, stage_two, group, suffix="", **extra) -> dict:
+    return {"run_name": train_name(architecture, n_train, seed, epochs, suffix), "architecture": architecture,
+            "n_train": n_train, "seed": seed, "max_epochs": epochs, "stage_two_start_epoch": stage_two,
+            "group": group, **extra}
+
+
+def learning_curve_epochs(lc: dict, n_train: int) -> int:
+    """Epochs giving ``n_train`` configurations as many gradient updates as ``epochs_at_160`` give 160."""
+    return min(lc.get("max_epochs", 2000), lc["epochs_at_160"] * 160 // n_train)
+
+
+def learning_curve_group(plan: dict) -> str:
+    """The training group of the learning-curve runs (``learning_curve_s2`` with stage two)."""
+    return "learning_curve" + plan["learning_curve"].get("name_suffix", "").replace("-", "_")
+
+
+def training_runs(plan: dict) -> list[dict]:
+    """Every training run from the DFT data: production, learning curve, architecture candidates, extra models;
+    each once (a run two sets share, e.g. the reference candidate, is listed under the first)."""
+    p, lc = plan["production"], plan["learning_curve"]
+    runs = [_train(p["architecture"], p["n_train"], 1, p["epochs"], p["stage_two_start_epoch"], "production",
+                   figure_prefix="production")]
+    percent = lc.get("stage_two_percent", 0)
+    for n in lc["sizes"]:
+        for seed in lc["seeds"]:
+            epochs = learning_curve_epochs(lc, n)
+            runs.append(_train(lc["architecture"], n, seed, epochs, epochs * percent // 100 if percent else None,
+                               learning_curve_group(plan), lc.get("name_suffix", "")))
+    a = plan.get("architecture")
+    if a:
+        for arch in a["candidates"]:
+            runs.append(_train(arch, a["n_train"], 1, a["epochs"], a["stage_two_start_epoch"], "architecture",
+                               a.get("name_suffix", "")))
+    for e in plan.get("extra_training", []):
+        extra = {} if e.get("pair_repulsion", True) else {"pair_repulsion": False}
+        runs.append(_train(e["architecture"], e["n_train"], 1, e["epochs"], e["stage_two_start_epoch"], e["group"],
+                           e.get("name_suffix", ""), **extra))
+    seen, unique = set(), []
+    for r in runs:
+        if r["run_name"] not in seen:
+            seen.add(r["run_name"])
+            unique.append(r)
+    return unique
+
+
+def architecture_runs(plan: dict) -> list[str]:
+    """The accuracy-speed candidates' run names, the reference first."""
+    a = plan.get("architecture")
+    if not a:
+        return []
+    return [train_name(arch, a["n_train"], 1, a["epochs"], a.get("name_suffix", "")) for arch in a["candidates"]]
+
+
+def stability_runs(plan: dict) -> list[dict]:
+    """Every stability screen run: a candidate model, plain or with the core repulsion, from equilibration 0."""
+    out = []
+    for s in plan.get("stability", []):
+        core = s.get("core_repulsion_fraction", 0)
+        for T in s["temperatures_K"]:
+            for seed in s["seeds"]:
+                for model in s["models"]:
+                    name = (f"stab-{model}-T{_number(T)}-seed{seed}-{_number(s['production_ps'])}ps"
+                            + (f"-core{_number(core)}" if core else ""))
+                    out.append({"run_name": name, "model": model, "temperature_K": T, "seed": seed,
+                                "production_ps": s["production_ps"], "core_repulsion_fraction": core})
+    return out
+
+
+def pretraining_runs(plan: dict, n_synthetic: int) -> list[dict]:
+    """Per pre-trained architecture: the pre-training run on the synthetic set of ``n_synthetic`` configurations,
+    the fine-tuning run on the DFT data (the architecture candidates' budget) and its plain screens."""
+    pt, a = plan.get("pretraining"), plan.get("architecture")
+    if not pt or not pt["architectures"]:
+        return []
+    if not a:
+        raise PlanError(f"{plan.get('_path', 'plan')}: [pretraining] needs [architecture] (the fine-tuning budget)")
+    out = []
+    for arch in pt["architectures"]:
+        own = pt.get("epochs_for", {}).get(arch, {})
+        epochs, stage_two = own.get("epochs", pt["epochs"]), own.get("stage_two_start_epoch", pt["stage_two_start_epoch"])
+        pretrain = f"pretrain-{arch}-n{n_synthetic}-seed1-ep{epochs}"
+        finetune = train_name(arch, a["n_train"], 1, a["epochs"], a.get("name_suffix", "") + "-pt")
+        screens = [f"screen-{finetune}-T{_number(T)}-seed{seed}-{_number(pt['screen_ps'])}ps"
+                   for T in pt["screen_temperatures_K"] for seed in pt["screen_seeds"]]
+        out.append({"architecture": arch, "pretrain": pretrain, "pretrain_epochs": epochs,
+                    "pretrain_stage_two_start_epoch": stage_two, "finetune": finetune,
+                    "finetune_epochs": a["epochs"], "finetune_stage_two_start_epoch": a["stage_two_start_epoch"],
+                    "screens": screens})
+    return out
+
+
+def selection(plan: dict) -> dict:
+    """The rules that decide which runs enter the fit (``[selection]``)."""
+    return dict(plan["selection"])
+
+
+def describe(plan: dict) -> list[dict]:
+    """One row per MD run: name, role, set, length (for ``make plan`` and the notebooks' run tables)."""
+    return [{k: r[k] for k in ("run_name", "role", "set", "temperature_K", "seed", "production_ps")} for r in md_runs(plan)]
+
+
+# ---- the generated makefile ------------------------------------------------------------------------------------
+
+def _param(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value)
+    return str(value)  # a float as written in the plan (repr: 2.0, 0.05), an int as an int
+
+
+def _params(**kwargs) -> str:
+    return " ".join(f"-p {k} {_param(v)}" for k, v in kwargs.items())
+
+
+def makefile(plan: dict, runs_dir: str, n_synthetic: int) -> str:
+    """The makefile Make includes: settings' defaults (``?=``: the command line wins), run lists, per-run notebook
+    parameters (``<run>.params``) and per-run prerequisites."""
+    sel, proto = plan["selection"], plan["md_protocol"]
+    lines = [f"# generated by analysis/plan.py from {plan['_path']}: edit the plan, not this file", ""]
+    defaults = {"MIN_DIST": sel["min_distance_A"], "PAIR_FRAC": sel["pair_min_fraction"],
+                "COMMITTEE_LIMIT_FACTOR": sel["committee_limit_factor"], "MIN_INTACT_PS": sel["min_intact_ps"],
+                "FIT_START_PS": sel["fit_start_ps"], "TIMESTEP_FS": proto["timestep_fs"],
+                "EQUIL_PS": proto["equilibration_ps"], "PROD_PS": proto["production_ps"], "CHUNK_PS": proto["chunk_ps"],
+                "CORE": proto["core_repulsion_fraction"], "COMMITTEE_EVERY_PS": proto["committee_every_ps"],
+                "NVE_PS": plan.get("stability_nve", {}).get("duration_ps", 1.0),
+                "ARCH_STEPS": plan.get("architecture", {}).get("md_steps", 40)}
+    lines += [f"{k} ?= {_param(v)}" for k, v in defaults.items()]
+    p = plan["production"]
+    lines += ["", f"PROD_RUN_NAME := {train_name(p['architecture'], p['n_train'], 1, p['epochs'])}",
+              f"LC_GROUP := {learning_curve_group(plan)}"]
+
+    md = md_runs(plan)
+    lines += ["", "MD_RUNS := " + " ".join(r["run_name"] for r in md)]
+    lines += [f"{r['run_name']}.params := {_params(temperature_K=r['temperature_K'], seed=r['seed'], production_ps=r['production_ps'])}"
+              for r in md]
+
+    train = training_runs(plan)
+    lines += ["", "TRAIN_RUNS := " + " ".join(r["run_name"] for r in train)]
+    for r in train:
+        extra = {k: r[k] for k in ("figure_prefix", "pair_repulsion") if k in r}
+        lines.append(f"{r['run_name']}.params := " + _params(
+            architecture=r["architecture"], n_train=r["n_train"], seed=r["seed"], max_epochs=r["max_epochs"],
+            stage_two_start_epoch=r["stage_two_start_epoch"], group=r["group"], **extra))
+    lines += ["LC_RUNS := " + " ".join(r["run_name"] for r in train if r["group"] == learning_curve_group(plan)),
+              "ARCH_RUNS := " + " ".join(architecture_runs(plan))]
+
+    stab = stability_runs(plan)
+    lines += ["", "STAB_RUNS := " + " ".join(r["run_name"] for r in stab)]
+    for r in stab:
+        lines.append(f"{r['run_name']}.params := " + _params(
+            model_path=f"{runs_dir}/{r['model']}/mace_stagetwo.model", temperature_K=r["temperature_K"],
+            seed=r["seed"], production_ps=r["production_ps"], core_repulsion_fraction=r["core_repulsion_fraction"]))
+        lines.append(f"{runs_dir}/{r['run_name']}/summary.json: | {runs_dir}/{r['model']}/evaluation.json")
+
+    pts = pretraining_runs(plan, n_synthetic)
+    lines += ["", "PT_ARCHS := " + " ".join(r["architecture"] for r in pts),
+              "PT_RUNS := " + " ".join(r["pretrain"] for r in pts),
+              "FT_RUNS := " + " ".join(r["finetune"] for r in pts),
+              "SCREEN_RUNS := " + " ".join(s for r in pts for s in r["screens"])]
+    for r in pts:
+        lines.append(f"{r['pretrain']}.params := " + _params(
+            architecture=r["architecture"], seed=1, max_epochs=r["pretrain_epochs"],
+            stage_two_start_epoch=r["pretrain_stage_two_start_epoch"], group="pretrain"))
+        model = f"{runs_dir}/{r['pretrain']}/mace_stagetwo.model"
+        lines.append(f"{r['finetune']}.params := " + _params(
+            architecture=r["architecture"], n_train=plan["architecture"]["n_train"], seed=1,
+            max_epochs=r["finetune_epochs"], stage_two_start_epoch=r["finetune_stage_two_start_epoch"],
+            group="finetuned", foundation_model=model))
+        lines.append(f"{runs_dir}/{r['finetune']}/evaluation.json: | {runs_dir}/{r['pretrain']}/evaluation.json")
+        for name in r["screens"]:
+            T, seed = name.rsplit("-T", 1)[1].split("-seed")
+            lines.append(f"{name}.params := " + _params(
+                model_path=f"{runs_dir}/{r['finetune']}/mace_stagetwo.model", temperature_K=T,
+                seed=seed.split("-")[0], production_ps=plan["pretraining"]["screen_ps"], core_repulsion_fraction=0))
+            lines.append(f"{runs_dir}/{name}/summary.json: | {runs_dir}/{r['finetune']}/evaluation.json")
+    return "\n".join(lines) + "\n"
+
+
+def synthetic_size(study_dir: Path) -> int:
+    """Configurations in the synthetic set's recipe (0 before the recipe exists)."""
+    recipe = Path(study_dir) / "derived" / "synthetic" / "recipe.json"
+    return len(json.loads(recipe.read_text())["entries"]) if recipe.exists() else 0
+
+
+def main(argv: list[str]) -> int:
+    """``make PLAN STUDY_DIR OUT``: write the generated makefile (only if it changed);
+    ``show PLAN``: print every MD run with its set and role."""
+    try:
+        if argv[:1] == ["make"] and len(argv) == 4:
+            plan_file, study, out = argv[1:]
+            text = makefile(load(plan_file), f"{study}/runs", synthetic_size(Path(study)))
+            out = Path(out)
+            if not out.exists() or out.read_text() != text:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                tmp = out.with_name(out.name + ".tmp")
+                tmp.write_text(text)
+                tmp.replace(out)
+            return 0
+        if argv[:1] == ["show"] and len(argv) == 2:
+            plan = load(argv[1])
+            for r in describe(plan):
+                print(f"{r['run_name']:<16} {r['role']:<6} {r['production_ps']:>6g} ps  {r['set']}")
+            print(f"selection: {json.dumps(selection(plan))}")
+            return 0
+    except PlanError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print("usage: python -m analysis.plan make PLAN STUDY_DIR OUT | show PLAN", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

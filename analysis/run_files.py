@@ -1,0 +1,155 @@
+"""The files an MD run writes and the readers of them: trajectory chunks, ``thermo.csv``, ``positions.npz``.
+
+Shared by the MD driver (``analysis.md``) and everything that reads finished runs (diffusion, committee,
+stability), so readers need not import the driver. Positions in Å (unwrapped), times in fs or ps as named.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+from ase.io import Trajectory
+
+from analysis import runs
+
+POSITIONS_FILE = "positions.npz"
+POSITIONS_STRIDE_FS = 100.0
+THERMO_COLUMNS = ("step", "time_ps", "phase", "temperature_K", "epot_eV", "ekin_eV",
+                  "min_distance_A", "thermostat_energy_eV", "core_repulsion_eV", "closest_to_limit",
+                  "committee_sigma_eV_A")
+
+
+class RunFileError(RuntimeError):
+    """A run's files do not fit together (e.g. positions.npz shorter than its checkpoint says)."""
+
+
+def chunk_path(run: Path, index: int) -> Path:
+    return run / "chunks" / f"chunk-{index:05d}.traj"
+
+
+def write_thermo(path: Path, rows: list[dict]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=THERMO_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    runs.atomic_write_text(path, buf.getvalue())
+
+
+def read_thermo(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with open(path) as handle:
+        return list(csv.DictReader(handle))
+
+
+def core_repulsion_activity(rows: list[dict]) -> dict:
+    """How often the core repulsion acted along a run: fraction of thermo samples with energy > 0, max (eV).
+
+    Values are None for runs recorded before the ``core_repulsion_eV`` column existed.
+    """
+    values = [float(r["core_repulsion_eV"]) for r in rows if r.get("core_repulsion_eV") not in (None, "")]
+    if not values:
+        return {"core_active_fraction": None, "core_max_eV": None}
+    return {"core_active_fraction": float(np.mean(np.array(values) > 0)), "core_max_eV": float(max(values))}
+
+
+def count_frames(run: Path) -> int:
+    """Production frames written to the run's trajectory chunks."""
+    return sum(len(Trajectory(p)) for p in sorted((run / "chunks").glob("chunk-*.traj")))
+
+
+def write_chunk(path: Path, frames: list[Atoms]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with Trajectory(tmp, "w") as traj:
+        for frame in frames:
+            traj.write(frame)
+    tmp.replace(path)
+
+
+def _positions_stride(sample_interval_fs: float, stride_fs: float = POSITIONS_STRIDE_FS) -> int:
+    """Every how many trajectory frames ``positions.npz`` keeps one (frames 0, k, 2k, ... of the production)."""
+    return max(1, round(stride_fs / sample_interval_fs))
+
+
+def positions_kept(n_frames: int, sample_interval_fs: float) -> int:
+    stride = _positions_stride(sample_interval_fs)
+    return (n_frames + stride - 1) // stride
+
+
+def positions_count(run: Path) -> int:
+    path = Path(run) / POSITIONS_FILE
+    if not path.exists():
+        return 0
+    with np.load(path) as f:
+        return len(f["positions_A"])
+
+
+def append_positions(run: Path, frames: list[Atoms], first_index: int, sample_interval_fs: float) -> None:
+    """Add the frames of one chunk (production frames ``first_index`` on) to ``positions.npz``, keeping every
+    ``_positions_stride``-th frame of the whole production, as ``export_positions`` would from all chunks."""
+    stride = _positions_stride(sample_interval_fs)
+    kept = [f for k, f in enumerate(frames, first_index) if k % stride == 0]
+    path = Path(run) / POSITIONS_FILE
+    have, expected = positions_count(run), positions_kept(first_index, sample_interval_fs)
+    if have < expected:
+        if count_frames(run) == first_index + len(frames):  # the chunks are all here: rebuild from them
+            export_positions(run, sample_interval_fs)
+            return
+        raise RunFileError(f"{path}: holds {have} frames, expected {expected} before production frame {first_index}")
+    if not kept and have == expected:
+        return
+    new = np.array([f.positions for f in kept], dtype=np.float32).reshape(len(kept), -1, 3)
+    if have:
+        with np.load(path) as f:  # frames beyond the checkpoint (a chunk an interruption lost) are made again
+            new = np.concatenate([f["positions_A"][:expected], new])
+    if not len(new):
+        return
+    _write_positions(path, new, frames[0], stride * sample_interval_fs)
+
+
+def _write_positions(path: Path, positions_A: np.ndarray, like: Atoms, interval_fs: float) -> Path:
+    """``positions.npz`` (Å as float32, species, cell, frame spacing in fs), written atomically."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as handle:
+        np.savez_compressed(handle, positions_A=np.asarray(positions_A, dtype=np.float32), numbers=like.numbers,
+                            cell_A=np.asarray(like.cell), sample_interval_fs=np.float64(interval_fs))
+    tmp.replace(path)
+    return path
+
+
+def read_trajectory(run: Path) -> list[Atoms]:
+    """All production frames of a run, in order (positions unwrapped, Å)."""
+    frames: list[Atoms] = []
+    for path in sorted((Path(run) / "chunks").glob("chunk-*.traj")):
+        with Trajectory(path) as traj:
+            frames.extend(traj)
+    return frames
+
+
+def export_positions(run: Path, sample_interval_fs: float, stride_fs: float = POSITIONS_STRIDE_FS) -> Path:
+    """Write the run's unwrapped production positions (Å, float32) every ``stride_fs`` to ``positions.npz``."""
+    frames = read_trajectory(run)
+    if not frames:
+        raise ValueError(f"{run}: no trajectory frames to export")
+    step = _positions_stride(sample_interval_fs, stride_fs)
+    kept = frames[::step]
+    return _write_positions(Path(run) / POSITIONS_FILE, np.array([f.positions for f in kept]), kept[0],
+                            step * sample_interval_fs)
+
+
+def read_positions(run: Path) -> tuple[list[Atoms], float]:
+    """Production frames and their spacing (fs) from ``positions.npz``, made from the chunks if missing."""
+    path = Path(run) / POSITIONS_FILE
+    if not path.exists():
+        if not list((Path(run) / "chunks").glob("chunk-*.traj")):
+            raise FileNotFoundError(f"{path}: missing, and no trajectory chunks to make it from")
+        export_positions(run, runs.read_json(Path(run) / "settings.json")["settings"]["sample_interval_fs"])
+    with np.load(path) as data:
+        frames = [Atoms(data["numbers"], positions=p, cell=data["cell_A"], pbc=True)
+                  for p in data["positions_A"].astype(np.float64)]
+        return frames, float(data["sample_interval_fs"])

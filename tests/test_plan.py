@@ -1,0 +1,140 @@
+"""The run plan (analysis/plan.py, study/plan.toml): reading it, checking it, Make building from it, and the
+roles it gives runs in the diffusion analysis."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from analysis import md, paths, plan, run_files, temperature_series
+
+PLAN = paths.ROOT / "study" / "plan.toml"
+SMALL = """
+[selection]
+min_distance_A = 0.5
+pair_min_fraction = 0.0
+committee_limit_factor = 4.0
+min_intact_ps = 0.0
+fit_start_ps = 0.01
+
+[md_protocol]
+timestep_fs = 1.0
+equilibration_ps = 0.01
+production_ps = 0.04
+chunk_ps = 0.01
+core_repulsion_fraction = 0.0
+committee_every_ps = 0.01
+
+[[md]]
+set = "series"
+role = "fit"
+rule = "one temperature"
+temperatures_K = [500]
+seeds = [1]
+
+[[md]]
+set = "probes"
+role = "probe"
+rule = "hotter"
+runs = [[650, 1]]
+production_ps = 0.02
+
+[production]
+architecture = "tiny"
+n_train = 10
+epochs = 3
+stage_two_start_epoch = 2
+
+[learning_curve]
+architecture = "tiny"
+sizes = [10]
+seeds = [1]
+epochs_at_160 = 3
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "plan.toml"
+    path.write_text(text)
+    return path
+
+
+def test_the_study_plan_declares_every_committed_md_run_once_with_a_role_and_a_rule():
+    p = plan.load(PLAN)
+    runs = plan.md_runs(p)
+    names = [r["run_name"] for r in runs]
+    assert len(names) == len(set(names)) == 25
+    assert {r["role"] for r in runs} == {"fit", "probe"}
+    assert {r["run_name"] for r in runs if r["role"] == "probe"} == {"md-T640-seed1", "md-T750-seed1", "md-T900-seed1"}
+    assert next(r for r in runs if r["run_name"] == "md-T450-seed3")["production_ps"] == 150.0
+    committed = paths.ROOT / "data" / "runs"
+    if committed.exists():  # every planned run has its committed results
+        assert all((committed / n / "summary.json").exists() for n in names)
+    # names as the committed folders have them: the learning curve's epochs keep the gradient updates fixed
+    lc = [r["run_name"] for r in plan.training_runs(p) if r["group"] == "learning_curve_s2"]
+    assert "train-c32-L0-r5-n10-seed1-ep640-s2" in lc and "train-c32-L0-r5-n160-seed3-ep40-s2" in lc and len(lc) == 15
+    assert plan.selection(p)["min_intact_ps"] == 40.0
+
+
+@pytest.mark.parametrize("change, message", [
+    (("[selection]", "[selection]\nfit_strt_ps = 8"), "[selection] entry 1: unknown key 'fit_strt_ps'"),
+    (('role = "probe"', 'role = "maybe"'), "set 'probes': role must be one of fit, probe"),
+    (('rule = "hotter"', 'rule = ""'), "set 'probes': every set states the rule"),
+    (("runs = [[650, 1]]", "runs = [[500, 1]]"), "md-T500-seed1 is declared in two [[md]] sets"),
+    (("[production]", "[productoin]"), "unknown section [productoin]"),
+    (("seeds = [1]\n\n[[md]]", "seeds = [1\n\n[[md]]"), "not valid TOML"),
+])
+def test_a_bad_plan_is_refused_with_the_file_and_the_problem(tmp_path, change, message):
+    path = write(tmp_path, SMALL.replace(*change, 1))
+    with pytest.raises(plan.PlanError) as err:
+        plan.load(path)
+    assert str(err.value).startswith(str(path)) and message in str(err.value)
+    with pytest.raises(plan.PlanError, match="plan file not found"):
+        plan.load(tmp_path / "none.toml")
+
+
+def test_make_builds_its_run_targets_from_the_plan(tmp_path):
+    path = write(tmp_path, SMALL)
+    env = {**os.environ, "MAKEFLAGS": ""}
+    make = lambda *a: subprocess.run(["make", "-s", *a, f"PLAN={path}", f"STUDY={tmp_path / 'study'}"],  # noqa: E731
+                                     cwd=paths.ROOT, capture_output=True, text=True, env=env)
+    assert make("print-MD_RUNS").stdout.split() == ["md-T500-seed1", "md-T650-seed1"]
+    assert make("print-md-T650-seed1.params").stdout.strip() == "-p temperature_K 650 -p seed 1 -p production_ps 0.02"
+    assert make("print-FIT_START_PS").stdout.strip() == "0.01"  # the plan's setting, the command line still wins
+    assert make("print-FIT_START_PS", "FIT_START_PS=3").stdout.strip() == "3"
+    dry = make("-n", str(tmp_path / "study" / "runs" / "md-T650-seed1" / "summary.json"))
+    assert "study/04_md.py" in dry.stdout and "-p temperature_K 650" in dry.stdout and "-p run_name md-T650-seed1" in dry.stdout
+    assert "train-tiny-n10-seed1-ep3" in make("print-TRAIN_RUNS").stdout
+    # a broken plan stops Make with the plan's own one-line error
+    bad = write(tmp_path, SMALL.replace('role = "probe"', 'role = "maybe"'))
+    result = make("print-MD_RUNS")
+    assert result.returncode != 0 and f"error: {bad}: [[md]] set 'probes': role must be" in result.stderr
+
+
+def test_a_run_outside_the_plan_and_a_probe_stay_out_of_the_fit(tiny_model, tmp_path):
+    root = tmp_path / "runs"
+    short = dict(timestep_fs=1.0, equilibration_ps=0.01, production_ps=0.06, sample_interval_fs=2.0, chunk_ps=0.02,
+                 min_distance_A=0.5)
+    for T in (500, 650, 700):  # 700 K: made by hand (make md), not declared
+        md.run_md(md.MDSettings(temperature_K=float(T), seed=1, **short), tiny_model, root / f"md-T{T}-seed1")
+        run_files.export_positions(root / f"md-T{T}-seed1", 2.0, stride_fs=4.0)  # enough frames for kinisi
+    p = plan.load(write(tmp_path, SMALL))
+    with pytest.warns(UserWarning, match="md-T700-seed1: excluded .*: outside the plan"):
+        used, excluded = temperature_series.collect_runs(root, plan.md_runs(p))
+    assert [(r["run_name"], r["set"], r["role"]) for r in used] == [("md-T500-seed1", "series", "fit"),
+                                                                    ("md-T650-seed1", "probes", "probe")]
+    assert [(e["run_name"], e["role"]) for e in excluded] == [("md-T700-seed1", plan.OUTSIDE)]
+    used, excluded = temperature_series.restrict_to_intact(used, excluded, 0.0)
+    with pytest.warns(UserWarning, match="md-T650-seed1: excluded .*: role probe"):
+        used, excluded = temperature_series.leave_out_probes(used, excluded)
+    assert [r["run_name"] for r in used] == ["md-T500-seed1"]
+    assert {e["run_name"] for e in excluded} == {"md-T650-seed1", "md-T700-seed1"}
+    per_run = temperature_series.analyse(used, 0.01)["per_run"]
+    assert [(r["run_name"], r["set"], r["role"]) for r in per_run] == [("md-T500-seed1", "series", "fit")]
+    # a planned run that has not been made is an error, not a silent gap
+    (root / "md-T650-seed1" / "summary.json").unlink()
+    with pytest.raises(FileNotFoundError, match="md-T650-seed1/summary.json: a run of the plan has not been made"):
+        temperature_series.collect_runs(root, plan.md_runs(p))
