@@ -136,7 +136,7 @@ PT_RESULTS = $(if $(strip $(PT_ARCHS)),$(DERIVED)/pretraining.json)
 study: $(DERIVED)/summary.json $(FIGURES) $(PT_RESULTS)
 
 plan:
-	@$(PYTHON) -m analysis.plan show $(PLAN)
+	@$(PYTHON) -m analysis.plan show $(PLAN) $(STUDY)
 
 # ---- environment ------------------------------------------------------------------------
 install: $(INSTALLED)

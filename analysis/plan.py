@@ -293,7 +293,7 @@ def synthetic_size(study_dir: Path) -> int:
 
 def main(argv: list[str]) -> int:
     """``make PLAN STUDY_DIR OUT``: write the generated makefile (only if it changed);
-    ``show PLAN``: print every MD run with its set and role."""
+    ``show PLAN [STUDY_DIR]``: print every MD run with its set and role (and the MD runs outside the plan)."""
     try:
         if argv[:1] == ["make"] and len(argv) == 4:
             plan_file, study, out = argv[1:]
@@ -305,16 +305,20 @@ def main(argv: list[str]) -> int:
                 tmp.write_text(text)
                 tmp.replace(out)
             return 0
-        if argv[:1] == ["show"] and len(argv) == 2:
+        if argv[:1] == ["show"] and len(argv) in (2, 3):
             plan = load(argv[1])
             for r in describe(plan):
                 print(f"{r['run_name']:<16} {r['role']:<6} {r['production_ps']:>6g} ps  {r['set']}")
             print(f"selection: {json.dumps(selection(plan))}")
+            if len(argv) == 3:  # MD runs on disk that the plan does not declare: never in the fit
+                planned = {r["run_name"] for r in md_runs(plan)}
+                outside = sorted(p.name for p in (Path(argv[2]) / "runs").glob("md-*") if p.name not in planned)
+                print(f"{OUTSIDE} (never in the fit): {', '.join(outside) or 'none'}")
             return 0
     except PlanError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print("usage: python -m analysis.plan make PLAN STUDY_DIR OUT | show PLAN", file=sys.stderr)
+    print("usage: python -m analysis.plan make PLAN STUDY_DIR OUT | show PLAN [STUDY_DIR]", file=sys.stderr)
     return 2
 
 
