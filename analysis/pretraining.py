@@ -115,3 +115,24 @@ def decide(table: pd.DataFrame, screens_by_run: dict[str, pd.DataFrame], product
             "verdicts": verdicts, "adopted": chosen["run_name"] if chosen else None,
             "production_model": chosen["run_name"] if chosen else production["run_name"],
             "kept_production": chosen is None}
+
+
+def committee_on_screens(runs_root: Path, screen_runs: list[str], group: str, limit_eV_A: float,
+                         every_ps: float = 1.0) -> list[dict]:
+    """The committee of notebook 5 along the screens of the fine-tuned models: per run its largest force
+    disagreement σ (eV/Å) and whether it exceeded the trained-region limit ``limit_eV_A`` (``committee.json``),
+    the same measure as for the production runs. Runs stopped before their first saved frame are skipped; the
+    values are kept per run (``committee_sigma.json``) like the production runs'."""
+    from analysis import committee
+    from analysis.model import file_sha256
+
+    members = committee.members(runs_root, group)
+    used = []
+    for name in screen_runs:
+        run = Path(runs_root) / name
+        if (run / run_files.POSITIONS_FILE).exists():
+            used.append({**runs.read_json(run / "summary.json"), "run_dir": str(run)})
+    if not used:
+        return []
+    along = committee.along_runs(committee.calculators(members), used, every_ps, [file_sha256(p) for p in members])
+    return committee.per_run(along, limit_eV_A)

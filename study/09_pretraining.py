@@ -21,6 +21,7 @@ scratch_suffix = "-n160-seed1-ep40-s2"   # the from-scratch reference: train-<ar
 pretrain_runs = ""                   # space-separated pre-training runs, one per architecture, same order
 finetune_suffix = "-pt"              # fine-tuned: the reference name plus this
 production_run = "train-c32-L1-r5-n160-seed1-ep120"
+committee_group = "learning_curve_s2"  # the committee of notebook 5, applied to the screens as well
 
 # %%
 import pandas as pd
@@ -56,10 +57,23 @@ if not all_screens.empty:
                        "broken_PS4_fraction"]
     all_screens[display_columns]
 
+# %% [markdown]
+# ## How far do the screens leave the DFT data? The committee of notebook 5 along each screen
+
+# %%
+limits = runs.read_json(paths.derived_dir() / "committee.json")
+screen_committee = pd.DataFrame(pretraining.committee_on_screens(
+    paths.runs_dir(), list(all_screens["run_name"]) if not all_screens.empty else [], committee_group,
+    limits["limit_eV_A"], limits["every_ps"]))
+if not screen_committee.empty:
+    screen_committee = screen_committee.merge(all_screens[["run_name", "model"]], on="run_name")
+    worst = screen_committee.groupby(["model", "temperature_K"])["sigma_max_eV_A"].max().unstack()
+    worst * 1000  # largest committee σ (meV/Å) per fine-tuned model and temperature
 # %%
 runs.write_json(paths.derived_dir() / "pretraining.json", {
     "synthetic_set": synthetic_info, "table": table.to_dict(orient="records"),
     "screens": all_screens.to_dict(orient="records") if not all_screens.empty else [],
+    "screen_committee": screen_committee.to_dict(orient="records"), "committee_limit_eV_A": limits["limit_eV_A"],
     "decision": decision, "production_run": production_run, **runs.provenance()})
 decision
 
@@ -82,6 +96,10 @@ verdicts = "\n".join(f"- {v['run_name']}: " + ("passes" if v["passes"] else "fai
 outcome = (f"The rule adopts **{decision['adopted']}**." if decision["adopted"] else
            f"No candidate passes, so the production model stays **{production_run}** "
            f"({production['test_force_rmse_meV_per_A']:.1f} meV/Å).")
+committee_text = "no screen has saved frames yet" if screen_committee.empty else "; ".join(
+    f"{model.replace('train-', '')}: largest σ {g['sigma_max_eV_A'].max() * 1000:.0f} meV/Å, "
+    f"{int(g['left_trained_region'].sum())} of {len(g)} runs above the limit"
+    for model, g in screen_committee.groupby("model"))
 Markdown(f"""
 **Does pre-training on a teacher's labels help with 160 DFT frames?** The synthetic set has
 {synthetic_info['n_configurations']} configurations ({synthetic_info['n_md']} MD frames, {synthetic_info['n_rattled']}
@@ -89,6 +107,9 @@ rattled DFT frames) labelled by {synthetic_info['teacher']['teacher']} (sevenn {
 Test errors on the same 40 held-out DFT configurations:
 
 {chr(10).join(lines)}
+
+**Do the fine-tuned models stay where the DFT data are?** The committee of notebook 5 along their screens (limit
+{limits['limit_eV_A'] * 1000:.0f} meV/Å, as for the production runs): {committee_text}.
 
 **Which model does the rule choose?**
 
