@@ -111,7 +111,7 @@ FIGURES := $(addprefix $(DERIVED)/figures/,dataset_overview.png learning_curve.p
   committee.png architecture.png)
 
 .PHONY: help report study render smoke test test-all install md train bench clean-smoke stability architecture \
-  teacher-env synthetic pretrain screens pretraining handin plan
+  teacher-env synthetic pretrain screens pretraining handin plan pretrained-learning-curve
 help:
 	@echo "make report      - install, run the whole study (make -j$(JOBS)), render the report"
 	@echo "make render      - re-render the report from existing results (no computation)"
@@ -166,7 +166,7 @@ $(DATASET) $(DERIVED)/figures/dataset_overview.png &: FORCE study/01_dataset.py 
 	  -p n_test $(N_TEST) -p split_seed $(SPLIT_SEED) -p source $(SOURCE) -p n_configs $(N_CONFIGS)
 
 # ---- 2. training runs: every run of the plan (production, learning curve, candidates, pre-training) ----------------
-TRAIN_TARGETS = $(call run_files,$(TRAIN_RUNS) $(FT_RUNS),evaluation.json)
+TRAIN_TARGETS = $(call run_files,$(sort $(TRAIN_RUNS) $(FT_RUNS) $(PT_LC_RUNS)),evaluation.json)
 $(TRAIN_TARGETS): $(RUNS)/%/evaluation.json: | $(SPLIT) $(XYZ) study/02_train.py $(INSTALLED)
 	$(NB) study/02_train.py $(RUNS)/$*/notebook.ipynb $($*.params) -p run_name $*
 
@@ -178,10 +178,12 @@ train: $(INSTALLED) $(SPLIT) $(XYZ)
 	  -p architecture $(ARCH) -p n_train $(N_TRAIN) -p seed $(SEED) -p max_epochs $(EPOCHS) -p stage_two_start_epoch $(STAGE2)
 
 # ---- 3. learning curve --------------------------------------------------------------------
+# with the plan's [pretraining] learning_curve_seeds, also the learning curve fine-tuned from the pre-trained model
 $(DERIVED)/learning_curve.json $(DERIVED)/figures/learning_curve.png &: FORCE study/03_learning_curve.py $(ANALYSIS_SRC) \
-  $(call run_files,$(LC_RUNS),evaluation.json) | $(INSTALLED)
+  $(call run_files,$(LC_RUNS) $(PT_LC_RUNS),evaluation.json) | $(INSTALLED)
 	$(call step,learning_curve,$(DERIVED)/learning_curve.json $(DERIVED)/figures/learning_curve.png) \
-	  $(NB) study/03_learning_curve.py $(DERIVED)/notebooks/03_learning_curve.ipynb -p group $(LC_GROUP)
+	  $(NB) study/03_learning_curve.py $(DERIVED)/notebooks/03_learning_curve.ipynb -p group $(LC_GROUP) \
+	  -p pretrained_runs "$(PT_LC_RUNS)"
 
 # ---- 4. MD runs of the plan ([[md]] sets) -----------------------------------------------------------------------
 MD_PARAMS = -p timestep_fs $(TIMESTEP_FS) -p equilibration_ps $(EQUIL_PS) \
@@ -261,6 +263,7 @@ $(call run_files,$(PT_RUNS),evaluation.json): $(RUNS)/%/evaluation.json: | $(PRE
   $(INSTALLED)
 	$(NB) study/02_train.py $(RUNS)/$*/notebook.ipynb $($*.params) -p train_file $(PRETRAIN_XYZ) -p run_name $*
 pretrain: $(call run_files,$(FT_RUNS),evaluation.json)
+pretrained-learning-curve: $(call run_files,$(PT_LC_RUNS),evaluation.json)
 screens: $(SCREEN_TARGETS)
 
 PRETRAIN_OUT := $(DERIVED)/pretraining.json $(DERIVED)/figures/pretraining.png

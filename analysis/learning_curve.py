@@ -15,12 +15,16 @@ from analysis import runs
 COLUMNS = ("test_energy_rmse_meV_per_atom", "test_force_rmse_meV_per_A")
 
 
-def collect(runs_root: Path, group: str = "learning_curve") -> pd.DataFrame:
-    """One row per finished training run of ``group`` (read from each run's evaluation.json)."""
+def collect(runs_root: Path, group: str | None = "learning_curve", names: list[str] | None = None) -> pd.DataFrame:
+    """One row per finished training run of ``group``, or of the runs ``names`` (from each evaluation.json)."""
     rows = []
-    for path in sorted(Path(runs_root).glob("train-*/evaluation.json")):
+    paths = ([Path(runs_root) / n / "evaluation.json" for n in names] if names is not None
+             else sorted(Path(runs_root).glob("train-*/evaluation.json")))
+    for path in paths:
+        if not path.exists():
+            continue
         record = runs.read_json(path)
-        if record.get("group") == group:
+        if names is not None or record.get("group") == group:
             rows.append({"run_name": record["run_name"], "architecture": record["architecture"],
                          "n_train": record["n_train"], "seed": record["seed"],
                          "max_epochs": record["hyperparameters"]["max_epochs"],

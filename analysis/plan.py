@@ -30,7 +30,7 @@ _SECTIONS = {
     "stability": {"rule", "models", "temperatures_K", "seeds", "production_ps", "core_repulsion_fraction"},
     "stability_nve": {"duration_ps"},
     "pretraining": {"rule", "architectures", "epochs", "stage_two_start_epoch", "epochs_for", "screen_temperatures_K",
-                    "screen_seeds", "screen_ps"},
+                    "screen_seeds", "screen_ps", "learning_curve_seeds"},
 }
 _REQUIRED = {"selection", "md_protocol", "md", "production", "learning_curve"}
 
@@ -197,6 +197,27 @@ def pretraining_runs(plan: dict, n_synthetic: int) -> list[dict]:
     return out
 
 
+def pretrained_learning_curve(plan: dict, n_synthetic: int) -> list[dict]:
+    """The learning curve again, each run fine-tuned from the pre-trained model of the learning-curve architecture
+    (``[pretraining] learning_curve_seeds``): same sizes, budget and stage two, names ending in ``-pt``. Its largest
+    run of seed 1 is the fine-tuning run of that architecture (listed once)."""
+    pt, lc = plan.get("pretraining"), plan["learning_curve"]
+    if not pt or not pt.get("learning_curve_seeds"):
+        return []
+    pre = next((r for r in pretraining_runs(plan, n_synthetic) if r["architecture"] == lc["architecture"]), None)
+    if pre is None:
+        raise PlanError(f"{plan.get('_path', 'plan')}: [pretraining] learning_curve_seeds needs the learning-curve "
+                        f"architecture {lc['architecture']!r} among its architectures")
+    percent, out = lc.get("stage_two_percent", 0), []
+    for n in lc["sizes"]:
+        for seed in pt["learning_curve_seeds"]:
+            epochs = learning_curve_epochs(lc, n)
+            out.append({**_train(lc["architecture"], n, seed, epochs, epochs * percent // 100 if percent else None,
+                                 learning_curve_group(plan) + "_pt", lc.get("name_suffix", "") + "-pt"),
+                        "pretrain": pre["pretrain"]})
+    return out
+
+
 def selection(plan: dict) -> dict:
     """The rules that decide which runs enter the fit (``[selection]``)."""
     return dict(plan["selection"])
@@ -282,6 +303,17 @@ def makefile(plan: dict, runs_dir: str, n_synthetic: int) -> str:
                 model_path=f"{runs_dir}/{r['finetune']}/mace_stagetwo.model", temperature_K=T,
                 seed=seed.split("-")[0], production_ps=plan["pretraining"]["screen_ps"], core_repulsion_fraction=0))
             lines.append(f"{runs_dir}/{name}/summary.json: | {runs_dir}/{r['finetune']}/evaluation.json")
+    finetunes = {r["finetune"] for r in pts}
+    pt_lc = pretrained_learning_curve(plan, n_synthetic)
+    lines += ["", "PT_LC_RUNS := " + " ".join(r["run_name"] for r in pt_lc)]
+    for r in pt_lc:
+        if r["run_name"] in finetunes:
+            continue  # the fine-tuning run above
+        lines.append(f"{r['run_name']}.params := " + _params(
+            architecture=r["architecture"], n_train=r["n_train"], seed=r["seed"], max_epochs=r["max_epochs"],
+            stage_two_start_epoch=r["stage_two_start_epoch"], group=r["group"],
+            foundation_model=f"{runs_dir}/{r['pretrain']}/mace_stagetwo.model"))
+        lines.append(f"{runs_dir}/{r['run_name']}/evaluation.json: | {runs_dir}/{r['pretrain']}/evaluation.json")
     return "\n".join(lines) + "\n"
 
 

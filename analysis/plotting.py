@@ -103,23 +103,29 @@ def parity(pred: dict):
     return fig
 
 
-def learning_curve(table, fits: dict):
-    """Test energy and force RMSE against training-set size, log-log, mean ± std over seeds."""
+def learning_curve(table, fits: dict, pretrained=None, pretrained_fits: dict | None = None):
+    """Test energy and force RMSE against training-set size, log-log, mean ± std over seeds; with ``pretrained``
+    (the same curve fine-tuned from a pre-trained model) both, from scratch in black/red, pre-trained in blue."""
     fig, axes = plt.subplots(1, 2, figsize=(7.0, 3.0))
+    curves = [(table, fits, "k", "C3", "from scratch")]
+    if pretrained is not None and len(pretrained):
+        curves.append((pretrained, pretrained_fits or {}, "C0", "C0", "pre-trained"))
     for ax, column, label in zip(
         axes,
         ("test_energy_rmse_meV_per_atom", "test_force_rmse_meV_per_A"),
         ("energy RMSE (meV/atom)", "force RMSE (meV/Å)"),
     ):
-        stats = table.groupby("n_train")[column].agg(["mean", "std"]).reset_index()
-        ax.errorbar(stats["n_train"], stats["mean"], yerr=stats["std"].fillna(0), fmt="o", color="k", capsize=3)
-        ax.scatter(table["n_train"], table[column], s=8, color="grey", alpha=0.6)
-        fit = fits.get(column)
-        if fit is not None:
-            n = np.geomspace(stats["n_train"].min(), stats["n_train"].max(), 50)
-            ax.plot(n, np.exp(fit["intercept"]) * n ** fit["slope"], color="C3",
-                    label=f"slope {fit['slope']:.2f} ± {fit['slope_err']:.2f}")
-            ax.legend()
+        for data, curve_fits, colour, line_colour, name in curves:
+            stats = data.groupby("n_train")[column].agg(["mean", "std"]).reset_index()
+            ax.errorbar(stats["n_train"], stats["mean"], yerr=stats["std"].fillna(0), fmt="o", color=colour, capsize=3)
+            ax.scatter(data["n_train"], data[column], s=8, color="grey" if colour == "k" else colour, alpha=0.6)
+            fit = curve_fits.get(column)
+            if fit is not None:
+                n = np.geomspace(stats["n_train"].min(), stats["n_train"].max(), 50)
+                prefix = f"{name}, " if len(curves) > 1 else ""
+                ax.plot(n, np.exp(fit["intercept"]) * n ** fit["slope"], color=line_colour,
+                        ls="-" if colour == "k" else "--", label=f"{prefix}slope {fit['slope']:.2f} ± {fit['slope_err']:.2f}")
+        ax.legend(fontsize=7)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("training configurations")

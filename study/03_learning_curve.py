@@ -7,6 +7,7 @@
 
 # %% tags=["parameters"]
 group = "learning_curve"
+pretrained_runs = ""   # space-separated: the same curve fine-tuned from a pre-trained model (notebook 9), if any
 
 # %%
 from analysis import learning_curve, paths, plotting, runs
@@ -15,15 +16,20 @@ table = learning_curve.collect(paths.runs_dir(), group)
 if table.empty:
     raise RuntimeError(f"{paths.runs_dir()}: no finished learning-curve runs (group '{group}')")
 fits = {c: learning_curve.fit_slope(table["n_train"], table[c]) for c in learning_curve.COLUMNS}
+pretrained = learning_curve.collect(paths.runs_dir(), names=pretrained_runs.split())
+pretrained_fits = ({c: learning_curve.fit_slope(pretrained["n_train"], pretrained[c]) for c in learning_curve.COLUMNS}
+                   if pretrained["n_train"].nunique() >= 2 else {})
 table.sort_values(["n_train", "seed"])
 
 # %%
-fig = plotting.learning_curve(table, fits)
+fig = plotting.learning_curve(table, fits, pretrained, pretrained_fits)
 plotting.save(fig, "learning_curve")
 
 # %%
 runs.write_json(paths.derived_dir() / "learning_curve.json",
-                {"runs": table.to_dict(orient="records"), "fits": fits, **runs.provenance()})
+                {"runs": table.to_dict(orient="records"), "fits": fits,
+                 "pretrained": {"runs": pretrained.to_dict(orient="records"), "fits": pretrained_fits},
+                 **runs.provenance()})
 fits
 
 # %% [markdown]
@@ -46,8 +52,18 @@ if len(sizes) >= 4:
              "same number of gradient updates, so the largest sets see each configuration least often: the flatter "
              "upper end may partly reflect that budget rather than the data." if high > low else
              f"The force slope is {low:.2f} up to {middle} configurations and {high:.2f} above: no sign of saturation.")
+pretrained_text = "not run (the plan's `[pretraining] learning_curve_seeds` is empty)"
+if len(pretrained):
+    paired = pretrained.merge(table, on=["n_train", "seed"], suffixes=("_pt", ""))
+    pretrained_text = "; ".join(
+        f"N = {r.n_train} (seed {r.seed}): {r.test_force_rmse_meV_per_A:.0f} → {r.test_force_rmse_meV_per_A_pt:.0f} meV/Å"
+        for r in paired.sort_values(["n_train", "seed"]).itertuples())
+    if pretrained_fits:
+        pf = pretrained_fits["test_force_rmse_meV_per_A"]
+        pretrained_text += (f". Fitted over its sizes, the pre-trained curve's force slope is {pf['slope']:.2f} ± "
+                            f"{pf['slope_err']:.2f} (from scratch {f['slope']:.2f})")
 Markdown(f"""
-**What the slope says.** Force errors fall as N^{f['slope']:.2f}±{f['slope_err']:.2f} and energy errors as
+**What does the learning curve say about data efficiency?** Force errors fall as N^{f['slope']:.2f}±{f['slope_err']:.2f} and energy errors as
 N^{e['slope']:.2f}±{e['slope_err']:.2f} over {table['n_train'].min()}–{largest} training configurations
 ({len(table)} runs). Every configuration carries {83 * 3} force components, so even 10 configurations hold
 thousands of force labels. {shape}
@@ -57,4 +73,7 @@ force RMSE by a factor {10 ** -f['slope']:.2f}, from {force_at_largest:.0f} to a
 {force_at_largest * 10 ** f['slope']:.0f} meV/Å — but only for configurations like these (520 K, one cell).
 For stable MD at other temperatures, *different* data (active learning where MD leaves the training
 distribution) would help more than more of the same.
+
+**Does pre-training on a teacher's labels (notebook 9) buy data efficiency?** The same runs fine-tuned from the
+model pre-trained on the synthetic set, test force RMSE from scratch → pre-trained: {pretrained_text}.
 """)

@@ -138,3 +138,21 @@ def test_a_run_outside_the_plan_and_a_probe_stay_out_of_the_fit(tiny_model, tmp_
     (root / "md-T650-seed1" / "summary.json").unlink()
     with pytest.raises(FileNotFoundError, match="md-T650-seed1/summary.json: a run of the plan has not been made"):
         temperature_series.collect_runs(root, plan.md_runs(p))
+
+
+def test_the_pretrained_learning_curve_is_the_learning_curve_fine_tuned_from_the_pretrained_model():
+    p = plan.load(PLAN)
+    runs = plan.pretrained_learning_curve(p, n_synthetic=1200)
+    assert [r["run_name"] for r in runs][:2] == ["train-c32-L0-r5-n10-seed1-ep640-s2-pt",
+                                                 "train-c32-L0-r5-n20-seed1-ep320-s2-pt"]
+    assert {r["pretrain"] for r in runs} == {"pretrain-c32-L0-r5-n1200-seed1-ep16"}
+    # the same sizes, budgets and stage two as the from-scratch curve, one name suffix more
+    scratch = {r["run_name"]: r for r in plan.training_runs(p) if r["group"] == "learning_curve_s2"}
+    for r in runs:
+        twin = scratch[r["run_name"][: -len("-pt")]]
+        assert (r["max_epochs"], r["stage_two_start_epoch"], r["n_train"]) == (
+            twin["max_epochs"], twin["stage_two_start_epoch"], twin["n_train"])
+    mk = plan.makefile(p, "data/runs", 1200)
+    assert "foundation_model data/runs/pretrain-c32-L0-r5-n1200-seed1-ep16/mace_stagetwo.model" in mk
+    # the largest run is the architecture's fine-tuning run: declared once
+    assert mk.count("train-c32-L0-r5-n160-seed1-ep40-s2-pt.params") == 1
