@@ -165,7 +165,7 @@ def variables(summary: dict) -> dict:
         key = item["cite"].lstrip("@")
         v[f"lit_{key}_Ea"] = fixed(item["Ea_eV"], 2)
         v[f"lit_{key}_sigma"] = fixed(item["sigma300K_mS_cm"], 0)
-    v.update(_benchmark_values(summary.get("benchmarks", {}), runs))
+    v.update(benchmark_values(summary.get("benchmarks", {}), runs))
     v.update(_committee_values(summary.get("committee")))
     v.update(_seed_values(summary))
     v.update(_long_run_values(summary.get("diffusion") or []))
@@ -181,12 +181,12 @@ def variables(summary: dict) -> dict:
     events = (summary.get("committee") or {}).get("production_events") or []
     broken_T = [e["temperature_K"] for e in events if (e.get("broken_PS4_fraction") or 0) > 0]
     v["md_broken_T_min"] = fixed(min(broken_T), 0) if broken_T else "n/a"  # lowest T with a broken PS4 unit in any run
-    v.update(_experiment_gap_values(summary.get("arrhenius")))
+    v.update(experiment_gap_values(summary.get("arrhenius")))
     v.update(_non_monotonic_values(summary.get("diffusion_per_temperature") or []))
     return v
 
 
-def _experiment_gap_values(a: dict | None, target_K: float = 300.0) -> dict[str, str]:
+def experiment_gap_values(a: dict | None, target_K: float = 300.0) -> dict[str, str]:
     """How far the computed room-temperature values lie from experiment (``LITERATURE[0]``): the ratio of the
     conductivities (``sigma_ratio``), the barrier difference (``Ea_gap_meV``, experiment minus this work) and
     the factor by which that difference alone raises D at ``target_K``, exp(ΔEa / kB T) (``Ea_gap_factor``)."""
@@ -382,7 +382,7 @@ def _long_run_values(md_runs: list[dict]) -> dict[str, str]:
             "md_long_err": fixed(100 * max(r["D_first_err_cm2_s"] / r["D_first_cm2_s"] for r in long), 0)}
 
 
-def _benchmark_values(bench: dict, md_runs: list[dict]) -> dict[str, str]:
+def benchmark_values(bench: dict, md_runs: list[dict]) -> dict[str, str]:
     """MLIP vs DFT cost per force call (CPU seconds, one thread) and what 100 ps of AIMD would cost."""
     keys = ("bench_mlip_ms", "bench_dft_mode", "bench_dft_cpu_s", "bench_dft_scf", "bench_speedup",
             "bench_aimd_100ps_days", "bench_mlip_100ps_hours")

@@ -66,9 +66,30 @@ if len(frames) >= 3:
 # %%
 from IPython.display import Markdown
 
+from analysis import report_values, structure
+
 status = ("ran its full length" if summary["status"] == "done" else
           f"**stopped at {summary['failure']['time_ps']:.2f} ps: {summary['failure']['reason']}** — it is "
           "excluded from the diffusion analysis")
+try:  # the saved production frames (every 100 fs): P atoms with fewer than four S neighbours, never in the DFT data
+    saved, _ = run_files.read_positions(run)
+    broken = structure.undercoordinated(saved) > 0
+    integrity = (f"In {broken.mean():.0%} of the {len(saved)} saved frames a P has fewer than four S within "
+                 f"{structure.P_S_BOND_CUTOFF_A:g} Å — a broken PS₄ unit, which no DFT configuration has; the diffusion "
+                 "analysis (notebook 6) then uses the longest intact stretch or leaves the run out."
+                 if broken.any() else "Every PS₄ unit stayed intact in every saved frame.")
+except (FileNotFoundError, ValueError):
+    integrity = "No production frame was saved."
+# the same numbers as the report's introduction (one function for both): make bench measured them
+bench_file = paths.derived_dir() / "benchmarks.json"
+cost = report_values.benchmark_values(runs.read_json(bench_file) if bench_file.exists() else {},
+                                       [{"timestep_fs": timestep_fs}])
+aimd = (f"One PBE force call of this cell takes {cost['bench_dft_cpu_s']} CPU-seconds with GPAW "
+        f"({cost['bench_dft_mode']}, {cost['bench_dft_scf']} SCF iterations), the MACE model {cost['bench_mlip_ms']} ms: "
+        f"{cost['bench_speedup']} times less. 100 ps at {timestep_fs:g} fs would take ab-initio MD at least "
+        f"{cost['bench_aimd_100ps_days']} CPU-days, the MLIP {cost['bench_mlip_100ps_hours']} CPU-hours, so a "
+        "temperature series with several seeds of 100 ps each is affordable only with the MLIP."
+        if cost["bench_dft_cpu_s"] != "n/a" else "Not measured here (make bench BENCH=dft).")
 Markdown(f"""
 **Why this thermostat, timestep and length.** Bussi stochastic velocity rescaling samples the canonical
 ensemble while only rescaling the total kinetic energy with a weak coupling (τ = {thermostat_time_fs:g} fs,
@@ -77,7 +98,9 @@ friction on every atom. The {timestep_fs:g} fs timestep resolves the fastest mot
 ~20 fs period; Li, mass 6.94 u, rattles more slowly) with 10 or more steps per period. {equilibration_ps:g} ps of
 equilibration are discarded; {summary['production_ps']:.1f} ps of production were kept.
 
-**Stability.** The run {status}. Mean temperature {summary['mean_temperature_K'] or float('nan'):.0f} K
+**Did the run stay physical?** The run {status}. Mean temperature {summary['mean_temperature_K'] or float('nan'):.0f} K
 (target {temperature_K:g} K); the shortest interatomic distance seen was {summary['min_distance_A']:.2f} Å
-(threshold {min_distance_A:g} Å). Speed: {summary['steps_per_s'] or float('nan'):.1f} MD steps/s.
+(threshold {min_distance_A:g} Å). {integrity} Speed: {summary['steps_per_s'] or float('nan'):.1f} MD steps/s.
+
+**Why could this run not be done with ab-initio MD?** {aimd}
 """)

@@ -67,7 +67,7 @@ fit
 # %%
 from IPython.display import Markdown
 
-from analysis.report_values import LITERATURE, lognormal_range
+from analysis.report_values import LITERATURE, experiment_gap_values, lognormal_range
 
 published = {item["cite"]: item for item in LITERATURE}
 experiment, dft_barrier = published["@seino2014"], published["@lepley2012"]
@@ -119,6 +119,7 @@ out otherwise. D from all frames instead:
  or 'no run needed it'}.
 """
 if fit is not None:
+    gap = experiment_gap_values(fit)  # the numbers the report quotes, from the same function
     held_out = next((r for r in fit["Ea_leave_one_out"] if r["left_out_K"] == 300.0), None)
     T_low, T_high = fit["T_range_K"]
     held_out_text = "" if held_out is None else f"""
@@ -136,11 +137,16 @@ Ea = {fit['Ea_eV']:.3f} ± {fit['Ea_err_eV']:.3f} eV and D0 = {fit['D0_cm2_s']:.
 {fit['chi2_red']:.2f}; above 1 means curvature or underestimated errors, and the errors were scaled up).
 {'At' if T_low <= 300 else 'Extrapolated to'} 300 K: D = {fit['D300K_cm2_s']:.2e} ± {fit['D300K_err_cm2_s']:.1e} cm²/s and, with Haven ratio
 {haven_ratio:g}, σ = {fit['sigma300K_S_cm'] * 1000:.2f} mS/cm (1σ range {sigma_low:.1f}–{sigma_high:.1f}: D0, D and σ are
-log-normal).{held_out_text} Experiment on the Li7P3S11 glass-ceramic gives {experiment['sigma300K_mS_cm']:g} mS/cm and
-{experiment['Ea_eV']:g} eV (Seino et al. 2014); the DFT barrier of one Li vacancy hop in crystalline Li7P3S11 is
-{dft_barrier['Ea_eV']:g} eV (Lepley and Holzwarth 2012; one hop, without defect formation). Candidate reasons for the difference: another composition (Li6.75 here)
-in one crystal-derived cell while the glass-ceramic has a glassy fraction and grain boundaries; few hops per Li at the
-lowest temperatures (MSD slope down to {exps.min():.2f}, runs scattering up to a reduced χ² of
-{per_T['chi2_red'].max():.1f}); PBE; the Haven ratio{extrapolation_text}.
+log-normal).{held_out_text}
+
+**How does Ea compare with experiment, and why might it differ?** Experiment on the Li7P3S11 glass-ceramic gives
+{experiment['sigma300K_mS_cm']:g} mS/cm and {experiment['Ea_eV']:g} eV (Seino et al. 2014); the DFT barrier of one Li
+vacancy hop in crystalline Li7P3S11 is {dft_barrier['Ea_eV']:g} eV (Lepley and Holzwarth 2012; one hop, without defect
+formation). Our σ(300 K) is {gap['sigma_ratio']}× the measured one; our barrier is {gap['Ea_gap_meV']} meV lower, which
+alone makes D at 300 K {gap['Ea_gap_factor']}× larger. Candidate reasons for the rest: another composition (Li6.75
+here) in one crystal-derived cell while the glass-ceramic has a glassy fraction and grain boundaries that slow the
+ions; few hops per Li at the lowest temperatures (MSD slope down to {exps.min():.2f}, runs scattering up to a reduced
+χ² of {per_T['chi2_red'].max():.1f}); PBE barriers; the Haven ratio (correlated hops, H_R < 1, would raise the
+computed σ further){extrapolation_text}.
 """
 Markdown(text)

@@ -100,7 +100,7 @@ else:
     choice = "\n\n**The choice.** No candidate survived every run: none is fit for production MD yet."
 nve_model = nve[nve["model"] == best["model"]] if best is not None else nve
 worst_nve = nve_model.loc[nve_model["timestep_fs"].idxmax()]
-Markdown("**Which model and temperatures?** Test error alone does not predict stability:\n\n" + "\n".join(lines) + choice
+Markdown("**Which model, and what sets the temperature window?** Test error alone does not predict stability:\n\n" + "\n".join(lines) + choice
          + f"\n\n**Timestep.** In NVE at {nve_temperature_K:g} K, {worst_nve['model']} with a {worst_nve['timestep_fs']:g} fs step the total energy "
          f"drifts by {worst_nve['drift_meV_per_atom_per_ps']:.3f} meV/atom/ps and fluctuates by "
          f"{worst_nve['fluctuation_meV_per_atom']:.3f} meV/atom, against k_B T = {worst_nve['kT_meV']:.0f} meV.")

@@ -42,3 +42,28 @@ def test_notebook_pdf_carries_the_discussion_text(tmp_path):
                          capture_output=True, text=True, check=True).stdout
     assert "Discussion" in typ
     assert handin.notebook_pdf(notebook, tmp_path / "05.pdf").stat().st_size > 10_000
+
+
+def test_one_number_one_source_in_the_notebooks_and_the_report():
+    """Values quoted both in an executed notebook's discussion and in the report come from the same function:
+    the committed notebooks show exactly the report's strings."""
+    summary_file = paths.ROOT / "data" / "derived" / "summary.json"
+    if not summary_file.exists():
+        pytest.skip("no committed results")
+    from analysis import report_values
+
+    values = report_values.variables(json.loads(summary_file.read_text()))
+
+    def discussion(path):
+        cells = json.loads(path.read_text())["cells"]
+        return "".join("".join(o.get("data", {}).get("text/markdown", "")) for c in cells for o in c.get("outputs", []))
+
+    notebooks = paths.ROOT / "data" / "derived" / "notebooks"
+    diffusion = discussion(notebooks / "06_diffusion.ipynb")
+    for phrase in (f"is {values['sigma_ratio']}× the measured one", f"{values['Ea_gap_meV']} meV lower",
+                   f"D at 300 K {values['Ea_gap_factor']}× larger"):
+        assert phrase in diffusion, phrase
+    md = discussion(paths.ROOT / "data" / "runs" / "md-T500-seed1" / "notebook.ipynb")
+    for phrase in (f"takes {values['bench_dft_cpu_s']} CPU-seconds", f"the MACE model {values['bench_mlip_ms']} ms",
+                   f"{values['bench_speedup']} times less", f"at least {values['bench_aimd_100ps_days']} CPU-days"):
+        assert phrase in md, phrase
