@@ -18,6 +18,7 @@ OUTSIDE = "outside the plan"  # the role of a run found on disk that no set of t
 
 _SECTIONS = {
     "selection": {"min_distance_A", "pair_min_fraction", "committee_limit_factor", "min_intact_ps", "fit_start_ps"},
+    "convergence": {"rule", "min_msd_A2", "max_halves_pull", "min_slope_ratio", "enforce"},
     "md_protocol": {"timestep_fs", "equilibration_ps", "production_ps", "chunk_ps", "core_repulsion_fraction",
                     "committee_every_ps"},
     "md": {"set", "role", "rule", "temperatures_K", "seeds", "runs", "production_ps"},
@@ -221,6 +222,12 @@ def pretrained_learning_curve(plan: dict, n_synthetic: int) -> list[dict]:
 def selection(plan: dict) -> dict:
     """The rules that decide which runs enter the fit (``[selection]``)."""
     return dict(plan["selection"])
+
+
+def convergence_rule(plan: dict) -> dict | None:
+    """The convergence criterion (``[convergence]``, see ``analysis.convergence``); None when the plan has none."""
+    rule = plan.get("convergence")
+    return {**rule, "rule": " ".join(rule.get("rule", "").split())} if rule else None
 
 
 def describe(plan: dict) -> list[dict]:

@@ -181,6 +181,11 @@ def variables(summary: dict) -> dict:
     events = (summary.get("committee") or {}).get("production_events") or []
     broken_T = [e["temperature_K"] for e in events if (e.get("broken_PS4_fraction") or 0) > 0]
     v["md_broken_T_min"] = fixed(min(broken_T), 0) if broken_T else "n/a"  # lowest T with a broken PS4 unit in any run
+    rule = summary.get("diffusion_convergence") or {}
+    v.update(conv_min_msd=fixed(rule.get("min_msd_A2"), 0), conv_min_ratio=fixed(rule.get("min_slope_ratio"), 1),
+             conv_max_pull=fixed(rule.get("max_halves_pull"), 0),
+             conv_applied=("runs that fail it are left out" if rule.get("enforce") else
+                           "reported only: this series was made before the rule"))
     v.update(experiment_gap_values(summary.get("arrhenius")))
     v.update(_non_monotonic_values(summary.get("diffusion_per_temperature") or []))
     return v
@@ -532,15 +537,17 @@ def tables(summary: dict) -> dict[str, str]:
     per_T = summary.get("diffusion_per_temperature")
     if per_T:
         lines = [_row(["T (K)", "runs", "D (cm²/s)", "σ~D~ (cm²/s)", "χ²~red~", "MSD slope", "RMS (Å)",
-                       "PS~4~ broken (%)"]),
-                 _row(["---:", "---:", "------:", "------:", "---:", "---:", "---:", "----:"])]
+                       "PS~4~ broken (%)", "converged"]),
+                 _row(["---:", "---:", "------:", "------:", "---:", "---:", "---:", "----:", "---:"])]
         for r in per_T:
             broken = r.get("broken_PS4_fraction_max")
+            converged = r.get("n_converged")
             lines.append(_row([f"{r['temperature_K']:g}", str(r["n_runs"]),
                                sci(r["D_cm2_s"]), sci(r["D_err_cm2_s"]),
                                fixed(r["chi2_red"], 2) if r["n_runs"] > 1 else "—",
                                fixed(r.get("msd_exponent_min"), 2), fixed(r.get("rms_displacement_min_A"), 1),
-                               fixed(100 * broken, 0) if broken is not None else "n/a"]))
+                               fixed(100 * broken, 0) if broken is not None else "n/a",
+                               f"{converged}/{r['n_runs']}" if converged is not None else "—"]))
         out["diffusion"] = "\n".join(lines)
     a = summary.get("arrhenius")
     if a:

@@ -74,6 +74,7 @@ def build() -> dict:
         summary["diffusion_per_temperature"] = df["per_temperature"]
         summary["diffusion_excluded"] = df["excluded"]
         summary["diffusion_plan_sets"] = df.get("plan_sets")
+        summary["diffusion_convergence"] = df.get("convergence")
         summary["diffusion_min_intact_ps"] = df.get("min_intact_ps")
         summary["diffusion_reference_ps"] = df.get("reference_ps")
         summary["arrhenius"] = df["arrhenius"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis import arrhenius, diffusion, plan, run_files, runs, structure
+from analysis import arrhenius, convergence, diffusion, plan, run_files, runs, structure
 
 log = logging.getLogger(__name__)
 
@@ -123,14 +123,16 @@ def restrict_to_intact(used: list[dict], excluded: list[dict], min_intact_ps: fl
     return keep, dropped
 
 
-def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, reference_ps: float | None = None) -> dict:
+def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, reference_ps: float | None = None,
+            convergence_rule: dict | None = None) -> dict:
     """D for every run (kinisi), per temperature (combined), the Arrhenius fit and 300 K values.
 
     A run with a ``frame_window`` (see ``restrict_to_intact``) is analysed over that window only; its D from all
     frames is kept as ``D_full_cm2_s`` to show how much the broken stretches matter. A run at least 1.2 times
     longer than ``reference_ps`` (the series' production length) is also analysed over the first ``reference_ps`` of
     its analysed frames (``D_first_cm2_s``): how much D changes with run length shows whether the standard runs are
-    converged."""
+    converged. Every run also gets the convergence measures of ``analysis.convergence`` and, with
+    ``convergence_rule`` (the plan's ``[convergence]``), its verdict."""
     per_run, curves = [], {}
     for summary in used:
         settings = summary["settings"]
@@ -151,6 +153,7 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, reference_ps: 
                      "D_first_change": short["D_cm2_s"] / result["D_cm2_s"] - 1.0}  # relative, D_first / D - 1
         t_ps, msd_A2 = diffusion.msd(frames, dt_ps)
         curves.setdefault(settings["temperature_K"], []).append((t_ps, msd_A2))
+        converged = convergence.measure(frames, dt_ps, t_ps, msd_A2, result, convergence_rule, seed=seed)
         per_run.append({
             "run_name": summary["run_name"], "temperature_K": settings["temperature_K"],
             "seed": settings["seed"], "set": summary.get("set"), "role": summary.get("role", "fit"),
@@ -169,17 +172,40 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, reference_ps: 
             "core_repulsion_onset_A": settings.get("core_repulsion_onset_A") or {},
             "pair_limit_A": settings["pair_min_distance_A"], "limit_A": settings["min_distance_A"],
             **run_files.core_repulsion_activity(run_files.read_thermo(Path(summary["run_dir"]) / "thermo.csv")),
+            **converged,
         })
-    per_temperature = []
+    return {"per_run": per_run, "per_temperature": per_temperature(per_run), "msd_curves": curves}
+
+
+def leave_out_unconverged(result: dict, excluded: list[dict]) -> tuple[dict, list[dict]]:
+    """Apply the plan's convergence rule: runs that fail it leave the fit, with the reasons; the per-temperature
+    values are made again from the rest (a temperature with no converged run drops out)."""
+    keep = [r for r in result["per_run"] if r.get("converged") is not False]
+    dropped = list(excluded) + [
+        {"run_name": r["run_name"], "temperature_K": r["temperature_K"], "seed": r["seed"], "set": r.get("set"),
+         "role": r.get("role", "fit"), "failure": None,
+         "reason": "not converged: " + "; ".join(r["convergence_reasons"])}
+        for r in result["per_run"] if r.get("converged") is False]
+    curves = {T: c for T, c in result["msd_curves"].items() if any(r["temperature_K"] == T for r in keep)}
+    return {"per_run": keep, "per_temperature": per_temperature(keep), "msd_curves": curves}, dropped
+
+
+def per_temperature(per_run: list[dict]) -> list[dict]:
+    """Runs at one temperature combined (``diffusion.combine``), with the run length and the worst of each
+    diagnostic over the runs; ``n_converged``: runs that pass the plan's convergence rule (None without one)."""
+    out = []
     for T in sorted({r["temperature_K"] for r in per_run}):
         group = [r for r in per_run if r["temperature_K"] == T]
         combined = diffusion.combine([r["D_cm2_s"] for r in group], [r["D_err_cm2_s"] for r in group])
-        per_temperature.append({"temperature_K": T, **combined,
-                                "production_ps_total": sum(r["production_ps"] for r in group),
-                                "msd_exponent_min": min(r["msd_exponent"] for r in group),
-                                "rms_displacement_min_A": min(r["rms_displacement_at_fit_end_A"] for r in group),
-                                "broken_PS4_fraction_max": max(r["broken_PS4_fraction"] or 0.0 for r in group)})
-    return {"per_run": per_run, "per_temperature": per_temperature, "msd_curves": curves}
+        out.append({"temperature_K": T, **combined,
+                    "production_ps_total": sum(r["production_ps"] for r in group),
+                    "msd_exponent_min": min(r["msd_exponent"] for r in group),
+                    "rms_displacement_min_A": min(r["rms_displacement_at_fit_end_A"] for r in group),
+                    "broken_PS4_fraction_max": max(r["broken_PS4_fraction"] or 0.0 for r in group),
+                    "msd_end_min_A2": min(r["msd_end_A2"] for r in group),
+                    "n_converged": (sum(bool(r["converged"]) for r in group)
+                                    if all(r["converged"] is not None for r in group) else None)})
+    return out
 
 
 def arrhenius_summary(per_temperature: list[dict], n_li: int, volume_A3: float,

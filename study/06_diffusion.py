@@ -38,7 +38,10 @@ for item in excluded:
     print(f"WARNING: {item['run_name']} excluded: {item['reason']}")
 if not used:
     raise RuntimeError(f"{paths.runs_dir()}: no finished MD runs made with {model_file}")
-result = temperature_series.analyse(used, fit_start_ps, seed=seed, reference_ps=reference_ps)
+rule = plan.convergence_rule(the_plan)
+result = temperature_series.analyse(used, fit_start_ps, seed=seed, reference_ps=reference_ps, convergence_rule=rule)
+if rule and rule["enforce"]:  # runs not converged by the plan's rule leave the fit
+    result, excluded = temperature_series.leave_out_unconverged(result, excluded)
 per_run = pd.DataFrame(result["per_run"])
 per_T = pd.DataFrame(result["per_temperature"])
 per_run[["run_name", "temperature_K", "production_ps", "D_cm2_s", "D_err_cm2_s", "msd_exponent", "min_distance_A"]]
@@ -55,7 +58,7 @@ plotting.save(plotting.arrhenius(per_run, per_T, fit), "arrhenius")
 runs.write_json(paths.derived_dir() / "diffusion.json", {
     "per_run": result["per_run"], "per_temperature": result["per_temperature"], "arrhenius": fit,
     "excluded": excluded, "plan": paths.relative(paths.ROOT / plan_file), "plan_sets": plan.md_sets(the_plan),
-    "selection": plan.selection(the_plan),
+    "selection": plan.selection(the_plan), "convergence": rule,
     "fit_start_ps": fit_start_ps, "min_intact_ps": min_intact_ps, "reference_ps": reference_ps,
     "model_sha256": model.file_sha256(model_file),
     **runs.provenance()})
@@ -79,6 +82,18 @@ supercell_cost = (f": one MD step of it takes {supercell:.1f}× the time of the 
 spread = per_T[["temperature_K", "chi2_red", "scatter_err_cm2_s", "propagated_err_cm2_s"]]
 exps = per_run["msd_exponent"]
 left_out = "; ".join(f"{e['run_name']}: {e['reason']}" for e in excluded) or "none"
+if rule:
+    passed = per_run[per_run["converged"] == True]  # noqa: E712
+    convergence_text = (
+        f"{len(passed)} of {len(per_run)} runs pass ({rule['rule']}). Per run, MSD at the end of the fit window, "
+        "the late over early MSD slope and the halves' difference: " + "; ".join(
+            f"{r.run_name} {r.msd_end_A2:.1f} Å², {r.msd_slope_ratio:.2f}, {r.halves_pull:+.1f} σ"
+            for r in per_run.itertuples())
+        + (". The rule is enforced: runs that fail it are left out above." if rule["enforce"] else
+           ". The rule is not enforced for this series (made before it): these runs are all in the fit, and the "
+           "failures say where D is not yet converged."))
+else:
+    convergence_text = "the plan declares no convergence rule."
 text = f"""
 **Which runs are in the analysis?** {len(per_run)} runs at {', '.join(f'{T:g}' for T in per_T['temperature_K'])} K.
 Left out: {left_out}.
@@ -101,6 +116,8 @@ smaller than the scatter shows.
     for r in per_run.itertuples() if pd.notna(r.D_first_change))
  or f"no run is longer than {reference_ps:g} ps, so this was not tested"}. A difference well outside the errors
 means the {reference_ps:g}-ps runs at that temperature have not converged.
+
+**Is D converged by the plan's rule?** {convergence_text}
 
 **Finite size and statistics.** The cell holds {data.EXPECTED_COMPOSITION['Li']} Li, and by the end of the fit window a Li has moved
 {per_run['rms_displacement_at_fit_end_A'].min():.1f} Å (RMS, slowest run at

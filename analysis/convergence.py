@@ -1,0 +1,73 @@
+"""Is a run's D converged? The criterion the run plan declares (``[convergence]`` in ``study/plan.toml``).
+
+Three measures per run, all from its analysed frames (Å, ps, cm²/s):
+
+- ``msd_end_A2``: the Li MSD at the end of the fit window. A hop between neighbouring Li sites is 2.5–3 Å, so
+  20 Å² means a few hops per Li; below that D counts a handful of events.
+- ``msd_slope_ratio``: the slope of MSD against t (not log-log) over the second half of the fit window over that of
+  its first half. Diffusion gives 1 whatever the vibrational plateau, which adds a constant; the plain log-log slope
+  of MSD(t) is biased low by that plateau, so it can neither confirm nor reject diffusion.
+- ``halves_pull``: D from the first and from the second half of the run, (D₁ − D₂) over their combined σ; a
+  converged run has no trend.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from analysis import diffusion
+
+
+def msd_slope_ratio(time_ps: np.ndarray, msd_A2: np.ndarray, start_ps: float, end_ps: float) -> float:
+    """Slope of MSD against t over the second half of the fit window divided by the slope over its first half
+    (NaN with fewer than 3 lags in either). 1 for diffusion whatever the vibrational plateau (a constant has no
+    slope); below 1 while the ions are still caged (MSD ∝ t^0.5 gives about 0.6 over 5–50 ps)."""
+    time_ps, msd_A2 = np.asarray(time_ps), np.asarray(msd_A2)
+    middle = 0.5 * (start_ps + end_ps)
+    slopes = []
+    for lo, hi in ((start_ps, middle), (middle, end_ps)):
+        keep = (time_ps >= lo) & (time_ps <= hi)
+        if keep.sum() < 3:
+            return float("nan")
+        slopes.append(np.polyfit(time_ps[keep], msd_A2[keep], 1)[0])
+    return float(slopes[1] / slopes[0]) if slopes[0] > 0 else float("nan")
+
+
+def halves(frames: list, sample_interval_ps: float, fit_start_ps: float, seed: int = 0) -> dict:
+    """D (kinisi, cm²/s) of the first and of the second half of the frames, and how many combined standard
+    deviations apart they are (``halves_pull``, first minus second)."""
+    middle = len(frames) // 2
+    if middle < 8:  # too few frames for two kinisi fits
+        return {"D_half1_cm2_s": None, "D_half1_err_cm2_s": None, "D_half2_cm2_s": None, "D_half2_err_cm2_s": None,
+                "halves_pull": float("nan")}
+    first = diffusion.diffusion_coefficient([frames[:middle + 1]], sample_interval_ps, fit_start_ps, seed=seed)
+    second = diffusion.diffusion_coefficient([frames[middle:]], sample_interval_ps, fit_start_ps, seed=seed)
+    sigma = math.hypot(first["D_err_cm2_s"], second["D_err_cm2_s"])
+    return {"D_half1_cm2_s": first["D_cm2_s"], "D_half1_err_cm2_s": first["D_err_cm2_s"],
+            "D_half2_cm2_s": second["D_cm2_s"], "D_half2_err_cm2_s": second["D_err_cm2_s"],
+            "halves_pull": (first["D_cm2_s"] - second["D_cm2_s"]) / sigma if sigma > 0 else float("nan")}
+
+
+def verdict(measures: dict, rule: dict) -> dict:
+    """Whether a run passes the plan's rule (``min_msd_A2``, ``max_halves_pull``, ``min_slope_ratio``), with the
+    reasons it does not (``converged``, ``convergence_reasons``)."""
+    reasons = []
+    if not measures["msd_end_A2"] >= rule["min_msd_A2"]:
+        reasons.append(f"MSD {measures['msd_end_A2']:.1f} Å² < {rule['min_msd_A2']:g} Å² at the end of the fit window")
+    if not abs(measures["halves_pull"]) <= rule["max_halves_pull"]:
+        reasons.append(f"halves differ by {abs(measures['halves_pull']):.1f} σ > {rule['max_halves_pull']:g} σ")
+    if not measures["msd_slope_ratio"] >= rule["min_slope_ratio"]:
+        reasons.append(f"MSD slope falls to {measures['msd_slope_ratio']:.2f} of its early value "
+                       f"(< {rule['min_slope_ratio']:g}): still caged")
+    return {"converged": not reasons, "convergence_reasons": reasons}
+
+
+def measure(frames: list, sample_interval_ps: float, time_ps: np.ndarray, msd_A2: np.ndarray, fit: dict,
+            rule: dict | None, seed: int = 0) -> dict:
+    """All three measures of one run and, with a rule, its verdict (``fit``: the run's kinisi result)."""
+    out = {"msd_end_A2": float(np.interp(fit["fit_end_ps"], time_ps, msd_A2)),
+           "msd_slope_ratio": msd_slope_ratio(time_ps, msd_A2, fit["fit_start_ps"], fit["fit_end_ps"]),
+           **halves(frames, sample_interval_ps, fit["fit_start_ps"], seed)}
+    return {**out, **(verdict(out, rule) if rule else {"converged": None, "convergence_reasons": []})}

@@ -1,0 +1,43 @@
+"""The convergence criterion (analysis/convergence.py) on MSDs and runs whose answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+from ase import Atoms
+
+from analysis import convergence
+
+RULE = {"min_msd_A2": 20.0, "max_halves_pull": 2.0, "min_slope_ratio": 0.7}
+
+
+def test_the_slope_ratio_sees_diffusion_behind_a_vibrational_plateau():
+    t = np.linspace(0.1, 50.0, 500)
+    plateau, D = 6.0, 0.1  # Å², Å²/ps: a cold run, where the plateau is a large part of the MSD
+    msd = plateau + 6 * D * t  # caged vibration, then diffusion
+    plain = np.polyfit(np.log(t[t >= 5]), np.log(msd[t >= 5]), 1)[0]
+    assert plain < 0.8  # the plain log-log slope is biased low by the plateau
+    assert abs(convergence.msd_slope_ratio(t, msd, 5.0, 50.0) - 1.0) < 1e-9
+    caged = plateau + 0.5 * np.sqrt(t)  # sub-diffusive
+    assert 0.55 < convergence.msd_slope_ratio(t, caged, 5.0, 50.0) < 0.65
+
+
+def test_the_verdict_names_every_failed_criterion():
+    good = {"msd_end_A2": 35.0, "halves_pull": 0.5, "msd_slope_ratio": 0.97}
+    assert convergence.verdict(good, RULE) == {"converged": True, "convergence_reasons": []}
+    bad = {"msd_end_A2": 4.2, "halves_pull": -3.1, "msd_slope_ratio": 0.6}
+    v = convergence.verdict(bad, RULE)
+    assert not v["converged"] and len(v["convergence_reasons"]) == 3
+    assert "MSD 4.2 Å² < 20 Å²" in v["convergence_reasons"][0] and "3.1 σ > 2 σ" in v["convergence_reasons"][1]
+    assert not convergence.verdict({**good, "halves_pull": float("nan")}, RULE)["converged"]  # unknown fails
+
+
+def test_halves_of_a_random_walk_agree_and_too_short_runs_say_so():
+    rng = np.random.default_rng(3)
+    n_frames, n_li = 400, 27
+    steps = rng.normal(0.0, 0.35, size=(n_frames, n_li + 1, 3))  # Å per 0.1 ps; the last atom is a fixed P
+    steps[:, -1] = 0.0
+    positions = 5.0 + np.cumsum(steps, axis=0)
+    frames = [Atoms(["Li"] * n_li + ["P"], positions=p, cell=[40.0] * 3, pbc=False) for p in positions]
+    halves = convergence.halves(frames, 0.1, 1.0)
+    assert abs(halves["halves_pull"]) < 3 and halves["D_half1_cm2_s"] > 0 and halves["D_half2_cm2_s"] > 0
+    assert np.isnan(convergence.halves(frames[:12], 0.1, 0.2)["halves_pull"])
