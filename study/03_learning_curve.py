@@ -16,7 +16,7 @@ table = learning_curve.collect(paths.runs_dir(), group)
 if table.empty:
     raise RuntimeError(f"{paths.runs_dir()}: no finished learning-curve runs (group '{group}')")
 fits = {c: learning_curve.fit_slope(table["n_train"], table[c]) for c in learning_curve.COLUMNS}
-pretrained = learning_curve.collect(paths.runs_dir(), names=pretrained_runs.split())
+pretrained = learning_curve.collect(paths.runs_dir(), names=(pretrained_runs or "").split())  # "" arrives as None
 pretrained_fits = ({c: learning_curve.fit_slope(pretrained["n_train"], pretrained[c]) for c in learning_curve.COLUMNS}
                    if pretrained["n_train"].nunique() >= 2 else {})
 table.sort_values(["n_train", "seed"])
