@@ -30,8 +30,8 @@ _SECTIONS = {
                        "pair_repulsion", "group"},
     "stability": {"rule", "models", "temperatures_K", "seeds", "production_ps", "core_repulsion_fraction"},
     "stability_nve": {"duration_ps"},
-    "pretraining": {"rule", "architectures", "epochs", "stage_two_start_epoch", "epochs_for", "screen_temperatures_K",
-                    "screen_seeds", "screen_ps", "learning_curve_seeds"},
+    "pretraining": {"rule", "architectures", "epochs", "stage_two_start_epoch", "per_architecture",
+                    "screen_temperatures_K", "screen_seeds", "screen_ps", "learning_curve_seeds"},
 }
 _REQUIRED = {"selection", "md_protocol", "md", "production", "learning_curve"}
 
@@ -185,12 +185,17 @@ def pretraining_runs(plan: dict, n_synthetic: int) -> list[dict]:
         raise PlanError(f"{plan.get('_path', 'plan')}: [pretraining] needs [architecture] (the fine-tuning budget)")
     out = []
     for arch in pt["architectures"]:
-        own = pt.get("epochs_for", {}).get(arch, {})
+        own = pt.get("per_architecture", {}).get(arch, {})  # e.g. fewer epochs or screens for a slow architecture
+        unknown = set(own) - {"epochs", "stage_two_start_epoch", "screen_temperatures_K"}
+        if unknown:
+            raise PlanError(f"{plan.get('_path', 'plan')}: [pretraining.per_architecture.{arch}]: unknown key "
+                            f"{sorted(unknown)[0]!r}")
         epochs, stage_two = own.get("epochs", pt["epochs"]), own.get("stage_two_start_epoch", pt["stage_two_start_epoch"])
+        temperatures = own.get("screen_temperatures_K", pt["screen_temperatures_K"])
         pretrain = f"pretrain-{arch}-n{n_synthetic}-seed1-ep{epochs}"
         finetune = train_name(arch, a["n_train"], 1, a["epochs"], a.get("name_suffix", "") + "-pt")
         screens = [f"screen-{finetune}-T{_number(T)}-seed{seed}-{_number(pt['screen_ps'])}ps"
-                   for T in pt["screen_temperatures_K"] for seed in pt["screen_seeds"]]
+                   for T in temperatures for seed in pt["screen_seeds"]]
         out.append({"architecture": arch, "pretrain": pretrain, "pretrain_epochs": epochs,
                     "pretrain_stage_two_start_epoch": stage_two, "finetune": finetune,
                     "finetune_epochs": a["epochs"], "finetune_stage_two_start_epoch": a["stage_two_start_epoch"],

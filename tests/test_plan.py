@@ -156,3 +156,18 @@ def test_the_pretrained_learning_curve_is_the_learning_curve_fine_tuned_from_the
     assert "foundation_model data/runs/pretrain-c32-L0-r5-n1200-seed1-ep16/mace_stagetwo.model" in mk
     # the largest run is the architecture's fine-tuning run: declared once
     assert mk.count("train-c32-L0-r5-n160-seed1-ep40-s2-pt.params") == 1
+
+
+def test_an_architecture_can_have_its_own_pretraining_budget_and_screens(tmp_path):
+    text = PLAN.read_text().replace('architectures = ["c32-L0-r5", "c32-L0-r4-ell2"]',
+                                    'architectures = ["c32-L0-r5", "c32-L1-r5"]')
+    text += '\n[pretraining.per_architecture.c32-L1-r5]\nepochs = 8\nstage_two_start_epoch = 6\nscreen_temperatures_K = [600]\n'
+    p = plan.load(write(tmp_path, text))
+    runs = {r["architecture"]: r for r in plan.pretraining_runs(p, 1200)}
+    assert runs["c32-L0-r5"]["pretrain"] == "pretrain-c32-L0-r5-n1200-seed1-ep16" and len(runs["c32-L0-r5"]["screens"]) == 9
+    assert runs["c32-L1-r5"]["pretrain"] == "pretrain-c32-L1-r5-n1200-seed1-ep8"
+    assert runs["c32-L1-r5"]["pretrain_stage_two_start_epoch"] == 6
+    assert runs["c32-L1-r5"]["screens"] == [f"screen-train-c32-L1-r5-n160-seed1-ep40-s2-pt-T600-seed{s}-20ps" for s in (1, 2, 3)]
+    with pytest.raises(plan.PlanError, match=r"per_architecture.c32-L1-r5\]: unknown key 'epoch'"):
+        plan.pretraining_runs(plan.load(write(tmp_path, text.replace("epochs = 8\nstage_two_start_epoch = 6\nscreen",
+                                                                        "epoch = 8\nstage_two_start_epoch = 6\nscreen"))), 1200)
