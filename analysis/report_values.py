@@ -242,12 +242,12 @@ def _pretraining_values(pt: dict | None) -> dict[str, str]:
     by = {(r["architecture"], r["kind"]): r for r in rows}
     scratch = [by[(a, "scratch")]["test_force_rmse_meV_per_A"] for a in archs]
     ft = [by[(a, "fine-tuned")]["test_force_rmse_meV_per_A"] for a in archs]
-    screens = []  # e.g. "0/3, 1/3, 3/3 (c32-L0-r5)": failed of run, by temperature
+    screens = []  # e.g. "0/3, 1/3, 3/3 at 600, 700, 800 K (c32-L0-r5)": failed of run, by temperature
     for a in archs:
         r = by[(a, "fine-tuned")]
         temps = sorted((float(k.split("_")[1][:-1]), k) for k in r if k.startswith("failed_") and r[k] is not None)
         if temps:
-            screens.append(f"{', '.join(r[k] for _, k in temps)} ({a})")
+            screens.append(f"{', '.join(r[k] for _, k in temps)} at {', '.join(f'{T:g}' for T, _ in temps)} K ({a})")
     decision = pt["decision"]
     v.update(pt_n=str(pt["synthetic_set"]["n_configurations"]), pt_n_md=str(pt["synthetic_set"]["n_md"]),
              pt_teacher=pt["synthetic_set"]["teacher"]["teacher"].split(" (")[0], pt_archs=", ".join(archs),
