@@ -85,7 +85,11 @@ left_out = "; ".join(f"{e['run_name']}: {e['reason']}" for e in excluded) or "no
 if rule:
     passed = per_run[per_run["converged"] == True]  # noqa: E712
     convergence_text = (
-        f"{len(passed)} of {len(per_run)} runs pass ({rule['rule']}). Per run, MSD at the end of the fit window, "
+        f"{len(passed)} of {len(per_run)} runs pass the rule declared in the plan before the converged series: MSD ≥ "
+        f"{rule['min_msd_A2']:g} Å² at the end of the fit window (a hop between Li sites is 2.5–3 Å, so a few hops per "
+        f"Li), the slope of MSD against t over the window's second half ≥ {rule['min_slope_ratio']:g} of that over its "
+        "first half (1 for diffusion whatever the vibrational plateau, about 0.6 for caged t^0.5 motion), and D of the "
+        f"run's two halves within {rule['max_halves_pull']:g} σ. Per run, MSD at the end of the fit window, "
         "the late over early MSD slope and the halves' difference: " + "; ".join(
             f"{r.run_name} {r.msd_end_A2:.1f} Å², {r.msd_slope_ratio:.2f}, {r.halves_pull:+.1f} σ"
             for r in per_run.itertuples())
