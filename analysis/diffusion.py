@@ -115,6 +115,34 @@ def diffusion_coefficient(
     }
 
 
+def conductivity(trajectories: list[list[Atoms]], sample_interval_ps: float, start_dt_ps: float, temperature_K: float,
+                 species: str = "Li", n_intervals: int = 100, seed: int = 0) -> dict:
+    """Ionic conductivity (S/cm) measured directly with kinisi from the mean-squared displacement of the species'
+    centre of charge (charge +1 each), pooling independent runs at one temperature (all cut to the shortest).
+    Unlike the tracer D it includes the correlations between ions (no Haven ratio assumed), and it is much noisier:
+    one collective displacement per run instead of one per ion."""
+    import scipp as sc
+    from kinisi.analyze import ConductivityAnalyzer
+
+    n_frames = min(len(t) for t in trajectories)
+    if n_frames < 4:
+        raise ValueError(f"need at least 4 frames per trajectory for kinisi, got {n_frames}")
+    trajectories = [t[:n_frames] for t in trajectories]
+    max_index = max(2, (n_frames - 1) // 2)
+    lag_index = np.unique(np.linspace(1, max_index, min(n_intervals, max_index)).round().astype(int))
+    start_dt_ps = min(start_dt_ps, 0.5 * lag_index[-1] * sample_interval_ps)
+    analyzer = ConductivityAnalyzer.from_ase(
+        trajectories if len(trajectories) > 1 else trajectories[0], specie=species,
+        time_step=sc.scalar(sample_interval_ps, unit="ps"), step_skip=sc.scalar(1, unit=sc.units.dimensionless),
+        ionic_charge=sc.scalar(1, unit="e"), dtype="identical" if len(trajectories) > 1 else None,
+        dt=sc.array(dims=["time interval"], values=lag_index * sample_interval_ps, unit="ps"), progress=False)
+    analyzer.conductivity(sc.scalar(start_dt_ps, unit="ps"), sc.scalar(float(temperature_K), unit="K"), progress=False,
+                          random_state=np.random.RandomState(seed))
+    samples = np.asarray(sc.to_unit(analyzer.sigma, "S/cm").values, dtype=float)
+    return {"sigma_S_cm": float(np.mean(samples)), "sigma_err_S_cm": float(np.std(samples)),
+            "n_trajectories": len(trajectories), "pooled_ps": float(len(trajectories) * (n_frames - 1) * sample_interval_ps)}
+
+
 def combine(values_cm2_s: list[float], errors_cm2_s: list[float]) -> dict:
     """Inverse-variance mean of independent estimates, with the scatter between them.
 

@@ -6,6 +6,7 @@ Units: T in K, D in cm²/s, Ea in eV, σ in S/cm.
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from pathlib import Path
 
@@ -133,7 +134,7 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, reference_ps: 
     its analysed frames (``D_first_cm2_s``): how much D changes with run length shows whether the standard runs are
     converged. Every run also gets the convergence measures of ``analysis.convergence`` and, with
     ``convergence_rule`` (the plan's ``[convergence]``), its verdict."""
-    per_run, curves = [], {}
+    per_run, curves, analysed = [], {}, {}
     for summary in used:
         settings = summary["settings"]
         frames, interval_fs = run_files.read_positions(Path(summary["run_dir"]))
@@ -153,6 +154,7 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, reference_ps: 
                      "D_first_change": short["D_cm2_s"] / result["D_cm2_s"] - 1.0}  # relative, D_first / D - 1
         t_ps, msd_A2 = diffusion.msd(frames, dt_ps)
         curves.setdefault(settings["temperature_K"], []).append((t_ps, msd_A2))
+        analysed.setdefault(settings["temperature_K"], []).append((frames, dt_ps))
         converged = convergence.measure(frames, dt_ps, t_ps, msd_A2, result, convergence_rule, seed=seed)
         per_run.append({
             "run_name": summary["run_name"], "temperature_K": settings["temperature_K"],
@@ -174,7 +176,8 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, reference_ps: 
             **run_files.core_repulsion_activity(run_files.read_thermo(Path(summary["run_dir"]) / "thermo.csv")),
             **converged,
         })
-    return {"per_run": per_run, "per_temperature": per_temperature(per_run), "msd_curves": curves}
+    return {"per_run": per_run, "per_temperature": per_temperature(per_run), "msd_curves": curves,
+            "frames": analysed}
 
 
 def leave_out_unconverged(result: dict, excluded: list[dict]) -> tuple[dict, list[dict]]:
@@ -186,8 +189,29 @@ def leave_out_unconverged(result: dict, excluded: list[dict]) -> tuple[dict, lis
          "role": r.get("role", "fit"), "failure": None,
          "reason": "not converged: " + "; ".join(r["convergence_reasons"])}
         for r in result["per_run"] if r.get("converged") is False]
+    kept = {r["run_name"] for r in keep}
     curves = {T: c for T, c in result["msd_curves"].items() if any(r["temperature_K"] == T for r in keep)}
-    return {"per_run": keep, "per_temperature": per_temperature(keep), "msd_curves": curves}, dropped
+    frames = {T: [f for f, r in zip(result["frames"][T], [r for r in result["per_run"] if r["temperature_K"] == T])
+                  if r["run_name"] in kept] for T in curves}
+    return {"per_run": keep, "per_temperature": per_temperature(keep), "msd_curves": curves, "frames": frames}, dropped
+
+
+def direct_conductivity(result: dict, fit_start_ps: float, n_li: int, volume_A3: float, seed: int = 0) -> list[dict]:
+    """Per temperature: σ measured from the collective Li displacement of the pooled runs (``diffusion.conductivity``,
+    S/cm), the Nernst–Einstein σ of the tracer D (Haven ratio 1), and the Haven ratio H_R = σ_NE / σ with its error
+    from both relative errors. With one collective displacement per run, σ is far noisier than D."""
+    out = []
+    for T in sorted(result["frames"]):
+        runs_at_T = result["frames"][T]
+        direct = diffusion.conductivity([f for f, _ in runs_at_T], runs_at_T[0][1], fit_start_ps, T, seed=seed)
+        tracer = next(r for r in result["per_temperature"] if r["temperature_K"] == T)
+        ne = arrhenius.nernst_einstein_conductivity(tracer["D_cm2_s"], n_li, volume_A3, T)
+        rel = math.hypot(direct["sigma_err_S_cm"] / direct["sigma_S_cm"], tracer["D_err_cm2_s"] / tracer["D_cm2_s"]) \
+            if direct["sigma_S_cm"] > 0 else float("nan")
+        haven = ne / direct["sigma_S_cm"] if direct["sigma_S_cm"] > 0 else float("nan")
+        out.append({"temperature_K": T, **direct, "sigma_NE_S_cm": ne, "sigma_NE_err_S_cm": ne * tracer["D_err_cm2_s"] /
+                    tracer["D_cm2_s"], "haven_ratio": haven, "haven_ratio_err": abs(haven) * rel})
+    return out
 
 
 def per_temperature(per_run: list[dict]) -> list[dict]:

@@ -70,3 +70,32 @@ def test_combine_keeps_scatter_when_runs_disagree():
     disagree = diffusion.combine([1.0e-5, 2.0e-5], [0.05e-5, 0.05e-5])
     assert disagree["D_err_cm2_s"] == pytest.approx(0.5e-5)  # std/√2 of the two values
     assert disagree["chi2_red"] > 10
+
+
+def test_direct_conductivity_sees_the_correlation_the_tracer_d_cannot():
+    """Li that all move together conduct 27 times what their tracer D says (Haven ratio 1/27); independent walkers
+    conduct what it says (H_R about 1, within the collective displacement's large noise)."""
+    from ase import Atoms
+
+    from analysis import arrhenius, diffusion
+
+    rng = np.random.default_rng(5)
+    n_frames, n_li, dt_ps, T = 400, 27, 0.1, 600.0
+    cell = 20.0
+    base = rng.uniform(0, cell, size=(n_li + 1, 3))
+
+    def frames(steps):
+        positions = base + np.cumsum(steps, axis=0)
+        positions[:, -1] = base[-1]  # one fixed P as the framework
+        return [Atoms(["Li"] * n_li + ["P"], positions=p, cell=[cell] * 3, pbc=True) for p in positions]
+
+    together = np.repeat(rng.normal(0, 0.3, size=(n_frames, 1, 3)), n_li + 1, axis=1)
+    independent = rng.normal(0, 0.3, size=(n_frames, n_li + 1, 3))
+    ratios = []
+    for steps in (together, independent):
+        runs = [frames(steps), frames(np.roll(steps, 7, axis=0))]
+        D = diffusion.diffusion_coefficient(runs, dt_ps, 1.0)["D_cm2_s"]
+        sigma = diffusion.conductivity(runs, dt_ps, 1.0, T)["sigma_S_cm"]
+        ratios.append(arrhenius.nernst_einstein_conductivity(D, n_li, cell**3, T) / sigma)  # Haven ratio
+    assert 0.02 < ratios[0] < 0.07  # 1/27 = 0.037
+    assert 0.3 < ratios[1] < 3.0
