@@ -40,8 +40,3 @@ def fit_slope(n_train, error) -> dict:
         raise ValueError("a learning-curve slope needs at least two training-set sizes")
     coeffs, cov = np.polyfit(x, y, 1, cov="unscaled" if len(x) < 4 else True)
     return {"slope": float(coeffs[0]), "slope_err": float(np.sqrt(cov[0, 0])), "intercept": float(coeffs[1])}
-
-
-def epochs_for_budget(n_train: int, n_reference: int, reference_epochs: int, max_epochs: int = 2000) -> int:
-    """Epochs giving ``n_train`` the same number of gradient updates as the reference run."""
-    return int(min(max_epochs, max(reference_epochs, round(reference_epochs * n_reference / n_train))))
