@@ -194,13 +194,17 @@ def pretraining_runs(plan: dict, n_synthetic: int) -> list[dict]:
         temperatures = own.get("screen_temperatures_K", pt["screen_temperatures_K"])
         pretrain = f"pretrain-{arch}-n{n_synthetic}-seed1-ep{epochs}"
         finetune = train_name(arch, a["n_train"], 1, a["epochs"], a.get("name_suffix", "") + "-pt")
-        screens = [f"screen-{finetune}-T{_number(T)}-seed{seed}-{_number(pt['screen_ps'])}ps"
-                   for T in temperatures for seed in pt["screen_seeds"]]
+        screens = [screen_name(finetune, T, seed, pt["screen_ps"]) for T in temperatures for seed in pt["screen_seeds"]]
         out.append({"architecture": arch, "pretrain": pretrain, "pretrain_epochs": epochs,
                     "pretrain_stage_two_start_epoch": stage_two, "finetune": finetune,
                     "finetune_epochs": a["epochs"], "finetune_stage_two_start_epoch": a["stage_two_start_epoch"],
-                    "screens": screens})
+                    "screens": screens, "screen_temperatures_K": temperatures})
     return out
+
+
+def screen_name(finetune: str, temperature_K: float, seed: int, production_ps: float) -> str:
+    """The plain stability screen of a fine-tuned model, e.g. ``screen-<run>-T600-seed1-20ps``."""
+    return f"screen-{finetune}-T{_number(temperature_K)}-seed{seed}-{_number(production_ps)}ps"
 
 
 def pretrained_learning_curve(plan: dict, n_synthetic: int) -> list[dict]:
@@ -309,12 +313,14 @@ def makefile(plan: dict, runs_dir: str, n_synthetic: int) -> str:
             max_epochs=r["finetune_epochs"], stage_two_start_epoch=r["finetune_stage_two_start_epoch"],
             group="finetuned", foundation_model=model))
         lines.append(f"{runs_dir}/{r['finetune']}/evaluation.json: | {runs_dir}/{r['pretrain']}/evaluation.json")
-        for name in r["screens"]:
-            T, seed = name.rsplit("-T", 1)[1].split("-seed")
-            lines.append(f"{name}.params := " + _params(
-                model_path=f"{runs_dir}/{r['finetune']}/mace_stagetwo.model", temperature_K=T,
-                seed=seed.split("-")[0], production_ps=plan["pretraining"]["screen_ps"], core_repulsion_fraction=0))
-            lines.append(f"{runs_dir}/{name}/summary.json: | {runs_dir}/{r['finetune']}/evaluation.json")
+        ps = plan["pretraining"]["screen_ps"]
+        for T in r["screen_temperatures_K"]:
+            for seed in plan["pretraining"]["screen_seeds"]:
+                name = screen_name(r["finetune"], T, seed, ps)
+                lines.append(f"{name}.params := " + _params(
+                    model_path=f"{runs_dir}/{r['finetune']}/mace_stagetwo.model", temperature_K=T, seed=seed,
+                    production_ps=ps, core_repulsion_fraction=0))
+                lines.append(f"{runs_dir}/{name}/summary.json: | {runs_dir}/{r['finetune']}/evaluation.json")
     finetunes = {r["finetune"] for r in pts}
     pt_lc = pretrained_learning_curve(plan, n_synthetic)
     lines += ["", "PT_LC_RUNS := " + " ".join(r["run_name"] for r in pt_lc)]

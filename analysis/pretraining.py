@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import run_files, runs, stability, structure
+from analysis import committee, run_files, runs, stability, structure
+from analysis.model import file_sha256
 
 # the decision rule, fixed before the results (issue: synthetic pre-training)
 RMSE_LIMIT_MEV_A = 32.0
@@ -123,9 +124,6 @@ def committee_on_screens(runs_root: Path, screen_runs: list[str], group: str, li
     disagreement σ (eV/Å) and whether it exceeded the trained-region limit ``limit_eV_A`` (``committee.json``),
     the same measure as for the production runs. Runs stopped before their first saved frame are skipped; the
     values are kept per run (``committee_sigma.json``) like the production runs'."""
-    from analysis import committee
-    from analysis.model import file_sha256
-
     members = committee.members(runs_root, group)
     used = []
     for name in screen_runs:

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import run_files, runs, structure
+from analysis import md, run_files, runs, structure
+from analysis.model import file_sha256
 
 
 def collect(runs_root: Path, prefix: str = "stab-") -> pd.DataFrame:
@@ -149,9 +150,6 @@ def nve_checks(models, start, timesteps_fs, duration_ps: float, temperature_K: f
                previous: list[dict]) -> list[dict]:
     """NVE energy drift of every candidate at every timestep (``md.nve_energy_drift``). The checks are seeded, so
     a record of an earlier run for the same model file and settings (``previous``) is reused."""
-    from analysis import md
-    from analysis.model import file_sha256
-
     done = {(r.get("model_sha256"), r["timestep_fs"], r["duration_ps"], r.get("temperature_K")): r for r in previous}
     out = []
     for model in models:

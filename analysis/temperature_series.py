@@ -67,10 +67,12 @@ def leave_out_probes(used: list[dict], excluded: list[dict]) -> tuple[list, list
 
 
 def _exclusion(run_name: str, summary: dict, reason: str, **extra) -> dict:
-    """The record of a run left out of the diffusion analysis, announced with a warning."""
+    """The record of a run left out of the diffusion analysis, announced with a warning (``summary``: a run's
+    summary, or an analysed per-run record, which holds temperature and seed itself)."""
     warnings.warn(f"{run_name}: excluded from the diffusion analysis: {reason}", stacklevel=3)
-    return {"run_name": run_name, "reason": reason, "temperature_K": summary["settings"]["temperature_K"],
-            "seed": summary["settings"]["seed"], "set": summary.get("set"), "role": summary.get("role", "fit"), **extra}
+    settings = summary.get("settings", summary)
+    return {"run_name": run_name, "reason": reason, "temperature_K": settings["temperature_K"],
+            "seed": settings["seed"], "set": summary.get("set"), "role": summary.get("role", "fit"), **extra}
 
 
 def exclude_extrapolating(used: list[dict], excluded: list[dict], committee_runs: list[dict]) -> tuple[list, list]:
@@ -184,11 +186,9 @@ def leave_out_unconverged(result: dict, excluded: list[dict]) -> tuple[dict, lis
     """Apply the plan's convergence rule: runs that fail it leave the fit, with the reasons; the per-temperature
     values are made again from the rest (a temperature with no converged run drops out)."""
     keep = [r for r in result["per_run"] if r.get("converged") is not False]
-    dropped = list(excluded) + [
-        {"run_name": r["run_name"], "temperature_K": r["temperature_K"], "seed": r["seed"], "set": r.get("set"),
-         "role": r.get("role", "fit"), "failure": None,
-         "reason": "not converged: " + "; ".join(r["convergence_reasons"])}
-        for r in result["per_run"] if r.get("converged") is False]
+    dropped = list(excluded) + [_exclusion(r["run_name"], r, "not converged: " + "; ".join(r["convergence_reasons"]),
+                                           failure=None)
+                                for r in result["per_run"] if r.get("converged") is False]
     kept = {r["run_name"] for r in keep}
     curves = {T: c for T, c in result["msd_curves"].items() if any(r["temperature_K"] == T for r in keep)}
     frames = {T: [f for f, r in zip(result["frames"][T], [r for r in result["per_run"] if r["temperature_K"] == T])
