@@ -319,7 +319,7 @@ clean-smoke:
 
 # the teacher's environment too: tests label two configurations with it
 test: $(INSTALLED) $(TEACHER_INSTALLED)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --durations=15 tests
 
 test-all: $(INSTALLED) $(TEACHER_INSTALLED)
 	$(PY) -m pytest -q --run-slow tests

@@ -468,8 +468,14 @@ def test_runs_with_broken_ps4_units_are_analysed_over_their_intact_stretch_or_le
     windowed = temperature_series.analyse(kept, 0.01)["per_run"][0]
     assert windowed["broken_PS4_fraction"] == pytest.approx((n // 3) / n)
     assert windowed["analysed_ps"] == pytest.approx((n - n // 3 - 1) * 0.004, abs=1e-6)
-    assert windowed["D_full_cm2_s"] == pytest.approx(clean["D_cm2_s"], rel=0.01)  # Li unchanged (kinisi removes drift)
-    assert windowed["D_cm2_s"] > 0 and windowed["D_cm2_s"] != windowed["D_full_cm2_s"]
+    # D over the intact window, and D over every frame kept beside it: the same kinisi analysis of those frames
+    frames, interval_fs = run_files.read_positions(run)
+    for analysed, kinisi_frames in ((windowed["D_cm2_s"], frames[n // 3:]), (windowed["D_full_cm2_s"], frames)):
+        assert analysed == diffusion.diffusion_coefficient([kinisi_frames], interval_fs / 1000.0, 0.01)["D_cm2_s"]
+    assert windowed["D_cm2_s"] != windowed["D_full_cm2_s"]
+    # the Li positions are those of the clean run: only kinisi's removal of the framework's drift (one S of 56
+    # framework atoms moved by 2 Å in a third of the frames) changes D over every frame, by about 1 %
+    assert windowed["D_full_cm2_s"] == pytest.approx(clean["D_cm2_s"], rel=0.05)
     # no intact stretch long enough: the run is left out, with the reason
     with pytest.warns(UserWarning, match=r"PS4 unit broken in 3\d% of the frames; longest intact stretch 0 ps < 1 ps"):
         kept, excluded = temperature_series.restrict_to_intact(used, [], min_intact_ps=1.0)
