@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis import data, model, paths, runs
+from analysis import data, dft, model, paths, runs
 
 README_START = "<!-- BENCHMARKS:START -->"
 README_END = "<!-- BENCHMARKS:END -->"
@@ -112,28 +112,14 @@ def force_call_s(model_path: Path, atoms, repeats: int = 5) -> dict:
 
 
 def gpaw_single_point(atoms, mode: str = "lcao", threads: int = 1) -> dict:
-    """A real GPAW PBE energy+force calculation: wall and CPU seconds, SCF iterations, forces vs VASP.
-
-    ``mode`` "lcao" (dzp basis) or "pw" (400 eV plane waves); Γ point, Fermi smearing 0.05 eV.
-    """
-    try:
-        from gpaw import GPAW, PW
-    except ImportError as exc:
-        raise RuntimeError("GPAW is not installed: pip install '.[dft]' (needs libxc-dev, an OpenBLAS dev "
-                           "package and g++)") from exc
-    probe = atoms.copy()
-    kwargs = dict(xc="PBE", kpts=(1, 1, 1), txt=None, spinpol=False, occupations={"name": "fermi-dirac", "width": 0.05},
-                  parallel={"domain": 1, "band": 1})
-    probe.calc = GPAW(mode=PW(400), **kwargs) if mode == "pw" else GPAW(mode="lcao", basis="dzp", **kwargs)
-    w0, c0 = _clock()
-    forces = probe.get_forces()
-    w1, c1 = _clock()
-    result = {"mode": "PW 400 eV" if mode == "pw" else "LCAO dzp", "n_atoms": len(atoms), "wall_s": w1 - w0,
-              "cpu_s": c1 - c0, "scf_iterations": int(probe.calc.get_number_of_iterations())}
+    """A real GPAW PBE energy+force calculation (``analysis.dft``): wall and CPU seconds, SCF iterations, forces
+    against VASP's."""
+    r = dft.single_point(atoms, mode)
+    forces = r.pop("forces_eV_A")
+    r.pop("energy_eV")
     if data.FORCES_KEY in atoms.arrays:
-        ref = atoms.arrays[data.FORCES_KEY]
-        result["force_rms_diff_vs_vasp_meV_A"] = float(np.sqrt(np.mean((forces - ref) ** 2)) * 1000)
-    return result
+        r["force_rms_diff_vs_vasp_meV_A"] = float(np.sqrt(np.mean((forces - atoms.arrays[data.FORCES_KEY]) ** 2)) * 1000)
+    return r
 
 
 def part_md(model_path: Path, quick: bool = False) -> dict:

@@ -44,6 +44,7 @@ def run_notebook(source: Path, output: Path, parameters: dict) -> None:
     if unknown:  # papermill would only warn, and e.g. a misspelt temperature_K would run at the default
         raise NotebookFailed(f"{source}: unknown parameter {', '.join(unknown)} "
                              f"(it declares {', '.join(sorted(declared))})")
+    _check_types(source, notebook, parameters)
     new_folder = not output.parent.exists()
     output.parent.mkdir(parents=True, exist_ok=True)
     failed = output.with_name(output.stem + ".failed.ipynb")
@@ -92,6 +93,32 @@ def declared_parameters(notebook) -> set[str]:
 
     cells = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
     return {p.name for c in cells for p in PythonTranslator.inspect({"source": c.source})}
+
+
+def _check_types(source: Path, notebook, parameters: dict) -> None:
+    """A parameter whose default is a number (or a bool) must be given a number (or a bool): papermill would pass
+    e.g. ``fit_start_ps='abc'`` through, and the notebook would fail deep inside with an unrelated error."""
+    import ast
+
+    from papermill.translators import PythonTranslator
+
+    cells = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    for p in (p for c in cells for p in PythonTranslator.inspect({"source": c.source})):
+        if p.name not in parameters:
+            continue
+        try:
+            default = ast.literal_eval(p.default)
+        except (ValueError, SyntaxError):
+            continue
+        value = parameters[p.name]
+        if isinstance(default, bool):
+            expected, ok = "true or false", isinstance(value, bool)
+        elif isinstance(default, (int, float)):
+            expected, ok = "a number", isinstance(value, (int, float)) and not isinstance(value, bool)
+        else:
+            continue
+        if not ok:
+            raise NotebookFailed(f"{source}: parameter {p.name}={value!r}: expected {expected} (default {default!r})")
 
 
 class NotebookFailed(RuntimeError):

@@ -32,6 +32,7 @@ _SECTIONS = {
     "stability_nve": {"duration_ps"},
     "pretraining": {"rule", "architectures", "epochs", "stage_two_start_epoch", "per_architecture",
                     "screen_temperatures_K", "screen_seeds", "screen_ps", "learning_curve_seeds"},
+    "ps4_dft": {"rule", "runs", "frames_per_kind", "mode"},
 }
 _REQUIRED = {"selection", "md_protocol", "md", "production", "learning_curve"}
 

@@ -178,6 +178,7 @@ def variables(summary: dict) -> dict:
     per_T = [r for r in summary.get("diffusion_per_temperature", []) if r["n_runs"] > 1]
     v["md_between_runs_chi2_max"] = fixed(max(r["chi2_red"] for r in per_T), 1) if per_T else "n/a"
     v.update(_pretraining_values(summary.get("pretraining")))
+    v.update(_ps4_dft_values((summary.get("stability") or {}).get("ps4_dft")))
     events = (summary.get("committee") or {}).get("production_events") or []
     broken_T = [e["temperature_K"] for e in events if (e.get("broken_PS4_fraction") or 0) > 0]
     v["md_broken_T_min"] = fixed(min(broken_T), 0) if broken_T else "n/a"  # lowest T with a broken PS4 unit in any run
@@ -226,6 +227,42 @@ def _non_monotonic_values(per_T: list[dict]) -> dict[str, str]:
                 f"run{'s' if high['n_runs'] > 1 else ''}: "
                 "consistent with D rising with T, not a sign of a slower phase.")
             break
+    return v
+
+
+PS4_READINGS = {  # the report's words for ps4_dft.reading's categories
+    "agrees": "the model's error on that difference is within its uncertainty, so at the PBE level the breaking "
+              "is not an artefact of the model",
+    "too low": "the model makes breaking too cheap, an artefact",
+    "too high": "the model makes breaking too costly, so PBE would break PS~4~ units at least as readily",
+}
+
+
+def _ps4_dft_values(ps4: dict | None) -> dict[str, str]:
+    """DFT on broken and intact PS4 frames (notebook 7, ``analysis.ps4_dft``): frames, Δ from DFT and the model
+    (inverse-variance means over runs, eV per cell), the model's error on Δ and its reading."""
+    from analysis import ps4_dft
+
+    keys = ("ps4_n_broken", "ps4_n_intact", "ps4_T", "ps4_delta_dft", "ps4_delta_model", "ps4_model_error",
+            "ps4_model_error_err", "ps4_reading")
+    v = {k: "n/a" for k in keys}
+    complete = [r for r in (ps4 or {}).get("per_run", []) if "delta_dft_eV" in r]
+    reading = ps4_dft.reading(complete)
+    if not complete or reading is None:
+        return v
+    temperature = {r["run"]: r["run"].split("-T")[1].split("-")[0] for r in complete}
+
+    def mean(code: str) -> float:
+        values = np.array([r[f"delta_{code}_eV"] for r in complete])
+        weights = 1.0 / np.maximum(np.array([r[f"delta_{code}_err_eV"] for r in complete]), 1e-6) ** 2
+        return float(np.sum(weights * values) / np.sum(weights))
+
+    v.update(ps4_n_broken=str(sum(r["n_broken"] for r in complete)),
+             ps4_n_intact=str(sum(r["n_intact"] for r in complete)),
+             ps4_T=" and ".join(dict.fromkeys(temperature.values())),
+             ps4_delta_dft=fixed(mean("dft"), 2), ps4_delta_model=fixed(mean("model"), 2),
+             ps4_model_error=f"{reading['model_error_eV']:+.2f}", ps4_model_error_err=fixed(reading["model_error_err_eV"], 2),
+             ps4_reading=PS4_READINGS[reading["category"]])
     return v
 
 
@@ -515,6 +552,36 @@ def _row(cells) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def labels_table(summary: dict) -> str:
+    """The names the report uses for models, procedures and checks, with what each means (from the results)."""
+    h = summary["model"]["hyperparameters"]
+    label = f"c{h['num_channels']}-L{h['max_L']}-r{h['r_max_A']:g}"
+    rows = [(label, f"a MACE model with {h['num_channels']} channels, message order L = {h['max_L']} and a "
+                    f"{h['r_max_A']:g} Å cutoff (cN-LM-rR: N channels, order M, cutoff R Å)"),
+            ("ell2", "spherical harmonics up to ℓ = 2 instead of 3 (faster, less angular detail)"),
+            ("production model", f"{label} trained on all {summary['model']['n_train']} training configurations "
+                                 f"for {h['max_epochs']} epochs: the model of every production MD run"),
+            ("stage two", f"the last epochs of training (from epoch {h['stage_two_start_epoch']} of "
+                          f"{h['max_epochs']}) with the energy weight raised from {h['energy_weight']:g} to "
+                          f"{h['stage_two_energy_weight']:g}, which fixes the energy scale")]
+    c = summary.get("committee")
+    if c:
+        rows.append(("committee", f"{len(c['members'])} smaller models trained alike with different seeds; "
+                                  "their force disagreement σ flags configurations far from the training data"))
+    rows += [("distance monitor", "stops a run when two atoms come closer than a fraction of that pair's "
+                                  "shortest distance in the DFT data"),
+             ("core repulsion", "a short-range repulsion added in MD below that fraction, zero on all DFT data"),
+             ("broken PS~4~ unit", f"a P with fewer than four S within {P_S_BOND_CUTOFF_A:g} Å, never seen in the "
+                                   "DFT data")]
+    pt = summary.get("pretraining")
+    if pt:
+        teacher = pt["synthetic_set"]["teacher"]["teacher"].split(" (")[0]
+        rows += [("teacher", f"the universal potential {teacher}, which labels the synthetic configurations"),
+                 ("pre-trained, fine-tuned", "trained on the teacher's labels first, then on the DFT training "
+                                             "configurations (mace-torch's foundation-model fine-tuning)")]
+    return "\n".join([_row(["Name", "Meaning"]), _row(["---", "---"])] + [_row(r) for r in rows])
+
+
 def tables(summary: dict) -> dict[str, str]:
     """Markdown tables by name: model settings, D(T), Arrhenius vs literature."""
     out = {}
@@ -534,6 +601,7 @@ def tables(summary: dict) -> dict[str, str]:
                 ("Optimiser", f"{OPTIMISER}, lr {h['lr']:g}, batch {h['batch_size']}, weight EMA {EMA_DECAY:g}"),
                 ("Precision", h["dtype"])]
         out["model"] = "\n".join([_row(["Setting", "Value"]), _row(["---", "---"])] + [_row(r) for r in rows])
+        out["labels"] = labels_table(summary)
     per_T = summary.get("diffusion_per_temperature")
     if per_T:
         lines = [_row(["T (K)", "runs", "D (cm²/s)", "σ~D~ (cm²/s)", "χ²~red~", "MSD slope", "RMS (Å)",

@@ -77,6 +77,9 @@ def run_step(step: str, command: list[str], inputs: list[Path], outputs: list[Pa
         print(f"{step}: inputs unchanged since it was made (digest {record['digest'][:12]}); outputs kept")
         return 0
     changed = changed_inputs(step, record)
+    path = record_path(step)
+    if not changed and path.exists() and runs.read_json(path).get("command") != record["command"]:
+        changed = ["settings"]  # the command line (the step's Make settings) differs from the recorded one
     why = "REDO" if force and not changed else (", ".join(changed[:4]) + (" ..." if len(changed) > 4 else "")
                                                 if changed else "outputs missing")
     print(f"{step}: running ({why})", flush=True)

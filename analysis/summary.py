@@ -88,7 +88,7 @@ def build() -> dict:
                 cause = r["reason"].split()[0]
                 causes[cause] = causes.get(cause, 0) + 1
         summary["stability"] = {"table": st["table"], "test_errors": st["test_errors"], "nve": st.get("nve", []),
-                                "failures_by_model_and_cause": by_model}
+                                "failures_by_model_and_cause": by_model, "ps4_dft": st.get("ps4_dft")}
     committee = derived / "committee.json"
     if committee.exists():
         c = runs.read_json(committee)

@@ -5,6 +5,7 @@ Runs in its own environment (``.venv-teacher``, made by ``make teacher-env`` fro
 imports only numpy, ase, torch and sevenn (and ``analysis.paths``/``data``, which need no more).
 
     .venv-teacher/bin/python -m analysis.teacher label chunk-00 [chunk-01 ...]
+    .venv-teacher/bin/python -m analysis.teacher label-file frames.extxyz labels.npz   # any configurations
 
 reads ``synthetic/configs/<chunk>.extxyz`` and writes ``synthetic/labels/<chunk>.npz`` (energies in eV,
 forces in eV/Å as float32, the configurations' fingerprints, the teacher's name, package version and
@@ -94,13 +95,48 @@ def label_chunk(name: str, config_dir: Path | None = None, out_dir: Path | None 
     return out
 
 
+def label_file(source: Path, out: Path) -> Path:
+    """Label every configuration of the extxyz ``source`` into ``out`` (npz: energies, forces, each frame's
+    ``fingerprint`` from its info, the teacher's name, version and weights' sha256); a finished file is kept while
+    it holds the same configurations (by fingerprint)."""
+    from importlib import metadata
+
+    from ase.io import read
+
+    source, out = Path(source), Path(out)
+    if not source.exists():
+        raise FileNotFoundError(f"{source}: no configurations to label")
+    frames = read(source, index=":", format="extxyz")
+    wanted = [str(f.info.get("fingerprint", "")) for f in frames]
+    if out.exists():
+        with np.load(out) as kept:
+            if list(kept["fingerprint"]) == wanted and all(wanted):
+                print(f"{out}: already labelled, kept")
+                return out
+        print(f"{out}: labelled for other configurations, labelling again")
+    result = label(frames, calculator(), name=source.stem)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    with open(tmp, "wb") as handle:
+        np.savez_compressed(handle, fingerprint=np.array(wanted),
+                            energy_eV=result["energy_eV"], forces_eV_A=result["forces_eV_A"],
+                            teacher=np.str_(TEACHER), teacher_version=np.str_(metadata.version("sevenn")),
+                            weights_sha256=np.str_(sha256sum(weights_file())))
+    tmp.replace(out)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("stage", choices=["label"])
-    parser.add_argument("chunks", nargs="+")
+    parser.add_argument("stage", choices=["label", "label-file"])
+    parser.add_argument("names", nargs="+", help="label: chunk names; label-file: SOURCE.extxyz OUT.npz")
     args = parser.parse_args(argv)
     try:
-        for name in args.chunks:
+        if args.stage == "label-file":
+            if len(args.names) != 2:
+                parser.error("label-file takes SOURCE.extxyz OUT.npz")
+            print(label_file(*map(Path, args.names)))
+        for name in args.names if args.stage == "label" else []:
             print(label_chunk(name))
     except ImportError as exc:
         print(f"error: the teacher needs its own environment (make teacher-env): {exc}", file=sys.stderr)

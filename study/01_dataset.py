@@ -54,18 +54,23 @@ runs.write_json(paths.derived_dir() / "dataset.json", {**stats, **runs.provenanc
 from IPython.display import Markdown
 
 m = stats["min_pair_distance_A"]
+T_data = data.AIMD_TEMPERATURE_K
 Markdown(f"""
-**What the dataset samples.** {stats['n_configs']} configurations of {stats['formula']}
+**What does the dataset sample?** {stats['n_configs']} configurations of {stats['formula']}
 ({stats['n_atoms']} atoms, one fixed triclinic cell of {stats['volume_A3']:.0f} Å³), all snapshots of one
-ab-initio MD trajectory at 520 K. Energies spread by {stats['energy_per_atom_std_meV']:.2f} meV/atom
+ab-initio MD trajectory at {T_data:.0f} K. Energies spread by {stats['energy_per_atom_std_meV']:.2f} meV/atom
 (standard deviation; range {stats['energy_per_atom_range_meV']:.1f} meV/atom) — the error of a constant
 predictor. The RMS force component is {stats['force_rms_eV_A']:.2f} eV/Å: S
 {stats['force_rms_per_element_eV_A']['S']:.2f}, P {stats['force_rms_per_element_eV_A']['P']:.2f} and
 Li only {stats['force_rms_per_element_eV_A']['Li']:.2f} eV/Å — Li sits in a soft landscape, which is why it moves.
 
-**What it misses.** No volume or composition changes (no stresses, defects or interfaces), no
-temperature but 520 K (MD far above it extrapolates), and no close contacts: the shortest distances
-seen are Li–Li {m['Li-Li']:.2f}, Li–S {m['Li-S']:.2f}, P–S {m['P-S']:.2f} and S–S {m['S-S']:.2f} Å. Below
-these the model has no data at all, hence the ZBL core repulsion in training and the minimum-distance
-monitor in MD.
+**Why do forces, not energies, carry most of the information?** Each configuration has one energy but
+{3 * stats['n_atoms']} force components, and the energies spread by only
+{stats['energy_per_atom_std_meV']:.2f} meV/atom; a model is trained mostly on the forces.
+
+**What does it miss, and what does that mean for MD with a model trained on it?** No volume or composition
+changes (no stresses, defects or interfaces), no temperature but {T_data:.0f} K (MD far above it extrapolates),
+and no close contacts: the shortest distances seen are Li–Li {m['Li-Li']:.2f}, Li–S {m['Li-S']:.2f}, P–S
+{m['P-S']:.2f} and S–S {m['S-S']:.2f} Å. Below these the model has no data at all, hence the ZBL core repulsion in
+training and the minimum-distance monitor in MD.
 """)

@@ -50,6 +50,21 @@ runs.write_json(out_file, {**runs.read_json(out_file), "nve": nve.to_dict(orient
 nve
 
 # %% [markdown]
+# ## Is the PS₄ breaking physical? DFT on broken and intact frames of the same hot runs
+# The plan's `[ps4_dft]` frames (`analysis/ps4_dft.py`, computed by `make ps4-dft` with GPAW PBE; kept per frame):
+# Δ = mean E(broken) − mean E(intact) per run, in eV per 83-atom cell, from DFT, the production model and the
+# teacher, and the model's error on Δ from its per-frame residuals against DFT.
+
+# %%
+from analysis import plan, ps4_dft
+
+ps4_frames = ps4_dft.select(plan.load(paths.ROOT / plan_file))
+ps4 = ps4_dft.compare(ps4_frames, ps4_dft.folder() / "dft", ps4_dft.folder() / "teacher.npz",
+                      paths.production_model()) if ps4_frames else {"frames": [], "per_run": []}
+runs.write_json(out_file, {**runs.read_json(out_file), "ps4_dft": ps4})
+pd.DataFrame(ps4["per_run"])
+
+# %% [markdown]
 # ## Discussion
 
 # %%
@@ -100,7 +115,17 @@ else:
     choice = "\n\n**The choice.** No candidate survived every run: none is fit for production MD yet."
 nve_model = nve[nve["model"] == best["model"]] if best is not None else nve
 worst_nve = nve_model.loc[nve_model["timestep_fs"].idxmax()]
+ps4_text = ""
+complete = [r for r in ps4["per_run"] if "delta_dft_eV" in r]
+if complete:
+    ps4_text = ("\n\n**Is the PS₄ breaking physical?** GPAW PBE on " + "; ".join(
+        f"{r['n_broken']} broken and {r['n_intact']} intact frames of {r['run']}: Δ = E(broken) − E(intact) = "
+        f"{r['delta_dft_eV']:+.2f} ± {r['delta_dft_err_eV']:.2f} eV per cell from DFT, {r['delta_model_eV']:+.2f} ± "
+        f"{r['delta_model_err_eV']:.2f} from the production model"
+        + (f", {r['delta_teacher_eV']:+.2f} ± {r['delta_teacher_err_eV']:.2f} from the teacher" if "delta_teacher_eV" in r else "")
+        + f"; the model's error on Δ {r['delta_model_minus_dft_eV']:+.2f} ± {r['delta_model_minus_dft_err_eV']:.2f} eV"
+        for r in complete) + ". " + ps4_dft.verdict(complete))
 Markdown("**Which model, and what sets the temperature window?** Test error alone does not predict stability:\n\n" + "\n".join(lines) + choice
          + f"\n\n**Timestep.** In NVE at {nve_temperature_K:g} K, {worst_nve['model']} with a {worst_nve['timestep_fs']:g} fs step the total energy "
          f"drifts by {worst_nve['drift_meV_per_atom_per_ps']:.3f} meV/atom/ps and fluctuates by "
-         f"{worst_nve['fluctuation_meV_per_atom']:.3f} meV/atom, against k_B T = {worst_nve['kT_meV']:.0f} meV.")
+         f"{worst_nve['fluctuation_meV_per_atom']:.3f} meV/atom, against k_B T = {worst_nve['kT_meV']:.0f} meV." + ps4_text)

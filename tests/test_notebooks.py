@@ -44,3 +44,13 @@ def test_a_misspelt_parameter_stops_before_anything_runs(tmp_path):
     assert last.startswith("ERROR: study/04_md.py: unknown parameter temprature_K (it declares ")
     assert "temperature_K" in last
     assert not out.parent.exists()
+
+
+def test_a_parameter_of_the_wrong_type_stops_with_its_name_before_anything_runs(tmp_path):
+    out = tmp_path / "derived" / "notebook.ipynb"
+    result = subprocess.run([sys.executable, "-m", "analysis.notebooks", "study/06_diffusion.py", str(out),
+                             "-p", "fit_start_ps", "abc"], cwd=paths.ROOT, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "ERROR: study/06_diffusion.py: parameter fit_start_ps='abc': expected a number (default 5.0)")
+    assert not out.parent.exists()

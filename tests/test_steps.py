@@ -46,6 +46,17 @@ def test_step_runs_once_then_only_when_its_input_content_changes(setup):
     assert _step(src, out, log) == 0 and log.read_text() == "xxxx" and out.exists()
 
 
+def test_progress_line_names_why_a_step_reruns(setup, capsys):
+    src, out, log = setup
+    _step(src, out, log)
+    src.write_text(json.dumps({"D": 3.0}))
+    _step(src, out, log)
+    assert capsys.readouterr().out.splitlines()[-1] == f"demo: running ({paths.relative(src)})"
+    command = [sys.executable, "-c", COMMAND + "  # another setting", str(src), str(out), str(log)]
+    steps.run_step("demo", command, [src], [out])  # same inputs, another command line: its settings changed
+    assert capsys.readouterr().out.splitlines()[-1] == "demo: running (settings)"
+
+
 def test_failing_step_leaves_outputs_and_record_as_they_were(setup):
     src, out, log = setup
     assert _step(src, out, log) == 0
