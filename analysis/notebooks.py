@@ -111,6 +111,8 @@ def _check_types(source: Path, notebook, parameters: dict) -> None:
         except (ValueError, SyntaxError):
             continue
         value = parameters[p.name]
+        if value is None:  # null: e.g. stage_two_start_epoch None, no stage two (the notebook checks what it allows)
+            continue
         if isinstance(default, bool):
             expected, ok = "true or false", isinstance(value, bool)
         elif isinstance(default, (int, float)):

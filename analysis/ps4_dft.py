@@ -99,6 +99,7 @@ def label(frames: list, mode: str, out_dir: Path | None = None) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     done, start, computed = [], time.time(), 0
     todo = [a for a in frames if not (out_dir / f"{frame_id(a.info['run'], a.info['frame'])}.json").exists()]
+    frames = interleaved(frames)  # an interrupted labelling leaves as many frames of each kind and run as it can
     print(f"ps4_dft: {len(frames) - len(todo)} of {len(frames)} frames already computed, {len(todo)} to go", flush=True)
     for atoms in frames:
         path = out_dir / f"{frame_id(atoms.info['run'], atoms.info['frame'])}.json"
@@ -120,6 +121,16 @@ def label(frames: list, mode: str, out_dir: Path | None = None) -> list[Path]:
               f"steps, {r['wall_s']:.0f} s; {len(todo) - computed} left, ~{rate * (len(todo) - computed) / 60:.0f} min",
               flush=True)
     return done
+
+
+def interleaved(frames: list) -> list:
+    """``frames`` round-robin over their (run, kind) groups: broken and intact of the first run, then of the next,
+    then the second frame of each group, and so on."""
+    groups: dict[tuple, list] = {}
+    for atoms in frames:
+        groups.setdefault((atoms.info["run"], atoms.info["kind"]), []).append(atoms)
+    depth = max((len(g) for g in groups.values()), default=0)
+    return [g[k] for k in range(depth) for g in groups.values() if k < len(g)]
 
 
 def _gpaw_version() -> str:
