@@ -579,7 +579,8 @@ def labels_table(summary: dict) -> str:
         rows += [("teacher", f"the universal potential {teacher}, which labels the synthetic configurations"),
                  ("pre-trained, fine-tuned", "trained on the teacher's labels first, then on the DFT training "
                                              "configurations (mace-torch's foundation-model fine-tuning)")]
-    return "\n".join([_row(["Name", "Meaning"]), _row(["---", "---"])] + [_row(r) for r in rows])
+    # pandoc gives a long pipe table its column widths from the dashes: a narrow name column, a wide meaning column
+    return "\n".join([_row(["Name", "Meaning"]), _row([":" + "-" * 17, ":" + "-" * 55])] + [_row(r) for r in rows])
 
 
 def tables(summary: dict) -> dict[str, str]:
