@@ -81,16 +81,6 @@ def select(plan: dict, runs_root: Path | None = None) -> list:
     return frames_out
 
 
-def write_frames(frames: list, path: Path) -> Path:
-    from ase.io import write
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp, frames, format="extxyz")
-    tmp.replace(path)
-    return path
-
-
 def label(frames: list, mode: str, out_dir: Path | None = None) -> list[Path]:
     """GPAW on every frame not yet computed: ``<frame id>.json`` each, written as soon as it is done."""
     from analysis import dft
@@ -190,15 +180,17 @@ def differences(rows: list[dict]) -> list[dict]:
     return out
 
 
+def weighted_mean(values, errors) -> tuple[float, float]:
+    """Inverse-variance mean of independent estimates and its standard error (errors floored at 1 µeV)."""
+    weights = 1.0 / np.maximum(np.asarray(errors, dtype=float), 1e-6) ** 2
+    return float(np.sum(weights * np.asarray(values, dtype=float)) / np.sum(weights)), float(1.0 / np.sqrt(np.sum(weights)))
+
+
 def combined_model_error(per_run: list[dict], code: str = "model") -> tuple[float, float] | None:
     """The inverse-variance mean over runs of ``code``'s error on Δ (eV per cell) and its standard error."""
     pairs = [(r[f"delta_{code}_minus_dft_eV"], r[f"delta_{code}_minus_dft_err_eV"]) for r in per_run
              if f"delta_{code}_minus_dft_eV" in r]
-    if not pairs:
-        return None
-    values, errors = np.array(pairs).T
-    weights = 1.0 / np.maximum(errors, 1e-6) ** 2
-    return float(np.sum(weights * values) / np.sum(weights)), float(1.0 / np.sqrt(np.sum(weights)))
+    return weighted_mean(*zip(*pairs)) if pairs else None
 
 
 # the reading of the result, fixed before the DFT numbers existed: the model's error on Δ within 2 standard errors
@@ -255,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         frames = select(plan)
         if args.stage == "select":
-            print(write_frames(frames, folder() / "frames.extxyz"))
+            data.write_extxyz(frames, folder() / "frames.extxyz")
+            print(folder() / "frames.extxyz")
         else:
             label(frames, s["mode"])
     except (study_plan.PlanError, OSError, ValueError, RuntimeError, data.DataError) as exc:

@@ -253,9 +253,8 @@ def _ps4_dft_values(ps4: dict | None) -> dict[str, str]:
     temperature = {r["run"]: r["run"].split("-T")[1].split("-")[0] for r in complete}
 
     def mean(code: str) -> float:
-        values = np.array([r[f"delta_{code}_eV"] for r in complete])
-        weights = 1.0 / np.maximum(np.array([r[f"delta_{code}_err_eV"] for r in complete]), 1e-6) ** 2
-        return float(np.sum(weights * values) / np.sum(weights))
+        return ps4_dft.weighted_mean([r[f"delta_{code}_eV"] for r in complete],
+                                     [r[f"delta_{code}_err_eV"] for r in complete])[0]
 
     v.update(ps4_n_broken=str(sum(r["n_broken"] for r in complete)),
              ps4_n_intact=str(sum(r["n_intact"] for r in complete)),
