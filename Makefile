@@ -287,10 +287,11 @@ screens: $(SCREEN_TARGETS)
 
 PRETRAIN_OUT := $(DERIVED)/pretraining.json $(DERIVED)/figures/pretraining.png
 pretraining: $(DERIVED)/pretraining.json
-$(PRETRAIN_OUT) &: FORCE study/09_pretraining.py $(ANALYSIS_SRC) $(SYN)/pretrain.json $(DERIVED)/committee.json \
-  $(call run_files,$(PT_RUNS) $(FT_RUNS) $(ARCH_RUNS),evaluation.json) $(SCREEN_TARGETS) $(STAB_TARGETS) | $(INSTALLED)
+$(PRETRAIN_OUT) &: FORCE study/09_pretraining.py $(ANALYSIS_SRC) $(PLAN) $(SYN)/pretrain.json $(DERIVED)/committee.json \
+  $(call run_files,$(PT_RUNS) $(FT_RUNS) $(ARCH_RUNS),evaluation.json) $(PROD_RUN)/evaluation.json $(SCREEN_TARGETS) \
+  $(STAB_TARGETS) | $(INSTALLED)
 	$(call step,pretraining,$(PRETRAIN_OUT)) $(NB) study/09_pretraining.py $(DERIVED)/notebooks/09_pretraining.ipynb \
-	  -p architectures "$(PT_ARCHS)" -p pretrain_runs "$(PT_RUNS)" -p committee_group $(LC_GROUP)
+	  -p plan_file $(PLAN) -p production_run $(PROD_RUN_NAME) -p committee_group $(LC_GROUP)
 
 # ---- 5. committee monitor, 6. diffusion + Arrhenius: the plan's MD runs; the summary ----------------------------
 $(DERIVED)/committee.json $(DERIVED)/figures/committee.png &: FORCE study/05_committee.py $(ANALYSIS_SRC) $(PLAN) \

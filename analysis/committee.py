@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
-from analysis import learning_curve, paths, run_files, runs, structure
+from analysis import data, learning_curve, paths, run_files, runs, structure
 from analysis.model import file_sha256, load_calculator
 
 
@@ -54,6 +54,16 @@ def members(runs_root: Path, group: str) -> list[Path]:
 
 
 CACHE_FILE = "committee_sigma.json"
+LAST_PS_CACHE_FILE = "committee_last_ps.json"
+
+
+def kept_disagreement(calcs: list, frames: list[Atoms], member_sha256: list[str], cache: Path) -> np.ndarray:
+    """``force_disagreement`` of ``frames``, kept in ``cache`` (JSON, committed) while the committee
+    (``member_sha256``) and the configurations are the same, so that a rerun on another CPU reuses it."""
+    key = {"members_sha256": member_sha256, "frames_sha256": data.frames_sha256(frames)}
+    values = runs.kept_or_computed(cache, key, lambda: {
+        "sigma_max_eV_A": [float(v) for v in force_disagreement(calcs, frames)]})
+    return np.array(values["sigma_max_eV_A"], dtype=float)
 
 
 def along_runs(calcs: list, used_runs: list[dict], every_ps: float = 1.0,
@@ -69,23 +79,20 @@ def along_runs(calcs: list, used_runs: list[dict], every_ps: float = 1.0,
         run = Path(summary["run_dir"])
         key = {"members_sha256": member_sha256, "every_ps": every_ps,
                "positions_sha256": file_sha256(run / run_files.POSITIONS_FILE)}
-        cache = run / CACHE_FILE
-        started = time.time()
-        if member_sha256 and cache.exists() and runs.read_json(cache).get("key") == key:
-            kept = runs.read_json(cache)
-            sigma, broken, times = kept["sigma_max_eV_A"], kept["n_P_undercoordinated"], kept["time_ps"]
-            how = "kept"
-        else:
+        started, computed = time.time(), []
+
+        def compute(run=run) -> dict:
             frames, interval_fs = run_files.read_positions(run)
             stride = max(1, round(every_ps * 1000 / interval_fs))
             picked = frames[::stride]
-            sigma = [float(v) for v in force_disagreement(calcs, picked)]
-            broken = [int(b) for b in structure.undercoordinated(picked)]
-            times = [k * stride * interval_fs / 1000 for k in range(len(picked))]
-            if member_sha256:
-                runs.write_json(cache, {"key": key, "time_ps": times, "sigma_max_eV_A": sigma,
-                                        "n_P_undercoordinated": broken})
-            how = f"computed in {time.time() - started:.0f} s"
+            computed.append(True)
+            return {"time_ps": [k * stride * interval_fs / 1000 for k in range(len(picked))],
+                    "sigma_max_eV_A": [float(v) for v in force_disagreement(calcs, picked)],
+                    "n_P_undercoordinated": [int(b) for b in structure.undercoordinated(picked)]}
+
+        values = runs.kept_or_computed(run / CACHE_FILE, key, compute) if member_sha256 else compute()
+        sigma, broken, times = values["sigma_max_eV_A"], values["n_P_undercoordinated"], values["time_ps"]
+        how = f"computed in {time.time() - started:.0f} s" if computed else "kept"
         print(f"committee: {n}/{len(used_runs)} {summary['run_name']} ({how})", flush=True)
         for t, value, b in zip(times, sigma, broken):
             rows.append({"run_name": summary["run_name"], "temperature_K": summary["settings"]["temperature_K"],
@@ -108,13 +115,18 @@ def per_run(along: list[dict], limit_eV_A: float) -> list[dict]:
     return out
 
 
-def before_failure(judges: list, stopped: list[dict], last_ps: float = 2.0) -> list[dict]:
+def before_failure(judges: list, stopped: list[dict], last_ps: float = 2.0,
+                   member_sha256: list[str] | None = None) -> list[dict]:
     """The committee over the last ``last_ps`` of production of each run the distance monitor stopped
-    (``stopped``: exclusion records with a ``failure``): largest and median σ (eV/Å)."""
+    (``stopped``: exclusion records with a ``failure``): largest and median σ (eV/Å). With ``member_sha256``
+    the values are kept in the run's folder (``committee_last_ps.json``)."""
     out = []
     for e in stopped:
-        frames, interval_fs = run_files.read_positions(paths.run_dir(e["run_name"]))
-        sigma = force_disagreement(judges, frames[-max(1, int(round(last_ps * 1000 / interval_fs))):])
+        run = paths.run_dir(e["run_name"])
+        frames, interval_fs = run_files.read_positions(run)
+        last = frames[-max(1, int(round(last_ps * 1000 / interval_fs))):]
+        sigma = (kept_disagreement(judges, last, member_sha256, run / LAST_PS_CACHE_FILE) if member_sha256
+                 else force_disagreement(judges, last))
         out.append({"run_name": e["run_name"], "temperature_K": e["temperature_K"],
                     "failure": e["failure"]["reason"], "failure_time_ps": e["failure"]["time_ps"],
                     "sigma_last_2ps_max_eV_A": float(sigma.max()), "sigma_last_2ps_median_eV_A": float(np.median(sigma))})

@@ -63,6 +63,16 @@ def sha256sum(path: Path) -> str:
     return digest.hexdigest()
 
 
+def frames_sha256(frames: list[Atoms]) -> str:
+    """A hash of configurations' species, positions and cells (what a model's output depends on)."""
+    h = hashlib.sha256()
+    for atoms in frames:
+        for array in (atoms.numbers.astype(np.int64), np.asarray(atoms.positions, dtype=np.float64),
+                      np.asarray(atoms.cell, dtype=np.float64)):
+            h.update(np.ascontiguousarray(array).tobytes())
+    return h.hexdigest()
+
+
 def fetch_dataset(
     cache_dir: Path | None = None,
     url: str | None = None,

@@ -68,7 +68,8 @@ def statistics(frames: list[Atoms]) -> dict:
         "n_atoms": len(frames[0]),
         "formula": frames[0].get_chemical_formula(),
         "volume_A3": float(abs(frames[0].cell.volume)),
-        "cellpar": [float(x) for x in frames[0].cell.cellpar()],
+        # lengths (Å) and angles (degrees) to 1e-9: numpy's arccos rounds the last bit differently on other CPUs
+        "cellpar": [round(float(x), 9) for x in frames[0].cell.cellpar()],
         "energy_per_atom_mean_eV": float(e.mean()),
         "energy_per_atom_std_meV": float(e.std() * 1000),
         "energy_per_atom_range_meV": float((e.max() - e.min()) * 1000),

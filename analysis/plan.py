@@ -31,7 +31,8 @@ _SECTIONS = {
     "stability": {"rule", "models", "temperatures_K", "seeds", "production_ps", "core_repulsion_fraction"},
     "stability_nve": {"duration_ps"},
     "pretraining": {"rule", "architectures", "epochs", "stage_two_start_epoch", "per_architecture",
-                    "screen_temperatures_K", "screen_seeds", "screen_ps", "learning_curve_seeds"},
+                    "screen_temperatures_K", "screen_seeds", "screen_ps", "learning_curve_seeds",
+                    "production_budget"},
     "ps4_dft": {"rule", "runs", "frames_per_kind", "mode"},
 }
 _REQUIRED = {"selection", "md_protocol", "md", "production", "learning_curve"}
@@ -177,30 +178,57 @@ def stability_runs(plan: dict) -> list[dict]:
 
 
 def pretraining_runs(plan: dict, n_synthetic: int) -> list[dict]:
-    """Per pre-trained architecture: the pre-training run on the synthetic set of ``n_synthetic`` configurations,
-    the fine-tuning run on the DFT data (the architecture candidates' budget) and its plain screens."""
+    """The pre-trained candidates: per architecture the pre-training run on the synthetic set of ``n_synthetic``
+    configurations, the fine-tuning run on the DFT data with the architecture candidates' budget, its plain
+    screens and its from-scratch counterpart (``scratch``); then, for the architectures of
+    ``[pretraining.production_budget]``, the same pre-trained model fine-tuned with the production model's budget
+    (``[production]``), whose from-scratch counterpart is the production model itself. ``candidate`` names each
+    (the architecture, plus the epochs for a production-budget one)."""
     pt, a = plan.get("pretraining"), plan.get("architecture")
     if not pt or not pt["architectures"]:
         return []
+    where = plan.get("_path", "plan")
     if not a:
-        raise PlanError(f"{plan.get('_path', 'plan')}: [pretraining] needs [architecture] (the fine-tuning budget)")
-    out = []
+        raise PlanError(f"{where}: [pretraining] needs [architecture] (the fine-tuning budget)")
+    out, pretrain_of = [], {}
     for arch in pt["architectures"]:
         own = pt.get("per_architecture", {}).get(arch, {})  # e.g. fewer epochs or screens for a slow architecture
         unknown = set(own) - {"epochs", "stage_two_start_epoch", "screen_temperatures_K"}
         if unknown:
-            raise PlanError(f"{plan.get('_path', 'plan')}: [pretraining.per_architecture.{arch}]: unknown key "
-                            f"{sorted(unknown)[0]!r}")
+            raise PlanError(f"{where}: [pretraining.per_architecture.{arch}]: unknown key {sorted(unknown)[0]!r}")
         epochs, stage_two = own.get("epochs", pt["epochs"]), own.get("stage_two_start_epoch", pt["stage_two_start_epoch"])
-        temperatures = own.get("screen_temperatures_K", pt["screen_temperatures_K"])
-        pretrain = f"pretrain-{arch}-n{n_synthetic}-seed1-ep{epochs}"
-        finetune = train_name(arch, a["n_train"], 1, a["epochs"], a.get("name_suffix", "") + "-pt")
-        screens = [screen_name(finetune, T, seed, pt["screen_ps"]) for T in temperatures for seed in pt["screen_seeds"]]
-        out.append({"architecture": arch, "pretrain": pretrain, "pretrain_epochs": epochs,
-                    "pretrain_stage_two_start_epoch": stage_two, "finetune": finetune,
-                    "finetune_epochs": a["epochs"], "finetune_stage_two_start_epoch": a["stage_two_start_epoch"],
-                    "screens": screens, "screen_temperatures_K": temperatures})
+        pretrain_of[arch] = f"pretrain-{arch}-n{n_synthetic}-seed1-ep{epochs}"
+        scratch = train_name(arch, a["n_train"], 1, a["epochs"], a.get("name_suffix", ""))
+        out.append(_candidate(pt, arch, arch, pretrain_of[arch], epochs, stage_two, scratch, scratch + "-pt",
+                              a["n_train"], a["epochs"], a["stage_two_start_epoch"],
+                              own.get("screen_temperatures_K", pt["screen_temperatures_K"])))
+    budget, prod = pt.get("production_budget"), plan["production"]
+    if budget:
+        unknown = set(budget) - {"rule", "architectures", "screen_temperatures_K"}
+        if unknown:
+            raise PlanError(f"{where}: [pretraining.production_budget]: unknown key {sorted(unknown)[0]!r}")
+        for arch in budget["architectures"]:
+            if arch not in pretrain_of:
+                raise PlanError(f"{where}: [pretraining.production_budget]: {arch!r} is not among [pretraining] "
+                                "architectures (it needs their pre-trained model)")
+            scratch = train_name(arch, prod["n_train"], 1, prod["epochs"])
+            first = next(r for r in out if r["architecture"] == arch)
+            out.append(_candidate(pt, arch, f"{arch} ({prod['epochs']} epochs)", pretrain_of[arch],
+                                  first["pretrain_epochs"], first["pretrain_stage_two_start_epoch"],
+                                  scratch if arch == prod["architecture"] else None, scratch + "-pt",
+                                  prod["n_train"], prod["epochs"], prod["stage_two_start_epoch"],
+                                  budget.get("screen_temperatures_K", pt["screen_temperatures_K"])))
     return out
+
+
+def _candidate(pt: dict, arch: str, label: str, pretrain: str, pretrain_epochs: int, pretrain_stage_two: int | None,
+               scratch: str | None, finetune: str, n_train: int, epochs: int, stage_two: int | None,
+               temperatures: list[float]) -> dict:
+    screens = [screen_name(finetune, T, seed, pt["screen_ps"]) for T in temperatures for seed in pt["screen_seeds"]]
+    return {"architecture": arch, "candidate": label, "pretrain": pretrain, "pretrain_epochs": pretrain_epochs,
+            "pretrain_stage_two_start_epoch": pretrain_stage_two, "scratch": scratch, "finetune": finetune,
+            "finetune_n_train": n_train, "finetune_epochs": epochs, "finetune_stage_two_start_epoch": stage_two,
+            "screens": screens, "screen_temperatures_K": temperatures}
 
 
 def screen_name(finetune: str, temperature_K: float, seed: int, production_ps: float) -> str:
@@ -300,17 +328,20 @@ def makefile(plan: dict, runs_dir: str, n_synthetic: int) -> str:
         lines.append(f"{runs_dir}/{r['run_name']}/summary.json: | {runs_dir}/{r['model']}/evaluation.json")
 
     pts = pretraining_runs(plan, n_synthetic)
-    lines += ["", "PT_ARCHS := " + " ".join(r["architecture"] for r in pts),
-              "PT_RUNS := " + " ".join(r["pretrain"] for r in pts),
+    pretrains = list(dict.fromkeys(r["pretrain"] for r in pts))
+    lines += ["", "PT_ARCHS := " + " ".join(dict.fromkeys(r["architecture"] for r in pts)),
+              "PT_RUNS := " + " ".join(pretrains),
               "FT_RUNS := " + " ".join(r["finetune"] for r in pts),
               "SCREEN_RUNS := " + " ".join(s for r in pts for s in r["screens"])]
-    for r in pts:
-        lines.append(f"{r['pretrain']}.params := " + _params(
+    for name in pretrains:
+        r = next(r for r in pts if r["pretrain"] == name)
+        lines.append(f"{name}.params := " + _params(
             architecture=r["architecture"], seed=1, max_epochs=r["pretrain_epochs"],
             stage_two_start_epoch=r["pretrain_stage_two_start_epoch"], group="pretrain"))
+    for r in pts:
         model = f"{runs_dir}/{r['pretrain']}/mace_stagetwo.model"
         lines.append(f"{r['finetune']}.params := " + _params(
-            architecture=r["architecture"], n_train=plan["architecture"]["n_train"], seed=1,
+            architecture=r["architecture"], n_train=r["finetune_n_train"], seed=1,
             max_epochs=r["finetune_epochs"], stage_two_start_epoch=r["finetune_stage_two_start_epoch"],
             group="finetuned", foundation_model=model))
         lines.append(f"{runs_dir}/{r['finetune']}/evaluation.json: | {runs_dir}/{r['pretrain']}/evaluation.json")

@@ -275,41 +275,42 @@ def architecture(table, front):
 
 
 def pretraining(table, screens, rmse_limit_meV_A: float = 32.0, scratch_screens=None):
-    """Left: test force RMSE from scratch and fine-tuned after synthetic pre-training, per architecture (dotted: the
-    decision rule's limit). Right: plain-NVT runs of the fine-tuned models, time to first failure (×) or run length
-    for runs that survived (△), against temperature; the from-scratch models' earlier screens in grey."""
+    """Left: test force RMSE from scratch and fine-tuned after synthetic pre-training, per candidate (dotted: the
+    decision rule's limit). Right: plain-NVT runs of the fine-tuned models (``screens`` with a ``candidate``
+    column), time to first failure (×) or run length for runs that survived (△), against temperature; the
+    from-scratch models' earlier screens in grey."""
     from matplotlib.lines import Line2D
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(7.0, 3.0), gridspec_kw={"width_ratios": [1, 1.25]})
-    archs = list(dict.fromkeys(table["architecture"]))
-    x = np.arange(len(archs))
+    names = list(dict.fromkeys(table["candidate"]))
+    x = np.arange(len(names))
     top = 0.0
     for k, (kind, colour) in enumerate((("scratch", "#999999"), ("fine-tuned", "#4c72b0"))):
-        values = [float(table[(table["architecture"] == a) & (table["kind"] == kind)]["test_force_rmse_meV_per_A"].iloc[0])
-                  for a in archs]
-        top = max(top, max(values))
+        rows = [table[(table["candidate"] == a) & (table["kind"] == kind)]["test_force_rmse_meV_per_A"] for a in names]
+        values = [float(r.iloc[0]) if len(r) else np.nan for r in rows]
+        top = max(top, np.nanmax(values))
         ax1.bar(x + (k - 0.5) * 0.38, values, width=0.36, color=colour, label=kind)
     ax1.axhline(rmse_limit_meV_A, color="k", ls=":", lw=1.0, label=f"rule: ≤ {rmse_limit_meV_A:g}")
     ax1.set_ylim(0, 1.4 * top)
-    ax1.set_xticks(x, archs)
+    ax1.set_xticks(x, [n.replace(" (", "\n(") for n in names], fontsize=7, rotation=30, ha="right")
     ax1.set_ylabel("test force RMSE (meV/Å)")
     ax1.legend(loc="upper left", fontsize=7, handlelength=1.2)
-    short = screens["model"].str.replace(r"^train-|-n\d+-seed\d+-ep\d+(-s2)?|-pt$", "", regex=True)
-    names = sorted(short.unique())
     handles = []
-    for k, name in enumerate(names):
-        g = screens[short == name]
-        colour = plt.cm.tab10(k % 10)
-        offset = (k - (len(names) - 1) / 2) * 12.0
+    shown = [n for n in names if (screens["candidate"] == n).any()]
+    for k, name in enumerate(shown):
+        g = screens[screens["candidate"] == name]
+        colour = plt.cm.tab10(names.index(name) % 10)
+        offset = (k - (len(shown) - 1) / 2) * 12.0
         failed, ok = g[g["failed"]], g[~g["failed"]]
         ax2.scatter(failed["temperature_K"] + offset, failed["time_to_failure_ps"], marker="x", color=colour)
         ax2.scatter(ok["temperature_K"] + offset, ok["length_ps"], marker="^", facecolor="none", edgecolor=colour)
-        handles.append(Line2D([], [], ls="none", marker="s", color=colour, label=f"{name} (fine-tuned)"))
+        handles.append(Line2D([], [], ls="none", marker="s", color=colour, label=f"{name} fine-tuned"))
     if scratch_screens is not None and len(scratch_screens):
         failed, ok = scratch_screens[scratch_screens["failed"]], scratch_screens[~scratch_screens["failed"]]
         ax2.scatter(failed["temperature_K"], failed["time_to_failure_ps"], marker="x", color="0.6")
         ax2.scatter(ok["temperature_K"], ok["length_ps"], marker="^", facecolor="none", edgecolor="0.6")
-        handles.append(Line2D([], [], ls="none", marker="s", color="0.6", label="c32-L0-r5 from scratch"))
+        models = sorted(scratch_screens["model"].str.extract(r"^train-(.+?)-n\d+", expand=False).dropna().unique())
+        handles.append(Line2D([], [], ls="none", marker="s", color="0.6", label=f"{', '.join(models)} from scratch"))
     handles += [Line2D([], [], ls="none", marker="x", color="k", label="failed"),
                 Line2D([], [], ls="none", marker="^", markerfacecolor="none", color="k", label="survived (run length)")]
     ax2.set_yscale("log")

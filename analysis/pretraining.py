@@ -1,8 +1,9 @@
 """Synthetic pre-training measured against training from scratch, and the decision it feeds.
 
-For each architecture: the from-scratch run on the 160 DFT frames (the architecture comparison's
-reference budget), the run pre-trained on the teacher-labelled synthetic set, and that run
-fine-tuned on the same 160 frames with the same budget. Stability is measured by plain NVT
+For each candidate of the plan (``plan.pretraining_runs``): the from-scratch run on the 160 DFT
+frames (the architecture comparison's budget, or the production model's for a production-budget
+candidate), the run pre-trained on the teacher-labelled synthetic set, and that run fine-tuned on
+the same 160 frames with the same budget. Stability is measured by plain NVT
 screens of the fine-tuned model (``screen-<run>-T<T>-seed<s>-<ps>ps``, no core repulsion): time to
 first failure, and the fraction of frames with a broken PS4 unit (``structure``). Errors in meV/Å and
 meV/atom, times in ps, speed in ns/day per core (kept measurements, ``architecture.speed_file``).
@@ -30,11 +31,14 @@ def _evaluation(run: Path) -> dict:
     return runs.read_json(path)
 
 
-def screens(runs_root: Path, model_run: str, prefix: str = "screen-") -> pd.DataFrame:
-    """The stability screens of ``model_run``: one row per run, with the broken-PS4 fraction of its frames."""
-    df = stability.collect(runs_root, f"{prefix}{model_run}-T")
+def screens(runs_root: Path, run_names: list[str]) -> pd.DataFrame:
+    """The finished plain screens among ``run_names`` (the plan's): one row per run, with the broken-PS4
+    fraction of its frames. Runs not finished yet are left out."""
+    finished = [n for n in run_names if runs.summary_path(Path(runs_root) / n).exists()]
+    df = pd.concat([stability.collect(runs_root, n) for n in finished], ignore_index=True) if finished else pd.DataFrame()
     if df.empty:
         return df
+    df = df[df["run_name"].isin(finished)].reset_index(drop=True)  # the prefix glob may find longer names
     fractions = []
     for name in df["run_name"]:
         try:
@@ -47,27 +51,28 @@ def screens(runs_root: Path, model_run: str, prefix: str = "screen-") -> pd.Data
 
 def scratch_screens(runs_root: Path, model_run: str) -> pd.DataFrame:
     """The plain (no core repulsion) runs of the stability screen (``stab-<run>-T…``) of a from-scratch model."""
-    s = screens(runs_root, model_run, prefix="stab-")
+    found = sorted(p.parent.name for p in Path(runs_root).glob(f"stab-{model_run}-T*/summary.json"))
+    s = screens(runs_root, found)
     return s[~s["core_repulsion"]] if not s.empty else s
 
 
-def compare(runs_root: Path, architectures: list[str], scratch: dict[str, str], pretrained: dict[str, str],
-            finetuned: dict[str, str], speeds: dict[str, float]) -> pd.DataFrame:
-    """One row per architecture and kind (scratch, pretrained only, fine-tuned): test errors, screens, speed.
+def compare(runs_root: Path, candidates: list[dict], speeds: dict[str, float]) -> pd.DataFrame:
+    """One row per candidate (``plan.pretraining_runs``) and kind (scratch, pretrained only, fine-tuned): test
+    errors, screens, speed. A candidate without a from-scratch twin has no scratch row.
 
-    ``speeds``: measured MD ns/day per core by training run (a fine-tuned model has its architecture's speed)."""
+    ``speeds``: measured MD ns/day per core by architecture (a fine-tuned model runs at its architecture's speed)."""
     rows = []
-    for arch in architectures:
-        for kind, name in (("scratch", scratch[arch]), ("pretrained only", pretrained[arch]),
-                           ("fine-tuned", finetuned[arch])):
+    for c in candidates:
+        kinds = [("scratch", c["scratch"])] if c["scratch"] else []
+        for kind, name in kinds + [("pretrained only", c["pretrain"]), ("fine-tuned", c["finetune"])]:
             e = _evaluation(Path(runs_root) / name)
-            row = {"architecture": arch, "kind": kind, "run_name": name,
+            row = {"candidate": c["candidate"], "architecture": c["architecture"], "kind": kind, "run_name": name,
                    "test_force_rmse_meV_per_A": e["test_force_rmse_meV_per_A"],
                    "test_energy_rmse_meV_per_atom": e["test_energy_rmse_meV_per_atom"],
                    "train_wall_time_s": e["train_wall_time_s"],
-                   "ns_per_day_per_core": speeds.get(scratch[arch])}
+                   "ns_per_day_per_core": speeds.get(c["architecture"])}
             if kind == "fine-tuned":
-                row.update(_screen_summary(screens(runs_root, name)))
+                row.update(_screen_summary(screens(runs_root, c["screens"])))
             elif kind == "scratch":  # the earlier plain screens of the from-scratch model (stability screen)
                 row.update(_screen_summary(scratch_screens(runs_root, name)))
             rows.append(row)
@@ -105,11 +110,13 @@ def decide(table: pd.DataFrame, screens_by_run: dict[str, pd.DataFrame], product
                 reasons.append(f"{int(cold['failed'].sum())} of {len(cold)} screens at ≤ {stable_up_to_K:g} K failed")
             if (cold["broken_PS4_fraction"].astype(float).fillna(1.0) > 0).any():
                 reasons.append(f"broken PS4 units in screens at ≤ {stable_up_to_K:g} K")
-        verdicts.append({"run_name": r.run_name, "architecture": r.architecture, "passes": not reasons,
+        verdicts.append({"run_name": r.run_name, "candidate": getattr(r, "candidate", r.architecture),
+                         "architecture": r.architecture, "passes": not reasons,
                          "reasons": reasons, "ns_per_day_per_core": r.ns_per_day_per_core,
                          "test_force_rmse_meV_per_A": r.test_force_rmse_meV_per_A})
     passing = [v for v in verdicts if v["passes"]]
-    chosen = max(passing, key=lambda v: v["ns_per_day_per_core"] or 0.0) if passing else None
+    # the fastest; between equally fast ones (one architecture, two budgets) the more accurate
+    chosen = max(passing, key=lambda v: (v["ns_per_day_per_core"] or 0.0, -v["test_force_rmse_meV_per_A"])) if passing else None
     return {"rule": f"adopt a fine-tuned model with test force RMSE ≤ {rmse_limit:g} meV/Å whose plain screens at "
                     f"≤ {stable_up_to_K:g} K show no failure and no broken PS4 unit; the fastest of those; "
                     "otherwise keep the production model",

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis import data, paths, plan as study_plan, run_files, runs, structure
+from analysis.model import file_sha256
 
 
 def folder() -> Path:
@@ -131,15 +132,13 @@ def _gpaw_version() -> str:
 
 def compare(frames: list, dft_dir: Path, teacher_file: Path | None, model_path: Path) -> dict:
     """Per frame the DFT, model and teacher energies; per run Δ = E(broken) − E(intact) of each (eV per cell) with
-    its standard error, and the model's and teacher's error on Δ from their paired residuals against DFT."""
-    from mace.calculators import MACECalculator
-
-    calc = MACECalculator(model_paths=str(model_path), device="cpu", default_dtype="float64")
+    its standard error, and the model's and teacher's error on Δ from their paired residuals against DFT. The
+    model's energies are kept in ``dft_dir``'s parent (``model_energies.json``, by model hash and frames)."""
     teacher = None
     if teacher_file is not None and Path(teacher_file).exists():
         with np.load(teacher_file) as t:
             teacher = {str(f): float(e) for f, e in zip(t["fingerprint"], t["energy_eV"])}
-    rows = []
+    done, dft = [], []
     for atoms in frames:
         path = Path(dft_dir) / f"{frame_id(atoms.info['run'], atoms.info['frame'])}.json"
         if not path.exists():
@@ -147,12 +146,29 @@ def compare(frames: list, dft_dir: Path, teacher_file: Path | None, model_path: 
         d = runs.read_json(path)
         if d["fingerprint"] != atoms.info["fingerprint"]:
             raise ValueError(f"{path}: computed for other positions than {atoms.info['run']} frame {atoms.info['frame']}")
+        done.append(atoms)
+        dft.append(d["energy_eV"])
+    energies = runs.kept_or_computed(Path(dft_dir).parent / "model_energies.json",
+                                     {"model_sha256": file_sha256(model_path), "frames_sha256": data.frames_sha256(done)},
+                                     lambda: {"E_model_eV": _model_energies(done, model_path)})["E_model_eV"]
+    rows = [{**{k: atoms.info[k] for k in ("run", "frame", "kind", "n_broken_P", "time_ps")},
+             "E_dft_eV": e_dft, "E_model_eV": e_model,
+             "E_teacher_eV": teacher.get(atoms.info["fingerprint"]) if teacher else None}
+            for atoms, e_dft, e_model in zip(done, dft, energies)]
+    return {"frames": rows, "per_run": differences(rows)}
+
+
+def _model_energies(frames: list, model_path: Path) -> list[float]:
+    """The model's potential energies (eV per cell), in float64."""
+    from mace.calculators import MACECalculator
+
+    calc = MACECalculator(model_paths=str(model_path), device="cpu", default_dtype="float64")
+    out = []
+    for atoms in frames:
         probe = atoms.copy()
         probe.calc = calc
-        rows.append({**{k: atoms.info[k] for k in ("run", "frame", "kind", "n_broken_P", "time_ps")},
-                     "E_dft_eV": d["energy_eV"], "E_model_eV": float(probe.get_potential_energy()),
-                     "E_teacher_eV": teacher.get(atoms.info["fingerprint"]) if teacher else None})
-    return {"frames": rows, "per_run": differences(rows)}
+        out.append(float(probe.get_potential_energy()))
+    return out
 
 
 def differences(rows: list[dict]) -> list[dict]:

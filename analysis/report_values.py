@@ -274,19 +274,20 @@ def _pretraining_values(pt: dict | None) -> dict[str, str]:
     if not pt:
         return v
     rows = pt["table"]
-    archs = list(dict.fromkeys(r["architecture"] for r in rows))
-    by = {(r["architecture"], r["kind"]): r for r in rows}
-    scratch = [by[(a, "scratch")]["test_force_rmse_meV_per_A"] for a in archs]
-    ft = [by[(a, "fine-tuned")]["test_force_rmse_meV_per_A"] for a in archs]
+    names = list(dict.fromkeys(r["candidate"] for r in rows))
+    by = {(r["candidate"], r["kind"]): r for r in rows}
+    names = [a for a in names if (a, "scratch") in by]
+    scratch = [by[(a, "scratch")]["test_force_rmse_meV_per_A"] for a in names]
+    ft = [by[(a, "fine-tuned")]["test_force_rmse_meV_per_A"] for a in names]
     screens = []  # e.g. "0/3, 1/3, 3/3 at 600, 700, 800 K (c32-L0-r5)": failed of run, by temperature
-    for a in archs:
+    for a in names:
         r = by[(a, "fine-tuned")]
         temps = sorted((float(k.split("_")[1][:-1]), k) for k in r if k.startswith("failed_") and r[k] is not None)
         if temps:
             screens.append(f"{', '.join(r[k] for _, k in temps)} at {', '.join(f'{T:g}' for T, _ in temps)} K ({a})")
     decision = pt["decision"]
     v.update(pt_n=str(pt["synthetic_set"]["n_configurations"]), pt_n_md=str(pt["synthetic_set"]["n_md"]),
-             pt_teacher=pt["synthetic_set"]["teacher"]["teacher"].split(" (")[0], pt_archs=", ".join(archs),
+             pt_teacher=pt["synthetic_set"]["teacher"]["teacher"].split(" (")[0], pt_archs=", ".join(names),
              pt_scratch_rmse=", ".join(fixed(x, 1) for x in scratch), pt_ft_rmse=", ".join(fixed(x, 1) for x in ft),
              pt_change=", ".join(f"{100 * (f / s - 1):+.0f}" for s, f in zip(scratch, ft)),
              pt_decision=(f"adopts {decision['adopted']}" if decision["adopted"] else "keeps the production model"),

@@ -64,6 +64,20 @@ def _json_default(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def kept_or_computed(path: Path, key: dict, compute) -> dict:
+    """The values stored in ``path`` (JSON: ``key`` and the values) under the same ``key``, else ``compute()``'s
+    (a dict), stored there.
+
+    For numbers a model computes in floating point from committed inputs: another CPU rounds their last bits
+    differently, so recomputing them on every rerun would change committed results with nothing changed. The
+    key names every input (model hashes, a hash of the configurations, settings); a new input recomputes."""
+    path = Path(path)
+    key = json.loads(json.dumps(_finite(key), default=_json_default))  # as stored
+    if not (path.exists() and read_json(path).get("key") == key):
+        write_json(path, {"key": key, **compute()})
+    return {k: v for k, v in read_json(path).items() if k != "key"}  # the stored form either way
+
+
 def now_iso() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 

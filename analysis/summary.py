@@ -139,10 +139,10 @@ def readme_results(summary: dict) -> str:
                      f" cm²/s{chi2} |")
     pt = summary.get("pretraining")
     if pt:
-        rows = {(r["architecture"], r["kind"]): r for r in pt["table"]}
+        rows = {(r["candidate"], r["kind"]): r for r in pt["table"]}
         changes = ", ".join(f"{a} {rows[(a, 'scratch')]['test_force_rmse_meV_per_A']:.1f} → "
                             f"{rows[(a, 'fine-tuned')]['test_force_rmse_meV_per_A']:.1f}"
-                            for a in dict.fromkeys(r["architecture"] for r in pt["table"]))
+                            for a in dict.fromkeys(r["candidate"] for r in pt["table"]) if (a, "scratch") in rows)
         decision = pt["decision"]["adopted"] or f"none passes; production stays {pt['decision']['production_model']}"
         lines.append(f"| synthetic pre-training, test force RMSE from scratch → fine-tuned (meV/Å) | {changes}; "
                      f"decision: {decision} |")

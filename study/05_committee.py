@@ -34,14 +34,17 @@ members = table[table["n_train"] == table["n_train"].max()]
 model_file = Path(model_path) if model_path else paths.production_model()
 planned = plan.md_runs(plan.load(paths.ROOT / plan_file))
 used, excluded = temperature_series.collect_runs(paths.runs_dir(), planned, model.file_sha256(model_file))
-test_sigma = committee.force_disagreement(judges, data.read_extxyz(paths.test_xyz()))
-along_rows = committee.along_runs(judges, used, every_ps, [model.file_sha256(p) for p in model_paths])
+member_sha256 = [model.file_sha256(p) for p in model_paths]
+# model outputs are kept with the hashes of their inputs (committed), so a rerun on another CPU changes no number
+test_sigma = committee.kept_disagreement(judges, data.read_extxyz(paths.test_xyz()), member_sha256,
+                                         paths.derived_dir() / "committee_test_sigma.json")
+along_rows = committee.along_runs(judges, used, every_ps, member_sha256)
 along = pd.DataFrame(along_rows)
 reference = float(np.percentile(test_sigma, 95))
 limit = limit_factor * reference
 run_table = pd.DataFrame(committee.per_run(along_rows, limit))
 # the runs the distance monitor stopped: the committee over their last 2 ps of production
-before_failure = committee.before_failure(judges, [e for e in excluded if e.get("failure")])
+before_failure = committee.before_failure(judges, [e for e in excluded if e.get("failure")], member_sha256=member_sha256)
 # every production run, finished or stopped: when it first left the trained region, by each criterion
 events = stability.production_events(paths.runs_dir(), model.file_sha256(model_file), run_table.to_dict(orient="records"),
                                      [r["run_name"] for r in planned])

@@ -182,3 +182,11 @@ def test_split_is_seeded_disjoint_and_recorded(study):
 def test_full_lips_source_explains_where_to_put_the_file(study):
     with pytest.raises(data.DataError, match="lips.xyz: not found; download lips.xyz from Materials Cloud"):
         data.load_dataset("full")
+
+
+def test_frames_hash_changes_with_any_position(frames):
+    a = data.frames_sha256(frames[:2])
+    moved = [f.copy() for f in frames[:2]]
+    moved[1].positions[3, 0] += 1e-9
+    assert data.frames_sha256(frames[:2]) == a != data.frames_sha256(moved)
+    assert np.allclose(moved[1].positions[3, 0] - frames[1].positions[3, 0], 1e-9)

@@ -175,3 +175,25 @@ def test_an_architecture_can_have_its_own_pretraining_budget_and_screens(tmp_pat
     with pytest.raises(plan.PlanError, match=r"per_architecture.c32-L1-r5\]: unknown key 'epoch'"):
         plan.pretraining_runs(plan.load(write(tmp_path, text.replace("epochs = 8\nstage_two_start_epoch = 6\nscreen",
                                                                         "epoch = 8\nstage_two_start_epoch = 6\nscreen"))), 1200)
+
+
+def test_the_production_architecture_can_be_fine_tuned_with_the_production_budget_too(tmp_path):
+    text = PLAN.read_text().split("[pretraining.per_architecture.")[0]
+    text = re.sub(r"(?m)^architectures = .*$", 'architectures = ["c32-L0-r5", "c32-L1-r5"]', text)
+    text += ('\n[pretraining.per_architecture.c32-L1-r5]\nepochs = 8\nstage_two_start_epoch = 6\n'
+             '\n[pretraining.production_budget]\narchitectures = ["c32-L1-r5"]\nscreen_temperatures_K = [600]\n')
+    p = plan.load(write(tmp_path, text))
+    runs = {r["candidate"]: r for r in plan.pretraining_runs(p, 1200)}
+    assert set(runs) == {"c32-L0-r5", "c32-L1-r5", "c32-L1-r5 (120 epochs)"}
+    long = runs["c32-L1-r5 (120 epochs)"]
+    # the same pre-trained model; the production model's budget; the production model as its from-scratch twin
+    assert long["pretrain"] == runs["c32-L1-r5"]["pretrain"] == "pretrain-c32-L1-r5-n1200-seed1-ep8"
+    assert (long["finetune"], long["scratch"]) == ("train-c32-L1-r5-n160-seed1-ep120-pt", "train-c32-L1-r5-n160-seed1-ep120")
+    assert (long["finetune_epochs"], long["finetune_stage_two_start_epoch"]) == (120, 90)
+    assert long["screens"] == [f"screen-train-c32-L1-r5-n160-seed1-ep120-pt-T600-seed{s}-20ps" for s in (1, 2, 3)]
+    mk = plan.makefile(p, "data/runs", 1200)
+    assert mk.count("pretrain-c32-L1-r5-n1200-seed1-ep8.params") == 1  # one pre-training run for both
+    line = next(x for x in mk.splitlines() if x.startswith("train-c32-L1-r5-n160-seed1-ep120-pt.params"))
+    assert "-p max_epochs 120 -p stage_two_start_epoch 90" in line and "-p group finetuned" in line
+    with pytest.raises(plan.PlanError, match="'c64-L0-r5' is not among"):
+        plan.pretraining_runs(plan.load(write(tmp_path, text.replace('["c32-L1-r5"]\nscreen', '["c64-L0-r5"]\nscreen'))), 1200)

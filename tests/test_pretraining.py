@@ -36,3 +36,11 @@ def test_failure_or_broken_ps4_at_600_K_or_no_screens_keep_the_production_model(
     reasons = {v["run_name"]: " ".join(v["reasons"]) for v in d["verdicts"]}
     assert "1 of 1 screens at ≤ 600 K failed" in reasons["ft-a"]
     assert "broken PS4" in reasons["ft-b"] and "no screens" in reasons["ft-c"]
+
+
+def test_between_equally_fast_candidates_the_more_accurate_is_adopted():
+    """One architecture fine-tuned with two budgets runs at one speed: the rule takes the lower force error."""
+    table = _table([("short", 31.5, 1.5), ("long", 29.0, 1.5)])
+    clean = _screens([(600, False, 0.0)])
+    d = pretraining.decide(table, {"ft-short": clean, "ft-long": clean}, PRODUCTION)
+    assert d["adopted"] == "ft-long"
