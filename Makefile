@@ -162,7 +162,7 @@ XYZ := $(addprefix $(DERIVED)/split/,dataset.extxyz train.extxyz test.extxyz)
 $(SPLIT) $(XYZ) &: FORCE | $(INSTALLED)
 	$(call step,split,$(SPLIT) $(XYZ)) $(PY) -m analysis.data prepare $(N_TEST) $(SPLIT_SEED) $(SOURCE) $(N_CONFIGS)
 DATASET_OUT := $(DATASET) $(DERIVED)/figures/dataset_overview.png $(DERIVED)/notebooks/01_dataset.ipynb
-$(DATASET) $(DERIVED)/figures/dataset_overview.png &: FORCE study/01_dataset.py $(SPLIT) | $(XYZ) $(INSTALLED)
+$(DATASET) $(DERIVED)/figures/dataset_overview.png &: FORCE study/01_dataset.py $(ANALYSIS_SRC) $(SPLIT) | $(XYZ) $(INSTALLED)
 	$(call step,dataset,$(DATASET_OUT)) $(NB) study/01_dataset.py $(DERIVED)/notebooks/01_dataset.ipynb \
 	  -p n_test $(N_TEST) -p split_seed $(SPLIT_SEED) -p source $(SOURCE) -p n_configs $(N_CONFIGS)
 
