@@ -266,10 +266,10 @@ def _ps4_dft_values(ps4: dict | None) -> dict[str, str]:
 
 
 def _pretraining_values(pt: dict | None) -> dict[str, str]:
-    """Synthetic pre-training (notebook 9): the set, force errors from scratch and fine-tuned per architecture,
-    the screens at 600 K and above, and the decision."""
-    keys = ("pt_n", "pt_n_md", "pt_teacher", "pt_archs", "pt_scratch_rmse", "pt_ft_rmse", "pt_change", "pt_decision",
-            "pt_screen_summary")
+    """Synthetic pre-training (notebook 9): the set, the change of force error per candidate, failed plain screens
+    from scratch and fine-tuned, and the decision (the side-by-side numbers: ``pretraining_table``)."""
+    keys = ("pt_n", "pt_n_md", "pt_teacher", "pt_archs", "pt_change", "pt_decision", "pt_scratch_failed",
+            "pt_ft_failed")
     v = {k: "n/a" for k in keys}
     if not pt:
         return v
@@ -279,20 +279,26 @@ def _pretraining_values(pt: dict | None) -> dict[str, str]:
     names = [a for a in names if (a, "scratch") in by]
     scratch = [by[(a, "scratch")]["test_force_rmse_meV_per_A"] for a in names]
     ft = [by[(a, "fine-tuned")]["test_force_rmse_meV_per_A"] for a in names]
-    screens = []  # e.g. "0/3, 1/3, 3/3 at 600, 700, 800 K (c32-L0-r5)": failed of run, by temperature
-    for a in names:
-        r = by[(a, "fine-tuned")]
-        temps = sorted((float(k.split("_")[1][:-1]), k) for k in r if k.startswith("failed_") and r[k] is not None)
-        if temps:
-            screens.append(f"{', '.join(r[k] for _, k in temps)} at {', '.join(f'{T:g}' for T, _ in temps)} K ({a})")
     decision = pt["decision"]
     v.update(pt_n=str(pt["synthetic_set"]["n_configurations"]), pt_n_md=str(pt["synthetic_set"]["n_md"]),
              pt_teacher=pt["synthetic_set"]["teacher"]["teacher"].split(" (")[0], pt_archs=", ".join(names),
-             pt_scratch_rmse=", ".join(fixed(x, 1) for x in scratch), pt_ft_rmse=", ".join(fixed(x, 1) for x in ft),
              pt_change=", ".join(f"{100 * (f / s - 1):+.0f}" for s, f in zip(scratch, ft)),
-             pt_decision=(f"adopts {decision['adopted']}" if decision["adopted"] else "keeps the production model"),
-             pt_screen_summary="; ".join(screens) if screens else "none")
+             pt_decision=(f"adopts the fine-tuned {_candidate_of(decision, decision['adopted'])}" if decision["adopted"]
+                          else "keeps the production model"),
+             pt_scratch_failed=_failed_of(r for r in rows if r["kind"] == "scratch"),
+             pt_ft_failed=_failed_of(r for r in rows if r["kind"] == "fine-tuned"))
     return v
+
+
+def _candidate_of(decision: dict, run_name: str) -> str:
+    return next((v.get("candidate", v["architecture"]) for v in decision["verdicts"] if v["run_name"] == run_name),
+                run_name)
+
+
+def _failed_of(rows) -> str:
+    """"k of n": failed plain screens of these table rows, each model's screens counted once."""
+    seen = {r["run_name"]: r for r in rows if r.get("n_screens")}
+    return f"{sum(int(r.get('n_failed') or 0) for r in seen.values())} of {sum(int(r['n_screens']) for r in seen.values())}"
 
 
 def _architecture_values(candidates: list[dict] | None, production: str | None) -> dict[str, str]:
@@ -583,6 +589,35 @@ def labels_table(summary: dict) -> str:
     return "\n".join([_row(["Name", "Meaning"]), _row([":" + "-" * 17, ":" + "-" * 55])] + [_row(r) for r in rows])
 
 
+def _short_reason(reason: str) -> str:
+    """A decision-rule reason (``pretraining.decide``) shortened for a table cell."""
+    reason = re.sub(r"test force RMSE ([\d.]+) > ([\d.]+) meV/Å", r"RMSE \1 > \2", reason)
+    return re.sub(r"(\d+) of (\d+) screens at ≤ (\d+) K failed", r"\1 of \2 failed at ≤ \3 K", reason)
+
+
+def pretraining_table(pt: dict) -> str:
+    """Synthetic pre-training side by side, one row per candidate: test force RMSE from scratch and fine-tuned,
+    failed plain screens of the fine-tuned model by temperature, MD speed and the decision rule's verdict."""
+    rows = pt["table"]
+    by = {(r["candidate"], r["kind"]): r for r in rows}
+    verdicts = {v["run_name"]: v for v in pt["decision"]["verdicts"]}
+    temps = sorted({float(k.split("_")[1][:-1]) for r in rows if r["kind"] == "fine-tuned"
+                    for k in r if k.startswith("failed_") and r[k] is not None})
+    # pandoc sizes a long pipe table's columns by its dashes: room for the numbers, the most for the verdict
+    lines = [_row(["Candidate", "scratch", "fine-tuned"] + [f"{T:g} K" for T in temps] + ["ns/day", "decision rule"]),
+             _row([":" + "-" * 21, "-" * 9 + ":", "-" * 10 + ":"] + ["-" * 6 + ":"] * len(temps)
+                  + ["-" * 7 + ":", ":" + "-" * 34])]
+    for name in dict.fromkeys(r["candidate"] for r in rows):
+        scratch, ft = by.get((name, "scratch")), by[(name, "fine-tuned")]
+        v = verdicts.get(ft["run_name"])
+        lines.append(_row([name, fixed(scratch["test_force_rmse_meV_per_A"], 1) if scratch else "—",
+                           fixed(ft["test_force_rmse_meV_per_A"], 1)]
+                          + [ft.get(f"failed_{T:g}K") or "—" for T in temps]
+                          + [fixed(ft.get("ns_per_day_per_core"), 1),
+                             "passes" if v and v["passes"] else "; ".join(map(_short_reason, v["reasons"])) if v else "—"]))
+    return "\n".join(lines)
+
+
 def tables(summary: dict) -> dict[str, str]:
     """Markdown tables by name: model settings, D(T), Arrhenius vs literature."""
     out = {}
@@ -603,6 +638,8 @@ def tables(summary: dict) -> dict[str, str]:
                 ("Precision", h["dtype"])]
         out["model"] = "\n".join([_row(["Setting", "Value"]), _row(["---", "---"])] + [_row(r) for r in rows])
         out["labels"] = labels_table(summary)
+    if summary.get("pretraining"):
+        out["pretraining"] = pretraining_table(summary["pretraining"])
     per_T = summary.get("diffusion_per_temperature")
     if per_T:
         lines = [_row(["T (K)", "runs", "D (cm²/s)", "σ~D~ (cm²/s)", "χ²~red~", "MSD slope", "RMS (Å)",

@@ -19,7 +19,8 @@ from analysis import data, explore, paths, plotting, runs
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 split = data.prepare_dataset(n_test=n_test, seed=split_seed, source=source, n_configs=n_configs)
 frames = data.read_extxyz(paths.dataset_xyz())
-stats = explore.statistics(frames)
+histograms, minima = explore.pair_distances(frames)  # all pairs within 6 Å of every frame (~30 s)
+stats = explore.statistics(frames, minima)
 stats.update({"name": split["name"], "sha256": split["sha256"], "source": source,
               "n_train": len(split["train_indices"]), "n_test": len(split["test_indices"]),
               "test_indices": split["test_indices"], "split_seed": split_seed})
@@ -39,7 +40,6 @@ plotting.save(fig, "dataset_overview")
 # never seen data, and sets the scale for the MD stability monitor.
 
 # %%
-histograms, minima = explore.pair_distances(frames)
 fig = plotting.pair_distances(histograms)
 plotting.save(fig, "pair_distances")
 minima

@@ -151,6 +151,32 @@ def test_architecture_values_are_ratios_to_the_reference_candidate():
     assert set(report_values._architecture_values(None, "x").values()) == {"n/a"}
 
 
+def test_pretraining_table_and_values_read_each_candidate_and_the_decision():
+    def row(cand, kind, run, rmse, **screens):
+        return {"candidate": cand, "architecture": cand.split(" ")[0], "kind": kind, "run_name": run,
+                "test_force_rmse_meV_per_A": rmse, "ns_per_day_per_core": 1.5, **screens}
+
+    pt = {"synthetic_set": {"n_configurations": 1200, "n_md": 900, "teacher": {"teacher": "SevenNet-0 (7net-0)"}},
+          "table": [row("c32-L1-r5", "scratch", "s40", 46.7, n_screens=0),
+                    row("c32-L1-r5", "fine-tuned", "f40", 34.5, n_screens=3, n_failed=0, failed_600K="0/3"),
+                    row("c32-L1-r5 (120 epochs)", "scratch", "prod", 30.5, n_screens=15, n_failed=9),
+                    row("c32-L1-r5 (120 epochs)", "fine-tuned", "f120", 29.0, n_screens=6, n_failed=1,
+                        failed_600K="0/3", failed_800K="1/3")],
+          "decision": {"verdicts": [{"run_name": "f40", "candidate": "c32-L1-r5", "architecture": "c32-L1-r5",
+                                     "passes": False, "reasons": ["test force RMSE 34.5 > 32 meV/Å"]},
+                                    {"run_name": "f120", "candidate": "c32-L1-r5 (120 epochs)",
+                                     "architecture": "c32-L1-r5", "passes": True, "reasons": []}],
+                       "adopted": "f120"}}
+    v = report_values._pretraining_values(pt)
+    assert v["pt_change"] == "-26, -5" and v["pt_archs"] == "c32-L1-r5, c32-L1-r5 (120 epochs)"
+    assert (v["pt_scratch_failed"], v["pt_ft_failed"]) == ("9 of 15", "1 of 9")
+    assert v["pt_decision"] == "adopts the fine-tuned c32-L1-r5 (120 epochs)"
+    lines = report_values.pretraining_table(pt).splitlines()
+    assert "| 600 K | 800 K |" in lines[0] and len(lines) == 4
+    assert lines[2].split(" | ")[1:] == ["46.7", "34.5", "0/3", "—", "1.5", "RMSE 34.5 > 32 |"]
+    assert lines[3].split(" | ")[1:] == ["30.5", "29.0", "0/3", "1/3", "1.5", "passes |"]
+
+
 def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
     low, high = report_values.lognormal_range(10.0, math.log(2.0))
     assert low == pytest.approx(5.0) and high == pytest.approx(20.0)
