@@ -288,6 +288,7 @@ screens: $(SCREEN_TARGETS)
 PRETRAIN_OUT := $(DERIVED)/pretraining.json $(DERIVED)/figures/pretraining.png
 pretraining: $(DERIVED)/pretraining.json
 $(PRETRAIN_OUT) &: FORCE study/09_pretraining.py $(ANALYSIS_SRC) $(PLAN) $(SYN)/pretrain.json $(DERIVED)/committee.json \
+  $(DERIVED)/stability.json \
   $(call run_files,$(PT_RUNS) $(FT_RUNS) $(ARCH_RUNS),evaluation.json) $(PROD_RUN)/evaluation.json $(SCREEN_TARGETS) \
   $(STAB_TARGETS) | $(INSTALLED)
 	$(call step,pretraining,$(PRETRAIN_OUT)) $(NB) study/09_pretraining.py $(DERIVED)/notebooks/09_pretraining.ipynb \

@@ -130,10 +130,11 @@ def _gpaw_version() -> str:
     return metadata.version("gpaw")
 
 
-def compare(frames: list, dft_dir: Path, teacher_file: Path | None, model_path: Path) -> dict:
+def compare(frames: list, dft_dir: Path, teacher_file: Path | None, model_path: Path,
+            kept_file: str = "model_energies.json") -> dict:
     """Per frame the DFT, model and teacher energies; per run Δ = E(broken) − E(intact) of each (eV per cell) with
     its standard error, and the model's and teacher's error on Δ from their paired residuals against DFT. The
-    model's energies are kept in ``dft_dir``'s parent (``model_energies.json``, by model hash and frames)."""
+    model's energies are kept in ``dft_dir``'s parent (``kept_file``, by model hash and frames)."""
     teacher = None
     if teacher_file is not None and Path(teacher_file).exists():
         with np.load(teacher_file) as t:
@@ -148,7 +149,7 @@ def compare(frames: list, dft_dir: Path, teacher_file: Path | None, model_path: 
             raise ValueError(f"{path}: computed for other positions than {atoms.info['run']} frame {atoms.info['frame']}")
         done.append(atoms)
         dft.append(d["energy_eV"])
-    energies = runs.kept_or_computed(Path(dft_dir).parent / "model_energies.json",
+    energies = runs.kept_or_computed(Path(dft_dir).parent / kept_file,
                                      {"model_sha256": file_sha256(model_path), "frames_sha256": data.frames_sha256(done)},
                                      lambda: {"E_model_eV": _model_energies(done, model_path)})["E_model_eV"]
     rows = [{**{k: atoms.info[k] for k in ("run", "frame", "kind", "n_broken_P", "time_ps")},
@@ -207,6 +208,11 @@ def combined_model_error(per_run: list[dict], code: str = "model") -> tuple[floa
     pairs = [(r[f"delta_{code}_minus_dft_eV"], r[f"delta_{code}_minus_dft_err_eV"]) for r in per_run
              if f"delta_{code}_minus_dft_eV" in r]
     return weighted_mean(*zip(*pairs)) if pairs else None
+
+
+def describe(error: tuple[float, float] | None) -> str:
+    """An error on Δ with its standard error, e.g. "-0.73 ± 0.09 eV"."""
+    return f"{error[0]:+.2f} ± {error[1]:.2f} eV" if error else "not computed"
 
 
 # the reading of the result, fixed before the DFT numbers existed: the model's error on Δ within 2 standard errors

@@ -604,16 +604,19 @@ def pretraining_table(pt: dict) -> str:
     temps = sorted({float(k.split("_")[1][:-1]) for r in rows if r["kind"] == "fine-tuned"
                     for k in r if k.startswith("failed_") and r[k] is not None})
     # pandoc sizes a long pipe table's columns by its dashes: room for the numbers, the most for the verdict
-    lines = [_row(["Candidate", "scratch", "fine-tuned"] + [f"{T:g} K" for T in temps] + ["ns/day", "decision rule"]),
+    lines = [_row(["Candidate", "scratch", "fine-tuned"] + [f"{T:g} K" for T in temps]
+                  + ["PS~4~ (eV)", "ns/day", "decision rule"]),
              _row([":" + "-" * 21, "-" * 9 + ":", "-" * 10 + ":"] + ["-" * 6 + ":"] * len(temps)
-                  + ["-" * 7 + ":", ":" + "-" * 34])]
+                  + ["-" * 12 + ":", "-" * 7 + ":", ":" + "-" * 30])]
     for name in dict.fromkeys(r["candidate"] for r in rows):
         scratch, ft = by.get((name, "scratch")), by[(name, "fine-tuned")]
         v = verdicts.get(ft["run_name"])
         lines.append(_row([name, fixed(scratch["test_force_rmse_meV_per_A"], 1) if scratch else "—",
                            fixed(ft["test_force_rmse_meV_per_A"], 1)]
                           + [ft.get(f"failed_{T:g}K") or "—" for T in temps]
-                          + [fixed(ft.get("ns_per_day_per_core"), 1),
+                          + [f"{ft['ps4_delta_error_eV']:+.2f} ± {ft['ps4_delta_error_err_eV']:.2f}"
+                             if ft.get("ps4_delta_error_eV") is not None else "—",
+                             fixed(ft.get("ns_per_day_per_core"), 1),
                              "passes" if v and v["passes"] else "; ".join(map(_short_reason, v["reasons"])) if v else "—"]))
     return "\n".join(lines)
 
@@ -638,8 +641,9 @@ def tables(summary: dict) -> dict[str, str]:
                 ("Precision", h["dtype"])]
         out["model"] = "\n".join([_row(["Setting", "Value"]), _row(["---", "---"])] + [_row(r) for r in rows])
         out["labels"] = labels_table(summary)
-    if summary.get("pretraining"):
-        out["pretraining"] = pretraining_table(summary["pretraining"])
+    # the report includes this table whether or not the plan pre-trains (the smoke plan does not)
+    out["pretraining"] = (pretraining_table(summary["pretraining"]) if summary.get("pretraining") else
+                          "\n".join([_row(["Synthetic pre-training"]), _row(["---"]), _row(["not part of this study's plan"])]))
     per_T = summary.get("diffusion_per_temperature")
     if per_T:
         lines = [_row(["T (K)", "runs", "D (cm²/s)", "σ~D~ (cm²/s)", "χ²~red~", "MSD slope", "RMS (Å)",

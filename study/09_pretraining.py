@@ -26,9 +26,10 @@ committee_group = "learning_curve_s2"  # the committee of notebook 5, applied to
 # %%
 import pandas as pd
 
-from analysis import architecture, bench, paths, plan, plotting, pretraining, runs, synthetic
+from analysis import architecture, bench, paths, plan, plotting, pretraining, ps4_dft, runs, synthetic
 
-candidates = plan.pretraining_runs(plan.load(paths.ROOT / plan_file), plan.synthetic_size(paths.study_dir()))
+the_plan = plan.load(paths.ROOT / plan_file)
+candidates = plan.pretraining_runs(the_plan, plan.synthetic_size(paths.study_dir()))
 kept = runs.read_json(architecture.speed_file())["models"] if architecture.speed_file().exists() else {}
 speeds = {c["architecture"]: bench.ns_per_day(kept[c["scratch"]]["steps_per_cpu_s"])  # measured, by architecture
           for c in candidates if c["candidate"] == c["architecture"] and c["scratch"] in kept}
@@ -37,6 +38,17 @@ screens = {c["finetune"]: pretraining.screens(paths.runs_dir(), c["screens"]) fo
 label = {c["finetune"]: c["candidate"] for c in candidates}
 production = runs.read_json(paths.run_dir(production_run) / "evaluation.json")
 decision = pretraining.decide(table, screens, production)
+# what a broken PS4 unit costs in each fine-tuned model against DFT (the frames of notebook 7; not part of the rule)
+ps4_frames = ps4_dft.select(the_plan)
+ps4_error = {}
+for c in candidates:
+    per_run = ps4_dft.compare(ps4_frames, ps4_dft.folder() / "dft", None, paths.run_dir(c["finetune"]) / "mace_stagetwo.model",
+                              kept_file=f"model_energies-{c['finetune']}.json")["per_run"] if ps4_frames else []
+    ps4_error[c["finetune"]] = ps4_dft.combined_model_error(per_run)
+table["ps4_delta_error_eV"] = [ps4_error[n][0] if kind == "fine-tuned" and ps4_error.get(n) else None
+                               for n, kind in zip(table["run_name"], table["kind"])]
+table["ps4_delta_error_err_eV"] = [ps4_error[n][1] if kind == "fine-tuned" and ps4_error.get(n) else None
+                                   for n, kind in zip(table["run_name"], table["kind"])]
 synthetic_info = runs.read_json(synthetic.synthetic_dir() / "pretrain.json")
 table
 
@@ -101,6 +113,10 @@ committee_text = "no screen has saved frames yet" if screen_committee.empty else
     f"{label.get(model, model)}: largest σ {g['sigma_max_eV_A'].max() * 1000:.0f} meV/Å, "
     f"{int(g['left_trained_region'].sum())} of {len(g)} runs above the limit"
     for model, g in screen_committee.groupby("model"))
+stability_ps4 = runs.read_json(paths.derived_dir() / "stability.json").get("ps4_dft", {}).get("per_run", [])
+ps4_text_production = ps4_dft.describe(ps4_dft.combined_model_error(stability_ps4))
+ps4_text_teacher = ps4_dft.describe(ps4_dft.combined_model_error(stability_ps4, "teacher"))
+ps4_text = "; ".join(f"{label[n]} {ps4_dft.describe(v)}" for n, v in ps4_error.items())
 Markdown(f"""
 **Does pre-training on a teacher's labels help with 160 DFT frames?** The synthetic set has
 {synthetic_info['n_configurations']} configurations ({synthetic_info['n_md']} MD frames, {synthetic_info['n_rattled']}
@@ -117,6 +133,10 @@ units), so that fine-tuning on 160 frames of one temperature corrects a surface 
 
 **Do the fine-tuned models stay where the DFT data are?** The committee of notebook 5 along their screens (limit
 {limits['limit_eV_A'] * 1000:.0f} meV/Å, as for the production runs): {committee_text}.
+
+**Does pre-training correct what a broken PS₄ unit costs?** On the GPAW frames of notebook 7 the production model's
+error on E(broken) − E(intact) is {ps4_text_production}; fine-tuned from the teacher: {ps4_text}. (Negative: the model
+makes breaking cheaper than DFT does; the teacher itself: {ps4_text_teacher}.)
 
 **Which model does the rule choose?**
 

@@ -161,7 +161,7 @@ def test_pretraining_table_and_values_read_each_candidate_and_the_decision():
                     row("c32-L1-r5", "fine-tuned", "f40", 34.5, n_screens=3, n_failed=0, failed_600K="0/3"),
                     row("c32-L1-r5 (120 epochs)", "scratch", "prod", 30.5, n_screens=15, n_failed=9),
                     row("c32-L1-r5 (120 epochs)", "fine-tuned", "f120", 29.0, n_screens=6, n_failed=1,
-                        failed_600K="0/3", failed_800K="1/3")],
+                        failed_600K="0/3", failed_800K="1/3", ps4_delta_error_eV=-0.2, ps4_delta_error_err_eV=0.1)],
           "decision": {"verdicts": [{"run_name": "f40", "candidate": "c32-L1-r5", "architecture": "c32-L1-r5",
                                      "passes": False, "reasons": ["test force RMSE 34.5 > 32 meV/Å"]},
                                     {"run_name": "f120", "candidate": "c32-L1-r5 (120 epochs)",
@@ -173,8 +173,8 @@ def test_pretraining_table_and_values_read_each_candidate_and_the_decision():
     assert v["pt_decision"] == "adopts the fine-tuned c32-L1-r5 (120 epochs)"
     lines = report_values.pretraining_table(pt).splitlines()
     assert "| 600 K | 800 K |" in lines[0] and len(lines) == 4
-    assert lines[2].split(" | ")[1:] == ["46.7", "34.5", "0/3", "—", "1.5", "RMSE 34.5 > 32 |"]
-    assert lines[3].split(" | ")[1:] == ["30.5", "29.0", "0/3", "1/3", "1.5", "passes |"]
+    assert lines[2].split(" | ")[1:] == ["46.7", "34.5", "0/3", "—", "—", "1.5", "RMSE 34.5 > 32 |"]
+    assert lines[3].split(" | ")[1:] == ["30.5", "29.0", "0/3", "1/3", "-0.20 ± 0.10", "1.5", "passes |"]
 
 
 def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
