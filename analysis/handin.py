@@ -11,6 +11,7 @@ Typst to PDF. The folder gets an ``index.md`` that lists what is in it and what 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,20 @@ def notebook_sources(study: Path | None = None) -> dict[str, tuple[Path, str]]:
     return found
 
 
+def _markdown_outputs_only(nb: dict) -> dict:
+    """The notebook with every output that has a Markdown form (the discussion's answers) moved into a Markdown
+    cell after its code cell: pandoc's Typst writer drops ``text/markdown`` outputs and would print the plain-text
+    form, ``<IPython.core.display.Markdown object>``."""
+    cells = []
+    for cell in nb.get("cells", []):
+        answers = [out["data"]["text/markdown"] for out in cell.get("outputs", []) if "text/markdown" in out.get("data", {})]
+        if answers:
+            cell = {**cell, "outputs": [out for out in cell["outputs"] if "text/markdown" not in out.get("data", {})]}
+        cells.append(cell)
+        cells += [{"cell_type": "markdown", "metadata": {}, "source": text} for text in answers]
+    return {**nb, "cells": cells}
+
+
 def notebook_pdf(notebook: Path, pdf: Path) -> Path:
     """``notebook`` (.ipynb) to PDF: pandoc's ipynb reader to Typst, Typst to PDF (figures extracted on the way)."""
     import pypandoc
@@ -55,7 +70,9 @@ def notebook_pdf(notebook: Path, pdf: Path) -> Path:
 
     with tempfile.TemporaryDirectory() as tmp:
         typ = Path(tmp) / "notebook.typ"
-        subprocess.run([pypandoc.get_pandoc_path(), str(notebook.resolve()), "--from", "ipynb", "--to", "typst",
+        source = Path(tmp) / "notebook.ipynb"
+        source.write_text(json.dumps(_markdown_outputs_only(json.loads(notebook.read_text()))))
+        subprocess.run([pypandoc.get_pandoc_path(), str(source), "--from", "ipynb", "--to", "typst",
                         "--standalone", "--extract-media", "media", "--variable", "papersize=a4",
                         "--output", str(typ)], cwd=tmp, check=True, capture_output=True)
         pdf.write_bytes(typst.compile(str(typ), root=tmp, timestamp=0))

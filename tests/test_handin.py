@@ -67,3 +67,15 @@ def test_one_number_one_source_in_the_notebooks_and_the_report():
     for phrase in (f"takes {values['bench_dft_cpu_s']} CPU-seconds", f"the MACE model {values['bench_mlip_ms']} ms",
                    f"{values['bench_speedup']} times less", f"at least {values['bench_aimd_100ps_days']} CPU-days"):
         assert phrase in md, phrase
+
+
+def test_markdown_answers_become_cells_the_pdf_shows():
+    """pandoc's Typst writer drops text/markdown outputs: the hand-in moves them into Markdown cells."""
+    nb = {"cells": [{"cell_type": "code", "source": "Markdown(f'...')", "metadata": {}, "outputs": [
+        {"output_type": "execute_result", "data": {"text/markdown": "**D = 3e-6 cm²/s**",
+                                                   "text/plain": "<IPython.core.display.Markdown object>"}},
+        {"output_type": "stream", "name": "stdout", "text": "progress"}]}]}
+    out = handin._markdown_outputs_only(nb)
+    assert [c["cell_type"] for c in out["cells"]] == ["code", "markdown"]
+    assert out["cells"][1]["source"] == "**D = 3e-6 cm²/s**"
+    assert out["cells"][0]["outputs"] == [{"output_type": "stream", "name": "stdout", "text": "progress"}]
