@@ -79,20 +79,19 @@ def along_runs(calcs: list, used_runs: list[dict], every_ps: float = 1.0,
         run = Path(summary["run_dir"])
         key = {"members_sha256": member_sha256, "every_ps": every_ps,
                "positions_sha256": file_sha256(run / run_files.POSITIONS_FILE)}
-        started, computed = time.time(), []
+        started, kept = time.time(), bool(member_sha256) and runs.is_kept(run / CACHE_FILE, key)
 
         def compute(run=run) -> dict:
             frames, interval_fs = run_files.read_positions(run)
             stride = max(1, round(every_ps * 1000 / interval_fs))
             picked = frames[::stride]
-            computed.append(True)
             return {"time_ps": [k * stride * interval_fs / 1000 for k in range(len(picked))],
                     "sigma_max_eV_A": [float(v) for v in force_disagreement(calcs, picked)],
                     "n_P_undercoordinated": [int(b) for b in structure.undercoordinated(picked)]}
 
         values = runs.kept_or_computed(run / CACHE_FILE, key, compute) if member_sha256 else compute()
         sigma, broken, times = values["sigma_max_eV_A"], values["n_P_undercoordinated"], values["time_ps"]
-        how = f"computed in {time.time() - started:.0f} s" if computed else "kept"
+        how = "kept" if kept else f"computed in {time.time() - started:.0f} s"
         print(f"committee: {n}/{len(used_runs)} {summary['run_name']} ({how})", flush=True)
         for t, value, b in zip(times, sigma, broken):
             rows.append({"run_name": summary["run_name"], "temperature_K": summary["settings"]["temperature_K"],

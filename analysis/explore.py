@@ -33,19 +33,35 @@ def arrays(frames: list[Atoms]) -> dict:
     }
 
 
+def _pairs_within(atoms: Atoms, r_max_A: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair i < j of a periodic cell closer than ``r_max_A`` over all periodic images: (i, j, distance Å).
+
+    The same pairs as ``ase.neighborlist.neighbor_list`` with ``i < j``, by brute force over the lattice
+    translations that can reach ``r_max_A`` (an 83-atom cell: ~10 ms a frame instead of ~150 ms)."""
+    cell = atoms.cell.array
+    positions = atoms.get_scaled_positions(wrap=True) @ cell
+    heights = abs(np.linalg.det(cell)) / np.linalg.norm(np.cross(cell[[1, 2, 0]], cell[[2, 0, 1]]), axis=1)
+    reach = np.ceil(r_max_A / heights).astype(int) + 1  # wrapped fractional differences lie in (-1, 1)
+    grid = np.stack(np.meshgrid(*[np.arange(-n, n + 1) for n in reach], indexing="ij"), -1).reshape(-1, 3)
+    i, j = np.triu_indices(len(atoms), 1)
+    d = np.linalg.norm((positions[j] - positions[i])[:, None, :] + (grid @ cell)[None], axis=-1)
+    pair, _ = np.nonzero(d < r_max_A)
+    return i[pair], j[pair], d[d < r_max_A]
+
+
 def pair_distances(frames: list[Atoms], r_max_A: float = 6.0, bin_width_A: float = 0.05):
     """Per pair: histogram (bin centres, pairs per configuration) and the minimum distance seen."""
     edges = np.arange(0.0, r_max_A + bin_width_A, bin_width_A)
     counts = {pair: np.zeros(len(edges) - 1) for pair in PAIRS}
     minima = {pair: np.inf for pair in PAIRS}
     for atoms in frames:
-        i, j, d = neighbor_list("ijd", atoms, r_max_A)
-        keep = i < j
+        i, j, d = _pairs_within(atoms, r_max_A)
         symbols = np.array(atoms.get_chemical_symbols())
-        a, b = symbols[i[keep]], symbols[j[keep]]
-        pair = np.char.add(np.char.add(np.where(a <= b, a, b), "-"), np.where(a <= b, b, a))
+        swap = symbols[i] > symbols[j]  # alphabetical order, as in the names: "Li-S"
+        a, b = np.where(swap, symbols[j], symbols[i]), np.where(swap, symbols[i], symbols[j])
         for name in PAIRS:
-            dist = d[keep][pair == name]
+            first, second = name.split("-")
+            dist = d[(a == first) & (b == second)]
             if len(dist):
                 counts[name] += np.histogram(dist, edges)[0]
                 minima[name] = min(minima[name], float(dist.min()))
@@ -56,7 +72,7 @@ def pair_distances(frames: list[Atoms], r_max_A: float = 6.0, bin_width_A: float
 
 def statistics(frames: list[Atoms], minima: dict[str, float] | None = None) -> dict:
     """Summary numbers of the dataset for the report (energies in meV/atom, forces in eV/Å); ``minima``: the
-    shortest distance per pair (Å) if ``pair_distances`` has already been computed (it takes ~30 s)."""
+    shortest distance per pair (Å) if ``pair_distances`` has already been computed (a few seconds)."""
     arr = arrays(frames)
     e = arr["energy_per_atom_eV"]
     f = arr["forces_eV_A"]
@@ -78,5 +94,6 @@ def statistics(frames: list[Atoms], minima: dict[str, float] | None = None) -> d
         "force_rms_eV_A": float(np.sqrt(np.mean(f**2))),
         "force_max_eV_A": float(np.abs(f).max()),
         "force_rms_per_element_eV_A": per_element,
-        "min_pair_distance_A": minima,
+        # to 1e-9 Å: the last bit of a distance depends on how the displacement was summed (and on the CPU)
+        "min_pair_distance_A": {pair: round(float(d), 9) for pair, d in minima.items()},
     }

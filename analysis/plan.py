@@ -183,7 +183,8 @@ def pretraining_runs(plan: dict, n_synthetic: int) -> list[dict]:
     screens and its from-scratch counterpart (``scratch``); then, for the architectures of
     ``[pretraining.production_budget]``, the same pre-trained model fine-tuned with the production model's budget
     (``[production]``), whose from-scratch counterpart is the production model itself. ``candidate`` names each
-    (the architecture, plus the epochs for a production-budget one)."""
+    (the architecture, plus the epochs for a production-budget one); ``scratch_screens``: the plan's plain stability
+    screens of the from-scratch counterpart."""
     pt, a = plan.get("pretraining"), plan.get("architecture")
     if not pt or not pt["architectures"]:
         return []
@@ -218,7 +219,7 @@ def pretraining_runs(plan: dict, n_synthetic: int) -> list[dict]:
                                   scratch if arch == prod["architecture"] else None, scratch + "-pt",
                                   prod["n_train"], prod["epochs"], prod["stage_two_start_epoch"],
                                   budget.get("screen_temperatures_K", pt["screen_temperatures_K"])))
-    return out
+    return _with_scratch_screens(plan, out)
 
 
 def _candidate(pt: dict, arch: str, label: str, pretrain: str, pretrain_epochs: int, pretrain_stage_two: int | None,
@@ -229,6 +230,14 @@ def _candidate(pt: dict, arch: str, label: str, pretrain: str, pretrain_epochs: 
             "pretrain_stage_two_start_epoch": pretrain_stage_two, "scratch": scratch, "finetune": finetune,
             "finetune_n_train": n_train, "finetune_epochs": epochs, "finetune_stage_two_start_epoch": stage_two,
             "screens": screens, "screen_temperatures_K": temperatures}
+
+
+def _with_scratch_screens(plan: dict, candidates: list[dict]) -> list[dict]:
+    """Each candidate with ``scratch_screens``: the plan's plain (no core repulsion) stability screens of its
+    from-scratch twin, the runs its fine-tuned screens are compared with."""
+    plain = [r for r in stability_runs(plan) if not r["core_repulsion_fraction"]]
+    return [{**c, "scratch_screens": [r["run_name"] for r in plain if c["scratch"] and r["model"] == c["scratch"]]}
+            for c in candidates]
 
 
 def screen_name(finetune: str, temperature_K: float, seed: int, production_ps: float) -> str:

@@ -49,11 +49,10 @@ def screens(runs_root: Path, run_names: list[str]) -> pd.DataFrame:
     return df.assign(broken_PS4_fraction=fractions)
 
 
-def scratch_screens(runs_root: Path, model_run: str) -> pd.DataFrame:
-    """The plain (no core repulsion) runs of the stability screen (``stab-<run>-T…``) of a from-scratch model."""
-    found = sorted(p.parent.name for p in Path(runs_root).glob(f"stab-{model_run}-T*/summary.json"))
-    s = screens(runs_root, found)
-    return s[~s["core_repulsion"]] if not s.empty else s
+def scratch_screens(runs_root: Path, candidate: dict) -> pd.DataFrame:
+    """The finished plain (no core repulsion) stability screens of a candidate's from-scratch model, as the plan
+    declares them (``candidate["scratch_screens"]``, ``plan.pretraining_runs``)."""
+    return screens(runs_root, candidate["scratch_screens"])
 
 
 def compare(runs_root: Path, candidates: list[dict], speeds: dict[str, float]) -> pd.DataFrame:
@@ -74,7 +73,7 @@ def compare(runs_root: Path, candidates: list[dict], speeds: dict[str, float]) -
             if kind == "fine-tuned":
                 row.update(_screen_summary(screens(runs_root, c["screens"])))
             elif kind == "scratch":  # the earlier plain screens of the from-scratch model (stability screen)
-                row.update(_screen_summary(scratch_screens(runs_root, name)))
+                row.update(_screen_summary(scratch_screens(runs_root, c)))
             rows.append(row)
     return pd.DataFrame(rows)
 

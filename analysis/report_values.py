@@ -187,6 +187,9 @@ def variables(summary: dict) -> dict:
              conv_max_pull=fixed(rule.get("max_halves_pull"), 0),
              conv_applied=("runs that fail it are left out" if rule.get("enforce") else
                            "reported only: this series was made before the rule"))
+    judged = [r for r in summary.get("diffusion_per_temperature") or [] if r.get("n_converged") is not None]
+    v.update(conv_n_pass=str(sum(r["n_converged"] for r in judged)) if judged else "n/a",
+             conv_n_runs=str(sum(r["n_runs"] for r in judged)) if judged else "n/a")
     v.update(experiment_gap_values(summary.get("arrhenius")))
     v.update(_non_monotonic_values(summary.get("diffusion_per_temperature") or []))
     return v
@@ -243,7 +246,7 @@ def _ps4_dft_values(ps4: dict | None) -> dict[str, str]:
     (inverse-variance means over runs, eV per cell), the model's error on Δ and its reading."""
     from analysis import ps4_dft
 
-    keys = ("ps4_n_broken", "ps4_n_intact", "ps4_T", "ps4_delta_dft", "ps4_delta_model", "ps4_model_error",
+    keys = ("ps4_n_broken", "ps4_n_intact", "ps4_T", "ps4_delta_dft", "ps4_delta_dft_err", "ps4_delta_model", "ps4_model_error",
             "ps4_model_error_err", "ps4_reading")
     v = {k: "n/a" for k in keys}
     complete = [r for r in (ps4 or {}).get("per_run", []) if "delta_dft_eV" in r]
@@ -252,14 +255,14 @@ def _ps4_dft_values(ps4: dict | None) -> dict[str, str]:
         return v
     temperature = {r["run"]: r["run"].split("-T")[1].split("-")[0] for r in complete}
 
-    def mean(code: str) -> float:
+    def mean(code: str, which: int = 0) -> float:  # which: 0 the mean, 1 its standard error
         return ps4_dft.weighted_mean([r[f"delta_{code}_eV"] for r in complete],
-                                     [r[f"delta_{code}_err_eV"] for r in complete])[0]
+                                     [r[f"delta_{code}_err_eV"] for r in complete])[which]
 
     v.update(ps4_n_broken=str(sum(r["n_broken"] for r in complete)),
              ps4_n_intact=str(sum(r["n_intact"] for r in complete)),
              ps4_T=" and ".join(dict.fromkeys(temperature.values())),
-             ps4_delta_dft=fixed(mean("dft"), 2), ps4_delta_model=fixed(mean("model"), 2),
+             ps4_delta_dft=fixed(mean("dft"), 2), ps4_delta_dft_err=fixed(mean("dft", 1), 2), ps4_delta_model=fixed(mean("model"), 2),
              ps4_model_error=f"{reading['model_error_eV']:+.2f}", ps4_model_error_err=fixed(reading["model_error_err_eV"], 2),
              ps4_reading=PS4_READINGS[reading["category"]])
     return v
@@ -268,8 +271,8 @@ def _ps4_dft_values(ps4: dict | None) -> dict[str, str]:
 def _pretraining_values(pt: dict | None) -> dict[str, str]:
     """Synthetic pre-training (notebook 9): the set, the change of force error per candidate, failed plain screens
     from scratch and fine-tuned, and the decision (the side-by-side numbers: ``pretraining_table``)."""
-    keys = ("pt_n", "pt_n_md", "pt_teacher", "pt_archs", "pt_change", "pt_decision", "pt_scratch_failed",
-            "pt_ft_failed")
+    keys = ("pt_n", "pt_n_md", "pt_teacher", "pt_archs", "pt_change", "pt_change_range", "pt_n_candidates",
+            "pt_decision", "pt_scratch_failed", "pt_ft_failed")
     v = {k: "n/a" for k in keys}
     if not pt:
         return v
@@ -283,11 +286,24 @@ def _pretraining_values(pt: dict | None) -> dict[str, str]:
     v.update(pt_n=str(pt["synthetic_set"]["n_configurations"]), pt_n_md=str(pt["synthetic_set"]["n_md"]),
              pt_teacher=pt["synthetic_set"]["teacher"]["teacher"].split(" (")[0], pt_archs=", ".join(names),
              pt_change=", ".join(f"{100 * (f / s - 1):+.0f}" for s, f in zip(scratch, ft)),
-             pt_decision=(f"adopts the fine-tuned {_candidate_of(decision, decision['adopted'])}" if decision["adopted"]
+             pt_change_range=_range_text([100 * (f / s - 1) for s, f in zip(scratch, ft)]),
+             pt_n_candidates=_count_word(len(names)),
+             pt_decision=(f"adopts the fine-tuned {_candidate_of(decision, decision['adopted'])} for the next series; "
+                          "the runs below predate it" if decision["adopted"]
                           else "keeps the production model"),
              pt_scratch_failed=_failed_of(r for r in rows if r["kind"] == "scratch"),
              pt_ft_failed=_failed_of(r for r in rows if r["kind"] == "fine-tuned"))
     return v
+
+
+def _range_text(values: list[float]) -> str:
+    """``−26 to −13`` (rounded, signed), or one value when all round alike."""
+    low, high = (f"{x:+.0f}".replace("-", "−") for x in (min(values), max(values)))
+    return low if low == high else f"{low} to {high}"
+
+
+def _count_word(n: int) -> str:
+    return ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"][n] if n < 10 else str(n)
 
 
 def _candidate_of(decision: dict, run_name: str) -> str:
@@ -436,7 +452,7 @@ def benchmark_values(bench: dict, md_runs: list[dict]) -> dict[str, str]:
             "bench_aimd_100ps_days", "bench_mlip_100ps_hours")
     v: dict[str, str] = dict.fromkeys(keys, "n/a")  # not measured (make bench BENCH=dft) reads as n/a
     dft = bench.get("dft") or {}
-    lcao = [d for d in dft.get("dft", []) if d["mode"].startswith("LCAO")]  # the text calls the basis localized
+    lcao = [d for d in dft.get("dft", []) if d["mode"].startswith("LCAO")]  # the cheaper basis: a lower bound on AIMD's cost
     if lcao:
         d = lcao[0]
         mlip_s = dft["mlip_force_call"]["cpu_s"]

@@ -72,10 +72,19 @@ def kept_or_computed(path: Path, key: dict, compute) -> dict:
     differently, so recomputing them on every rerun would change committed results with nothing changed. The
     key names every input (model hashes, a hash of the configurations, settings); a new input recomputes."""
     path = Path(path)
-    key = json.loads(json.dumps(_finite(key), default=_json_default))  # as stored
-    if not (path.exists() and read_json(path).get("key") == key):
-        write_json(path, {"key": key, **compute()})
+    if not is_kept(path, key):
+        write_json(path, {"key": _as_stored(key), **compute()})
     return {k: v for k, v in read_json(path).items() if k != "key"}  # the stored form either way
+
+
+def is_kept(path: Path, key: dict) -> bool:
+    """Whether ``path`` holds values stored under ``key`` (``kept_or_computed`` would reuse them)."""
+    path = Path(path)
+    return path.exists() and read_json(path).get("key") == _as_stored(key)
+
+
+def _as_stored(key: dict) -> dict:
+    return json.loads(json.dumps(_finite(key), default=_json_default))
 
 
 def now_iso() -> str:

@@ -19,7 +19,7 @@ from analysis import data, explore, paths, plotting, runs
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 split = data.prepare_dataset(n_test=n_test, seed=split_seed, source=source, n_configs=n_configs)
 frames = data.read_extxyz(paths.dataset_xyz())
-histograms, minima = explore.pair_distances(frames)  # all pairs within 6 Å of every frame (~30 s)
+histograms, minima = explore.pair_distances(frames)  # all pairs within 6 Å of every frame (~5 s)
 stats = explore.statistics(frames, minima)
 stats.update({"name": split["name"], "sha256": split["sha256"], "source": source,
               "n_train": len(split["train_indices"]), "n_test": len(split["test_indices"]),

@@ -60,7 +60,7 @@ all_screens = pd.concat([s for s in screens.values() if not s.empty], ignore_ind
     not s.empty for s in screens.values()) else pd.DataFrame()
 if not all_screens.empty:
     all_screens["candidate"] = all_screens["model"].map(label)
-    earlier = pd.concat([pretraining.scratch_screens(paths.runs_dir(), c["scratch"]) for c in candidates if c["scratch"]],
+    earlier = pd.concat([pretraining.scratch_screens(paths.runs_dir(), c) for c in candidates if c["scratch"]],
                         ignore_index=True)
     plotting.save(plotting.pretraining(table, all_screens, scratch_screens=earlier), "pretraining")
     display_columns = ["candidate", "run_name", "temperature_K", "seed", "length_ps", "failed", "time_to_failure_ps", "reason",

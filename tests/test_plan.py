@@ -191,6 +191,12 @@ def test_the_production_architecture_can_be_fine_tuned_with_the_production_budge
     assert (long["finetune"], long["scratch"]) == ("train-c32-L1-r5-n160-seed1-ep120-pt", "train-c32-L1-r5-n160-seed1-ep120")
     assert (long["finetune_epochs"], long["finetune_stage_two_start_epoch"]) == (120, 90)
     assert long["screens"] == [f"screen-train-c32-L1-r5-n160-seed1-ep120-pt-T600-seed{s}-20ps" for s in (1, 2, 3)]
+    # the from-scratch screens it is compared with: the plan's plain stability runs of its twin, none with the core
+    # repulsion, none of another model (the plan declares them; nothing is globbed on disk)
+    plain = [r["run_name"] for r in plan.stability_runs(p)
+             if r["model"] == long["scratch"] and not r["core_repulsion_fraction"]]
+    assert plain and long["scratch_screens"] == plain
+    assert runs["c32-L1-r5"]["scratch_screens"] == []  # its 40-epoch twin was never screened
     mk = plan.makefile(p, "data/runs", 1200)
     assert mk.count("pretrain-c32-L1-r5-n1200-seed1-ep8.params") == 1  # one pre-training run for both
     line = next(x for x in mk.splitlines() if x.startswith("train-c32-L1-r5-n160-seed1-ep120-pt.params"))

@@ -169,8 +169,10 @@ def test_pretraining_table_and_values_read_each_candidate_and_the_decision():
                        "adopted": "f120"}}
     v = report_values._pretraining_values(pt)
     assert v["pt_change"] == "-26, -5" and v["pt_archs"] == "c32-L1-r5, c32-L1-r5 (120 epochs)"
+    assert (v["pt_change_range"], v["pt_n_candidates"]) == ("−26 to −5", "two")
     assert (v["pt_scratch_failed"], v["pt_ft_failed"]) == ("9 of 15", "1 of 9")
-    assert v["pt_decision"] == "adopts the fine-tuned c32-L1-r5 (120 epochs)"
+    # an adopted model does not silently become the MD series' model: the report says the runs predate it
+    assert v["pt_decision"] == "adopts the fine-tuned c32-L1-r5 (120 epochs) for the next series; the runs below predate it"
     lines = report_values.pretraining_table(pt).splitlines()
     assert "| 600 K | 800 K |" in lines[0] and len(lines) == 4
     assert lines[2].split(" | ")[1:] == ["46.7", "34.5", "0/3", "—", "—", "1.5", "RMSE 34.5 > 32 |"]
