@@ -71,8 +71,18 @@ def run_notebook(source: Path, output: Path, parameters: dict) -> None:
             if partial.exists():
                 partial.replace(failed)
             raise
+        project_relative(partial)
         partial.replace(output)
         failed.unlink(missing_ok=True)
+
+
+def project_relative(notebook_file: Path) -> None:
+    """Write the executed notebook with paths inside the project relative to its root (warnings print the
+    environment's absolute paths; committed files hold no machine's paths)."""
+    text = Path(notebook_file).read_text()
+    relative = text.replace(f"{paths.ROOT}/", "")
+    if relative != text:
+        Path(notebook_file).write_text(relative)
 
 
 def _discard_if_never_started(folder: Path, failed: Path, new_folder: bool) -> Path:

@@ -202,8 +202,10 @@ def arrhenius(per_run, per_temperature, fit: dict | None, extrapolate_to_K: floa
             ax.errorbar(1000 / extrapolate_to_K - 0.04, r["D_predicted_cm2_s"], yerr=r["D_predicted_err_cm2_s"],
                         fmt="s", mfc="white", color="C0", capsize=3, label=f"its prediction at {extrapolate_to_K:g} K")
     ax.set_yscale("log")
-    ax.set_xlabel("1000 / T (1/K)")
+    ax.set_xlabel("1000 K / T")
     ax.set_ylabel("D (cm²/s)")
+    top = ax.secondary_xaxis("top", functions=(lambda x: 1000 / np.maximum(x, 1e-9), lambda t: 1000 / np.maximum(t, 1e-9)))
+    top.set_xlabel("T (K)", fontsize=8)
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
@@ -212,11 +214,12 @@ def arrhenius(per_run, per_temperature, fit: dict | None, extrapolate_to_K: floa
 def stability(df):
     """Time to first failure per candidate (one row each) and temperature (colour); ×: failed, open ▲: survived,
     drawn at its run length."""
-    short = df["model"].str.replace(r"^train-", "", regex=True).str.replace(r"-n\d+-seed\d+", "", regex=True)
-    df = df.assign(candidate=short + np.where(df.get("core_repulsion", False), " + core", ""))
+    # "train-c32-L0-r5-n160-seed1-ep40-s2-noZBL" -> "c32-L0-r5-noZBL, 40 epochs"
+    short = df["model"].str.replace(r"^train-(.+?)-n\d+-seed\d+-ep(\d+)(?:-s2)?(.*)$", r"\1\3, \2 epochs", regex=True)
+    df = df.assign(candidate=short + np.where(df.get("core_repulsion", False), " + core repulsion", ""))
     candidates = sorted(df["candidate"].unique())
     temps = sorted(df["temperature_K"].unique())
-    fig, ax = plt.subplots(figsize=(6.8, 1.2 + 0.38 * len(candidates)))
+    fig, ax = plt.subplots(figsize=(7.2, 1.9 + 0.38 * len(candidates)))
     for i, candidate in enumerate(candidates):
         for j, (T, colour) in enumerate(zip(temps, _temperature_colours(temps))):
             g = df[(df["candidate"] == candidate) & (df["temperature_K"] == T)]
@@ -224,6 +227,9 @@ def stability(df):
             failed, ok = g[g["failed"]], g[~g["failed"]]
             ax.scatter(failed["time_to_failure_ps"], [y] * len(failed), marker="x", s=22, color=colour)
             ax.scatter(ok["length_ps"], [y] * len(ok), marker="^", s=22, facecolor="none", edgecolor=colour)
+        g = df[df["candidate"] == candidate]  # survivors stack at their run length: count them
+        ax.text(1.02, i, f"{int((~g['failed']).sum())}/{len(g)} survived", transform=ax.get_yaxis_transform(),
+                va="center", fontsize=7)
     for T, colour in zip(temps, _temperature_colours(temps)):
         ax.scatter([], [], marker="s", color=colour, label=f"{T:g} K")
     ax.scatter([], [], marker="x", color="black", label="failed")
@@ -233,26 +239,37 @@ def stability(df):
     ax.set_xscale("log")
     ax.set_xlabel("time to first failure (ps of NVT)")
     ax.grid(axis="y", alpha=0.0)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.5 / (1.2 + 0.38 * len(candidates)) - 0.12),
+              ncol=5, frameon=False)
     fig.tight_layout()
     return fig
 
 
-def committee(along, reference_eV_A: float, limit_eV_A: float | None = None):
+def committee(along, reference_eV_A: float, limit_eV_A: float | None = None, probe_runs=()):
     """Committee force disagreement along each MD run (meV/Å), coloured by temperature; dashed: test-set 95th pct.,
-    dotted: the trained-region limit."""
-    temperatures = sorted(along["temperature_K"].unique())
-    fig, ax = plt.subplots(figsize=(6.8, 3.4))
-    for T, colour in zip(temperatures, _temperature_colours(temperatures)):
-        for k, (_, g) in enumerate(along[along["temperature_K"] == T].groupby("run_name")):
-            ax.plot(g["time_ps"], g["sigma_max_eV_A"] * 1000, color=colour, lw=0.8, marker=".", ms=3,
-                    label=f"{T:g} K" if k == 0 else None)
-    ax.axhline(reference_eV_A * 1000, color="k", ls="--", lw=0.8, label="test set, 95th pct.")
-    if limit_eV_A is not None:
-        ax.axhline(limit_eV_A * 1000, color="k", ls=":", lw=1.0, label="trained-region limit")
-    ax.set_xlabel("production time (ps)")
-    ax.set_ylabel("committee σ$_{max}$ (meV/Å)")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    dotted: the trained-region limit. The runs of the temperature series (left) and the hotter probes named in
+    ``probe_runs`` (right) in panels of their own, so that each panel has few series."""
+    probes = along["run_name"].isin(list(probe_runs))
+    groups = [("temperature series", along[~probes])] + ([("probes (not in the fit)", along[probes])] if probes.any() else [])
+    fig, axes = plt.subplots(1, len(groups), figsize=(6.8, 3.4), sharey=True, squeeze=False,
+                             gridspec_kw={"width_ratios": [3, 2][:len(groups)]})
+    every_T = sorted(along["temperature_K"].unique())
+    colour_of = dict(zip(every_T, _temperature_colours(every_T)))  # one temperature, one colour in both panels
+    for ax, (title, rows) in zip(axes[0], groups):
+        for T in sorted(rows["temperature_K"].unique()):
+            colour = colour_of[T]
+            for k, (_, g) in enumerate(rows[rows["temperature_K"] == T].groupby("run_name")):
+                ax.plot(g["time_ps"], g["sigma_max_eV_A"] * 1000, color=colour, lw=0.7, marker=".", ms=2,
+                        label=f"{T:g} K" if k == 0 else None)
+        ax.axhline(reference_eV_A * 1000, color="k", ls="--", lw=0.8, label="test set, 95th pct.")
+        if limit_eV_A is not None:
+            ax.axhline(limit_eV_A * 1000, color="k", ls=":", lw=1.0, label="trained-region limit")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("production time (ps)")
+        ax.legend(fontsize=6, loc="upper left", ncol=2, framealpha=0.9)
+    axes[0][0].set_ylabel("committee σ$_{max}$ (meV/Å)")
+    top = along["sigma_max_eV_A"].max() * 1000
+    axes[0][0].set_ylim(0, 1.45 * top)  # head room for the legends above the data
     fig.tight_layout()
     return fig
 

@@ -197,9 +197,12 @@ def render_with_pandoc(build: Path, out: Path, values: dict) -> None:
     subprocess.run([pandoc, "report-typst.md"] + common + ["--to", "typst", "--standalone", "--number-sections",
                              "--variable", "papersize=a4", "--variable", "fontsize=10.5pt",
                              "--variable", "margin.x=2.2cm", "--variable", "margin.y=2.2cm",
-                             # figures and tables float to the top or bottom of a page, as in a journal, not
-                             # mid-page gaps (report.qmd flushes them before the references)
-                             "--variable", "header-includes=#set figure(placement: auto)",
+                             # figures float to the top or bottom of a page, as in a journal, not mid-page gaps
+                             # (report.qmd flushes them before the conclusion); tables stay where the text
+                             # discusses them and may break across pages, so long ones do not pile up at the end
+                             "--variable", "header-includes=#set figure(placement: auto)\n"
+                             "#show figure.where(kind: table): set figure(placement: none)\n"
+                             "#show figure.where(kind: table): set block(breakable: true)",
                              "--output", "report.typ"], cwd=build, check=True)
     import typst
 

@@ -663,8 +663,8 @@ def tables(summary: dict) -> dict[str, str]:
     per_T = summary.get("diffusion_per_temperature")
     if per_T:
         lines = [_row(["T (K)", "runs", "D (cm²/s)", "σ~D~ (cm²/s)", "χ²~red~", "MSD slope", "RMS (Å)",
-                       "PS~4~ broken (%)", "converged"]),
-                 _row(["---:", "---:", "------:", "------:", "---:", "---:", "---:", "----:", "---:"])]
+                       "broken PS~4~ (%)", "passed"]),
+                 _row(["----:", "---:", "------:", "------:", "---:", "----:", "----:", "------:", "-----:"])]
         for r in per_T:
             broken = r.get("broken_PS4_fraction_max")
             converged = r.get("n_converged")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from analysis import paths, runs
+from analysis import notebooks, paths, runs
 
 
 def test_second_process_on_the_same_notebook_stops_without_touching_it(tmp_path):
@@ -54,3 +54,22 @@ def test_a_parameter_of_the_wrong_type_stops_with_its_name_before_anything_runs(
     assert result.stderr.strip().splitlines()[-1] == (
         "ERROR: study/06_diffusion.py: parameter fit_start_ps='abc': expected a number (default 5.0)")
     assert not out.parent.exists()
+
+
+def test_executed_notebooks_hold_project_paths_relative_to_the_root(tmp_path):
+    nb = tmp_path / "run.ipynb"
+    nb.write_text('{"text": ["%s/.venv/lib/site.py:10: UserWarning", "PosixPath(\'%s/data/runs/x\')", "/tmp/other"]}'
+                  % (paths.ROOT, paths.ROOT))
+    notebooks.project_relative(nb)
+    assert nb.read_text() == '{"text": [".venv/lib/site.py:10: UserWarning", "PosixPath(\'data/runs/x\')", "/tmp/other"]}'
+
+
+def test_no_committed_file_holds_this_machines_project_path():
+    """Committed results, notebooks and report hold paths relative to the project (a fresh clone elsewhere reads
+    the same bytes)."""
+    import subprocess
+
+    for pattern in (["-F", f"{paths.ROOT}/"], ["-E", r"/[A-Za-z0-9_.+-]+/\.venv[A-Za-z0-9_-]*/lib/"]):  # any clone's
+        listed = subprocess.run(["git", "grep", "-l", "-I", *pattern, "--", "data", "report", "study"],
+                                cwd=paths.ROOT, capture_output=True, text=True)
+        assert listed.stdout.split() == [], listed.stdout
