@@ -53,7 +53,7 @@ members[["run_name", "n_train", "seed", "test_force_rmse_meV_per_A"]]
 
 # %%
 per_T = pd.DataFrame(committee.per_temperature(along_rows, reference))
-plotting.save(plotting.committee(along, reference, limit), "committee")
+plotting.save(plotting.committee(along, reference, limit, [r["run_name"] for r in planned if r["role"] == "probe"]), "committee")
 runs.write_json(paths.derived_dir() / "committee.json", {
     "members": [paths.relative(p) for p in model_paths],
     "test_sigma_eV_A": {"median": float(np.median(test_sigma)), "p95": reference, "max": float(test_sigma.max())},
