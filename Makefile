@@ -40,7 +40,8 @@ NB := $(LAUNCH) $(PY) -m analysis.notebooks
 # followed by the command. REDO=1 runs it anyway.
 export REDO
 step = $(PY) -m analysis.steps $(1) --inputs $(filter-out FORCE,$^) --outputs $(2) --
-# cheap aggregate steps rerun when the analysis code changes; expensive runs do not
+# cheap aggregate steps rerun when analysis code they import changes (analysis/steps.py follows the imports of
+# each step's notebook); expensive runs do not
 ANALYSIS_SRC := $(wildcard analysis/*.py)
 
 # ---- the run plan: every run, its role and rule, and the selection rules are declared in study/plan.toml --------

@@ -288,8 +288,8 @@ def _pretraining_values(pt: dict | None) -> dict[str, str]:
              pt_change=", ".join(f"{100 * (f / s - 1):+.0f}" for s, f in zip(scratch, ft)),
              pt_change_range=_range_text([100 * (f / s - 1) for s, f in zip(scratch, ft)]),
              pt_n_candidates=_count_word(len(names)),
-             pt_decision=(f"adopts the fine-tuned {_candidate_of(decision, decision['adopted'])} for the next series; "
-                          "the runs below predate it" if decision["adopted"]
+             pt_decision=(f"adopts the fine-tuned {_candidate_of(decision, decision['adopted'])} ; "
+                          "the MD below predates it" if decision["adopted"]
                           else "keeps the production model"),
              pt_scratch_failed=_failed_of(r for r in rows if r["kind"] == "scratch"),
              pt_ft_failed=_failed_of(r for r in rows if r["kind"] == "fine-tuned"))
@@ -592,7 +592,9 @@ def labels_table(summary: dict) -> str:
                                   "their force disagreement σ flags configurations far from the training data"))
     rows += [("distance monitor", "stops a run when two atoms come closer than a fraction of that pair's "
                                   "shortest distance in the DFT data"),
-             ("core repulsion", "a short-range repulsion added in MD below that fraction, zero on all DFT data"),
+             ("core repulsion", "a short-range repulsion E = A (1 − r/r~on~)³ added in MD below r~on~, a larger fraction "
+                                "of each pair's shortest DFT distance than the monitor's, zero on all DFT data; not the "
+                                "ZBL term inside the model"),
              ("broken PS~4~ unit", f"a P with fewer than four S within {P_S_BOND_CUTOFF_A:g} Å, never seen in the "
                                    "DFT data")]
     pt = summary.get("pretraining")
@@ -692,13 +694,22 @@ def tables(summary: dict) -> dict[str, str]:
     if events:
         analysed = {r["run_name"]: r.get("analysed_ps", r["production_ps"]) for r in summary.get("diffusion") or []}
         ps = lambda x: "—" if x is None else f"{x:g}"  # noqa: E731
+        # a run the distance monitor stopped is not checked along its length, only over its last 2 ps
+        last = {r["run_name"]: r for r in (summary.get("committee") or {}).get("before_failure") or []}
+        limit = (summary.get("committee") or {}).get("limit_eV_A")
+
+        def committee_cell(r: dict) -> str:
+            if r.get("committee_checked", True) or r["run_name"] not in last or limit is None:
+                return ps(r["committee_ps"])
+            return "in last 2 ps" if last[r["run_name"]]["sigma_last_2ps_max_eV_A"] > limit else "— (last 2 ps)"
+
         lines = [_row(["T (K)", "seed", "stopped (ps)", "committee (ps)", "PS~4~ broken (ps)", "broken frames (%)",
                        "analysed (ps)"]),
                  _row(["---:", "---:", "---:", "---:", "---:", "---:", "---:"])]
         for r in sorted(events, key=lambda r: (r["temperature_K"], r["seed"])):
             stopped = ps(r["stopped_ps"]) + (f" ({_pair(r['stop_reason'])})" if r.get("stop_reason") else "")
             broken = r["broken_PS4_fraction"]
-            lines.append(_row([f"{r['temperature_K']:g}", str(r["seed"]), stopped, ps(r["committee_ps"]),
+            lines.append(_row([f"{r['temperature_K']:g}", str(r["seed"]), stopped, committee_cell(r),
                                ps(r["PS4_break_ps"]), "—" if broken is None else fixed(100 * broken, 0),
                                ps(round(analysed[r["run_name"]], 1)) if r["run_name"] in analysed else "left out"]))
         out["events"] = "\n".join(lines)

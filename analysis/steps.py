@@ -46,10 +46,49 @@ def content_sha256(path: Path) -> str:
 
 
 def inputs_record(command: list[str], inputs: list[Path]) -> dict:
-    """The command and the content hash of every input file, and one digest over both."""
-    files = {_relative(p): content_sha256(p) for p in sorted({Path(p) for p in inputs}, key=str) if Path(p).is_file()}
+    """The command and the content hash of every input file, and one digest over both. Of the ``analysis``
+    modules among the inputs only those the command's code imports count (``code_inputs``)."""
+    inputs = code_inputs(command, [Path(p) for p in inputs])
+    files = {_relative(p): content_sha256(p) for p in sorted(set(inputs), key=str) if Path(p).is_file()}
     body = {"command": [_relative_arg(a) for a in command], "inputs": files}
     return {**body, "digest": hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()}
+
+
+def imported_modules(source: Path) -> set[str]:
+    """The ``analysis`` modules a Python file imports anywhere (top level or inside functions), or names as
+    ``analysis.<module>`` in a string (``python -m analysis.teacher`` in a subprocess)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(Path(source).read_text(), str(source))):
+        if isinstance(node, ast.ImportFrom) and node.module == "analysis":
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("analysis."):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("analysis.")}
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("analysis."):
+            found.add(node.value.split(".")[1])
+    return found
+
+
+def code_inputs(command: list[str], inputs: list[Path]) -> list[Path]:
+    """``inputs`` without the ``analysis/*.py`` files that the command's code cannot reach: the study notebooks
+    (``.py``) named in the command and any ``-m analysis.<module>``, followed through their imports. A change to
+    the hand-in code then reruns no notebook. Without such code in the command every input is kept."""
+    package = paths.ROOT / "analysis"
+    todo = {package / f"{a.split('.')[1]}.py" for a in command if a.startswith("analysis.")}
+    todo |= {Path(a) if Path(a).is_absolute() else paths.ROOT / a for a in command
+             if a.endswith(".py") and Path(a if Path(a).is_absolute() else paths.ROOT / a).is_file()}
+    if not todo:
+        return inputs
+    reached = {package / "__init__.py"}
+    while todo:
+        source = todo.pop()
+        reached.add(source.resolve())
+        todo |= {package / f"{m}.py" for m in imported_modules(source)
+                 if (package / f"{m}.py").is_file() and (package / f"{m}.py").resolve() not in reached}
+    return [p for p in inputs if p.resolve().parent != package.resolve() or p.suffix != ".py" or p.resolve() in reached]
 
 
 def up_to_date(step: str, record: dict, outputs: list[Path]) -> bool:

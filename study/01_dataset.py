@@ -59,8 +59,7 @@ Markdown(f"""
 **What does the dataset sample?** {stats['n_configs']} configurations of {stats['formula']}
 ({stats['n_atoms']} atoms, one fixed triclinic cell of {stats['volume_A3']:.0f} Å³), all snapshots of one
 ab-initio MD trajectory at {T_data:.0f} K. Energies spread by {stats['energy_per_atom_std_meV']:.2f} meV/atom
-(standard deviation; range {stats['energy_per_atom_range_meV']:.1f} meV/atom) — the error of a constant
-predictor. The RMS force component is {stats['force_rms_eV_A']:.2f} eV/Å: S
+(standard deviation over all {stats['n_configs']}; range {stats['energy_per_atom_range_meV']:.1f} meV/atom). The RMS force component is {stats['force_rms_eV_A']:.2f} eV/Å: S
 {stats['force_rms_per_element_eV_A']['S']:.2f}, P {stats['force_rms_per_element_eV_A']['P']:.2f} and
 Li only {stats['force_rms_per_element_eV_A']['Li']:.2f} eV/Å — Li sits in a soft landscape, which is why it moves.
 

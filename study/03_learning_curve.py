@@ -68,8 +68,8 @@ N^{e['slope']:.2f}±{e['slope_err']:.2f} over {table['n_train'].min()}–{larges
 ({len(table)} runs). Every configuration carries {83 * 3} force components, so even 10 configurations hold
 thousands of force labels. {shape}
 
-**What 10× more data would buy.** Extrapolating the power law, 10× more configurations would reduce the
-force RMSE by a factor {10 ** -f['slope']:.2f}, from {force_at_largest:.0f} to about
+**What 10× more data would buy.** Extrapolating the power law, 10× more configurations would scale the
+force RMSE by {10 ** f['slope']:.2f}, from {force_at_largest:.0f} to about
 {force_at_largest * 10 ** f['slope']:.0f} meV/Å — but only for configurations like these (520 K, one cell).
 For stable MD at other temperatures, *different* data (active learning where MD leaves the training
 distribution) would help more than more of the same.

@@ -172,7 +172,7 @@ def test_pretraining_table_and_values_read_each_candidate_and_the_decision():
     assert (v["pt_change_range"], v["pt_n_candidates"]) == ("−26 to −5", "two")
     assert (v["pt_scratch_failed"], v["pt_ft_failed"]) == ("9 of 15", "1 of 9")
     # an adopted model does not silently become the MD series' model: the report says the runs predate it
-    assert v["pt_decision"] == "adopts the fine-tuned c32-L1-r5 (120 epochs) for the next series; the runs below predate it"
+    assert v["pt_decision"] == "adopts the fine-tuned c32-L1-r5 (120 epochs); the MD below predates it"
     lines = report_values.pretraining_table(pt).splitlines()
     assert "| 600 K | 800 K |" in lines[0] and len(lines) == 4
     assert lines[2].split(" | ")[1:] == ["46.7", "34.5", "0/3", "—", "—", "1.5", "RMSE 34.5 > 32 |"]
@@ -194,6 +194,12 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
                "diffusion": [{"run_name": "md-T400-seed1", "production_ps": 100.0, "analysed_ps": 99.9}]}
     rows = report_values.tables(summary)["events"].splitlines()[2:]
     assert rows == ["| 400 | 1 | — | — | — | 0 | 99.9 |", "| 900 | 1 | 33.68 (S–S) | — | 1 | 50 | left out |"]
+    # a stopped run is not checked along its length: the table says what its last 2 ps showed, not "never"
+    stopped = [{**e, "committee_checked": e["run_name"] != "md-T900-seed1"} for e in events]
+    for sigma, cell in ((0.3, "in last 2 ps"), (0.1, "— (last 2 ps)")):
+        summary["committee"] = {"production_events": stopped, "limit_eV_A": 0.2,
+                                "before_failure": [{"run_name": "md-T900-seed1", "sigma_last_2ps_max_eV_A": sigma}]}
+        assert report_values.tables(summary)["events"].splitlines()[-1].split(" | ")[3] == cell
     assert report_values._pair("temperature 1600 K > 2.5 x 600 K") == "temperature 1600 K > 2.5 x 600 K"
     v = report_values._committee_values({"per_run": [{"left_trained_region": False, "sigma_max_eV_A": 0.1,
                                                        "fraction_frames_P_S_broken": 0.0}],

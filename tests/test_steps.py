@@ -101,3 +101,24 @@ def test_redo_names_the_steps_to_force():
     assert steps.redo_requested("diffusion", "committee,diffusion")
     assert not steps.redo_requested("diffusion", "committee") and not steps.redo_requested("diffusion", "")
     assert not steps.redo_requested("diffusion", "0")
+
+
+def test_a_step_depends_only_on_the_analysis_modules_its_code_reaches():
+    """Notebook 1 reaches explore (and what that imports), not the hand-in or the pre-training code: editing those
+    reruns no dataset notebook. A command without study code keeps every input."""
+    modules = sorted((paths.ROOT / "analysis").glob("*.py"))
+    command = [sys.executable, "-m", "analysis.notebooks", "study/01_dataset.py", "out.ipynb"]
+    kept = {p.stem for p in steps.code_inputs(command, modules + [paths.ROOT / "study/01_dataset.py"])}
+    assert {"__init__", "notebooks", "explore", "data", "plotting", "01_dataset"} <= kept
+    assert not {"handin", "pretraining", "render", "bench"} & kept
+    assert steps.code_inputs(["cp", "a", "b"], modules) == modules
+    # the digest changes with a reached module only
+    assert steps.inputs_record(command, modules) == steps.inputs_record(
+        command, [p for p in modules if p.stem != "handin"])
+
+
+def test_imports_inside_functions_and_module_names_in_strings_count(tmp_path):
+    source = tmp_path / "code.py"
+    source.write_text("import os\nfrom analysis import paths, runs as r\n\ndef f():\n    from analysis.arrhenius import KB\n"
+                      "    import analysis.md\n    return ['python', '-m', 'analysis.teacher', 'label']\n")
+    assert steps.imported_modules(source) == {"paths", "runs", "arrhenius", "md", "teacher"}
