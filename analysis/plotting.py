@@ -16,6 +16,7 @@ import numpy as np
 if "ipykernel" not in sys.modules:  # scripts and tests: no display; notebooks keep inline plots
     matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 
 from analysis import paths  # noqa: E402
 
@@ -128,6 +129,13 @@ def learning_curve(table, fits: dict, pretrained=None, pretrained_fits: dict | N
         ax.legend(fontsize=7)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        plain = matplotlib.ticker.FuncFormatter(lambda y, _: f"{y:g}")  # "90", not "9 × 10¹"
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
+        ax.tick_params(axis="y", which="minor", labelsize=7)
+        sizes = sorted(table["n_train"].unique())  # the training-set sizes as the x ticks
+        ax.set_xticks(sizes, [f"{n:g}" for n in sizes])
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlabel("training configurations")
         ax.set_ylabel(label)
     fig.tight_layout()
