@@ -128,6 +128,7 @@ def before_failure(judges: list, stopped: list[dict], last_ps: float = 2.0,
                  else force_disagreement(judges, last))
         out.append({"run_name": e["run_name"], "temperature_K": e["temperature_K"],
                     "failure": e["failure"]["reason"], "failure_time_ps": e["failure"]["time_ps"],
+                    "failure_when": run_files.failure_when(e["failure"], e.get("equilibration_ps") or 0.0),
                     "sigma_last_2ps_max_eV_A": float(sigma.max()), "sigma_last_2ps_median_eV_A": float(np.median(sigma))})
     return out
 

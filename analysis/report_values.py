@@ -288,7 +288,7 @@ def _pretraining_values(pt: dict | None) -> dict[str, str]:
              pt_change=", ".join(f"{100 * (f / s - 1):+.0f}" for s, f in zip(scratch, ft)),
              pt_change_range=_range_text([100 * (f / s - 1) for s, f in zip(scratch, ft)]),
              pt_n_candidates=_count_word(len(names)),
-             pt_decision=(f"adopts the fine-tuned {_candidate_of(decision, decision['adopted'])} ; "
+             pt_decision=(f"adopts the fine-tuned {_candidate_of(decision, decision['adopted'])}; "
                           "the MD below predates it" if decision["adopted"]
                           else "keeps the production model"),
              pt_scratch_failed=_failed_of(r for r in rows if r["kind"] == "scratch"),

@@ -23,6 +23,14 @@ THERMO_COLUMNS = ("step", "time_ps", "phase", "temperature_K", "epot_eV", "ekin_
                   "committee_sigma_eV_A")
 
 
+def failure_when(failure: dict, equilibration_ps: float) -> str:
+    """When a monitor stopped a run, as every notebook and the report quote it: ps of production first (the
+    events table's unit), the time since the start (``failure["time_ps"]``) only beside it."""
+    production = round(max(0.0, failure["time_ps"] - equilibration_ps), 2)
+    return (f"{production:g} ps into production ({failure['time_ps']:.2f} ps after the start)" if equilibration_ps
+            else f"{production:g} ps")
+
+
 class RunFileError(RuntimeError):
     """A run's files do not fit together (e.g. positions.npz shorter than its checkpoint says)."""
 

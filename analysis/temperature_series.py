@@ -38,7 +38,8 @@ def collect_runs(runs_root: Path, planned: list[dict] | None = None,
         reason = None
         if summary.get("status") == "unstable":
             failure = summary["failure"]
-            reason = f"unstable at {failure['time_ps']:.2f} ps ({failure['reason']})"
+            reason = (f"unstable {run_files.failure_when(failure, summary['settings']['equilibration_ps'])} "
+                      f"({failure['reason']})")
         elif summary.get("status") != "done":
             reason = f"status {summary.get('status')}"
         elif model_sha256 is not None and summary["model_sha256"] != model_sha256:
@@ -72,7 +73,8 @@ def _exclusion(run_name: str, summary: dict, reason: str, **extra) -> dict:
     warnings.warn(f"{run_name}: excluded from the diffusion analysis: {reason}", stacklevel=3)
     settings = summary.get("settings", summary)
     return {"run_name": run_name, "reason": reason, "temperature_K": settings["temperature_K"],
-            "seed": settings["seed"], "set": summary.get("set"), "role": summary.get("role", "fit"), **extra}
+            "seed": settings["seed"], "equilibration_ps": settings.get("equilibration_ps"), "set": summary.get("set"),
+            "role": summary.get("role", "fit"), **extra}
 
 
 def exclude_extrapolating(used: list[dict], excluded: list[dict], committee_runs: list[dict]) -> tuple[list, list]:

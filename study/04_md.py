@@ -69,7 +69,7 @@ from IPython.display import Markdown
 from analysis import report_values, structure
 
 status = ("ran its full length" if summary["status"] == "done" else
-          f"**stopped at {summary['failure']['time_ps']:.2f} ps: {summary['failure']['reason']}** — it is "
+          f"**stopped {run_files.failure_when(summary['failure'], equilibration_ps)}: {summary['failure']['reason']}** — it is "
           "excluded from the diffusion analysis")
 try:  # the saved production frames (every 100 fs): P atoms with fewer than four S neighbours, never in the DFT data
     saved, _ = run_files.read_positions(run)
@@ -92,10 +92,10 @@ aimd = (f"One PBE force call of this cell takes {cost['bench_dft_cpu_s']} CPU-se
         if cost["bench_dft_cpu_s"] != "n/a" else "Not measured here (make bench BENCH=dft).")
 Markdown(f"""
 **Why this thermostat, timestep and length.** Bussi stochastic velocity rescaling samples the canonical
-ensemble while only rescaling the total kinetic energy with a weak coupling (τ = {thermostat_time_fs:g} fs,
-several Li vibrational periods), so single-particle dynamics — and D — are barely perturbed, unlike Langevin
-friction on every atom. The {timestep_fs:g} fs timestep resolves the fastest motion (P–S stretching,
-~20 fs period; Li, mass 6.94 u, rattles more slowly) with 10 or more steps per period. {equilibration_ps:g} ps of
+ensemble by rescaling only the total kinetic energy (τ = {thermostat_time_fs:g} fs, about one period of a Li
+rattling in its site), so single-particle dynamics — and D — are barely perturbed, unlike Langevin friction on
+every atom. The {timestep_fs:g} fs timestep resolves the fastest motion, the P–S stretch of the PS₄ units (Raman
+bands near 420 cm⁻¹: an 80 fs period), with about {80 / timestep_fs:.0f} steps per period. {equilibration_ps:g} ps of
 equilibration are discarded; {summary['production_ps']:.1f} ps of production were kept.
 
 **Did the run stay physical?** The run {status}. Mean temperature {summary['mean_temperature_K'] or float('nan'):.0f} K

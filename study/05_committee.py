@@ -98,9 +98,9 @@ lost an S neighbour (P–S > 3 Å, never in the DFT data) is {broken}; all other
 **How long does each production run stay in the trained region?** Over the full production length
 (per run, ps of production): {committee.events_text(events)}. Runs with no event at all: {committee.no_event_text(events)}.
 """ + "".join(f"""
-**Would it have stopped the failed runs earlier?** {b['run_name']} was stopped by the distance monitor at
-{b['failure_time_ps']:.1f} ps ({b['failure']}); over its last 2 ps the committee disagreement reached
-{b['sigma_last_2ps_max_eV_A'] * 1000:.0f} meV/Å, against at most {per_T['max'].max() * 1000:.0f} meV/Å anywhere in
-the runs analysed. A committee limit between the two (`max_committee_sigma_eV_A` in notebook 4) stops such
-excursions as they start.
+**Would the committee have caught the failed runs?** {b['run_name']} was stopped by the distance monitor
+{b['failure_when']} ({b['failure']}); over its last 2 ps the committee disagreement reached
+{b['sigma_last_2ps_max_eV_A'] * 1000:.0f} meV/Å, {"above" if b['sigma_last_2ps_max_eV_A'] > limit else "below"} the
+trained-region limit of {limit * 1000:.0f} meV/Å (the runs analysed stay below {per_T['max'].max() * 1000:.0f} meV/Å).
+{"So the committee limit flags such a run before its atoms collide; as an MD stop (`max_committee_sigma_eV_A` in notebook 4) it would end it earlier." if b['sigma_last_2ps_max_eV_A'] > limit else "So the committee alone would not have flagged it: the distance monitor is needed as well."}
 """ for b in before_failure))

@@ -14,7 +14,7 @@ nve_duration_ps = 1.0
 nve_temperature_K = 800.0
 
 # %%
-from analysis import paths, plotting, runs, stability
+from analysis import paths, plotting, run_files, runs, stability
 
 out_file = paths.derived_dir() / "stability.json"
 # NVE checks are deterministic (seeded): reuse those of an earlier run for the same model file and settings
@@ -100,7 +100,7 @@ if best is not None:
     diffusion_file = paths.derived_dir() / "diffusion.json"
     if failed_production:
         choice += (" Longer production runs are the stricter test: "
-                   + "; ".join(f"{e['run_name']} failed after {e['failure']['time_ps']:.1f} ps ({e['failure']['reason']})"
+                   + "; ".join(f"{e['run_name']} failed {run_files.failure_when(e['failure'], e['equilibration_ps'] or 0.0)} ({e['failure']['reason']})"
                                for e in failed_production)
                    + f". So the distance monitor alone would allow production up to just below "
                    f"{min(e['temperature_K'] for e in failed_production):g} K; broken PS₄ units and the committee limit "

@@ -2,7 +2,7 @@
 # # 9. Synthetic pre-training: a universal potential as teacher, then the 200 DFT frames
 #
 # Our DFT data are 200 frames of one 520 K trajectory. A model trained on them alone needs a hand-made core
-# repulsion in MD and still breaks PS₄ units from 560 K on; the faster architectures collapse within a few ps.
+# repulsion in MD and still breaks PS₄ units in its hotter runs (notebook 5); the faster architectures collapse within a few ps.
 # Synthetic pre-training (Gardner et al., Mach. Learn.: Sci. Technol. 5, 015003 (2024)) first fits the model to
 # many configurations labelled by a cheap teacher, then fine-tunes it on the DFT frames. Here the teacher is the
 # universal potential SevenNet-0 (its weights ship in its wheel), the synthetic set is 1200 configurations sampled
