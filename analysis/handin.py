@@ -49,18 +49,36 @@ def notebook_sources(study: Path | None = None) -> dict[str, tuple[Path, str]]:
     return found
 
 
+STREAM_LINES_KEPT = 6  # of a long progress log (stdout) in the PDF: the first and the last lines
+
+
 def _markdown_outputs_only(nb: dict) -> dict:
-    """The notebook with every output that has a Markdown form (the discussion's answers) moved into a Markdown
-    cell after its code cell: pandoc's Typst writer drops ``text/markdown`` outputs and would print the plain-text
-    form, ``<IPython.core.display.Markdown object>``."""
+    """The notebook as its PDF shows it: every output that has a Markdown form (the discussion's answers) moved
+    into a Markdown cell after its code cell (pandoc's Typst writer drops ``text/markdown`` outputs and would print
+    ``<IPython.core.display.Markdown object>``); warnings (stderr) left out and long progress logs shortened to
+    their first and last lines. The .ipynb beside the PDF keeps everything."""
     cells = []
     for cell in nb.get("cells", []):
         answers = [out["data"]["text/markdown"] for out in cell.get("outputs", []) if "text/markdown" in out.get("data", {})]
-        if answers:
-            cell = {**cell, "outputs": [out for out in cell["outputs"] if "text/markdown" not in out.get("data", {})]}
+        outputs = [_shortened(out) for out in cell.get("outputs", []) if "text/markdown" not in out.get("data", {})
+                   and not (out.get("output_type") == "stream" and out.get("name") == "stderr")]
+        if "outputs" in cell:
+            cell = {**cell, "outputs": outputs}
         cells.append(cell)
         cells += [{"cell_type": "markdown", "metadata": {}, "source": text} for text in answers]
     return {**nb, "cells": cells}
+
+
+def _shortened(output: dict) -> dict:
+    if output.get("output_type") != "stream":
+        return output
+    text = output.get("text", "")
+    lines = ("".join(text) if isinstance(text, list) else text).splitlines(keepends=True)
+    if len(lines) <= 2 * STREAM_LINES_KEPT:
+        return output
+    skipped = len(lines) - 2 * STREAM_LINES_KEPT
+    return {**output, "text": "".join(lines[:STREAM_LINES_KEPT] + [f"[... {skipped} lines, in the .ipynb ...]\n"]
+                                      + lines[-STREAM_LINES_KEPT:])}
 
 
 def notebook_pdf(notebook: Path, pdf: Path) -> Path:

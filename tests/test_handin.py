@@ -79,3 +79,19 @@ def test_markdown_answers_become_cells_the_pdf_shows():
     assert [c["cell_type"] for c in out["cells"]] == ["code", "markdown"]
     assert out["cells"][1]["source"] == "**D = 3e-6 cm²/s**"
     assert out["cells"][0]["outputs"] == [{"output_type": "stream", "name": "stdout", "text": "progress"}]
+
+
+def test_the_pdf_leaves_out_warnings_and_shortens_long_logs():
+    log = "".join(f"committee: {k}/24 md-T{k}-seed1 (kept)\n" for k in range(24))
+    nb = {"cells": [{"cell_type": "code", "source": "x", "metadata": {}, "outputs": [
+        {"output_type": "stream", "name": "stderr", "text": "/x/site-packages/torch/a.py:1: UserWarning: ...\n"},
+        {"output_type": "stream", "name": "stdout", "text": log.splitlines(keepends=True)},
+        {"output_type": "execute_result", "data": {"text/plain": "table"}}]},
+        {"cell_type": "markdown", "source": "prose", "metadata": {}}]}
+    cells = handin._markdown_outputs_only(nb)["cells"]
+    kept = cells[0]["outputs"]
+    assert [o["output_type"] for o in kept] == ["stream", "execute_result"]  # the warning is gone
+    text = kept[0]["text"].splitlines()
+    assert text[0] == "committee: 0/24 md-T0-seed1 (kept)" and text[-1] == "committee: 23/24 md-T23-seed1 (kept)"
+    assert "[... 12 lines, in the .ipynb ...]" in text and len(text) == 13
+    assert cells[1] == nb["cells"][1]  # a Markdown cell passes unchanged
