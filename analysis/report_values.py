@@ -190,9 +190,24 @@ def variables(summary: dict) -> dict:
     judged = [r for r in summary.get("diffusion_per_temperature") or [] if r.get("n_converged") is not None]
     v.update(conv_n_pass=str(sum(r["n_converged"] for r in judged)) if judged else "n/a",
              conv_n_runs=str(sum(r["n_runs"] for r in judged)) if judged else "n/a")
+    v.update(haven_values(summary.get("diffusion_conductivity")))
     v.update(experiment_gap_values(summary.get("arrhenius")))
     v.update(_non_monotonic_values(summary.get("diffusion_per_temperature") or []))
     return v
+
+
+def haven_values(conductivity: list[dict] | None) -> dict[str, str]:
+    """The measured Haven ratios (``temperature_series.direct_conductivity``): their range over the temperatures
+    (``haven_lo``, ``haven_hi``), the median relative error in % (``haven_rel_err``) and how many of the
+    ``haven_n`` temperatures lie below 1 by more than their error (``haven_n_below``)."""
+    rows = [c for c in conductivity or [] if c.get("haven_ratio") is not None and math.isfinite(c["haven_ratio"])]
+    if not rows:
+        return dict.fromkeys(("haven_lo", "haven_hi", "haven_rel_err", "haven_n", "haven_n_below"), "n/a")
+    h = [c["haven_ratio"] for c in rows]
+    return {"haven_lo": fixed(min(h), 2), "haven_hi": fixed(max(h), 2),
+            "haven_rel_err": fixed(100 * float(np.median([c["haven_ratio_err"] / c["haven_ratio"] for c in rows])), 0),
+            "haven_n": str(len(rows)),
+            "haven_n_below": str(sum(c["haven_ratio"] + c["haven_ratio_err"] < 1 for c in rows))}
 
 
 def experiment_gap_values(a: dict | None, target_K: float = 300.0) -> dict[str, str]:

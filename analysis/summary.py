@@ -77,6 +77,7 @@ def build() -> dict:
         summary["diffusion_convergence"] = df.get("convergence")
         summary["diffusion_min_intact_ps"] = df.get("min_intact_ps")
         summary["diffusion_reference_ps"] = df.get("reference_ps")
+        summary["diffusion_conductivity"] = df.get("conductivity")  # σ from the collective displacement, Haven ratio
         summary["arrhenius"] = df["arrhenius"]
     stability = derived / "stability.json"
     if stability.exists():

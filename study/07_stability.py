@@ -79,7 +79,7 @@ for (model, core), g in summary.groupby(["model", "core_repulsion"]):
              if first is not None else "no failure")
     rmse = errors.get(model, {}).get("test_force_rmse_meV_per_A", float("nan"))
     lines.append(f"- **{model}**{' + core repulsion' if core else ''} (test force RMSE {rmse:.1f} meV/Å, {g['ns_per_day'].median():.2f} ns/day on one "
-                 f"core): {int(g['n_failed'].sum())} of {int(g['n_runs'].sum())} runs failed; {worst}.")
+                 f"core in these runs; notebook 8 times all candidates alike): {int(g['n_failed'].sum())} of {int(g['n_runs'].sum())} runs failed; {worst}.")
 best = stability.choose(summary, errors)
 if best is not None:
     core = df[(df["model"] == best["model"]) & (df["core_repulsion"] == best["core_repulsion"])]

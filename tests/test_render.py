@@ -286,3 +286,13 @@ def test_render_refuses_a_report_over_the_word_limit_and_writes_nothing(tmp_path
     with pytest.raises(render.RenderError, match=r"report.qmd: \d+ words in the main text as printed .* > the limit of 100"):
         render.render(out)
     assert not (out / "report.pdf").exists() and not (out / "render.json").exists()
+
+
+def test_haven_values_give_the_measured_range_and_how_many_lie_below_one():
+    rows = [{"temperature_K": 300, "haven_ratio": 0.28, "haven_ratio_err": 0.16},
+            {"temperature_K": 500, "haven_ratio": 0.64, "haven_ratio_err": 0.40},
+            {"temperature_K": 600, "haven_ratio": float("nan"), "haven_ratio_err": float("nan")}]
+    v = report_values.haven_values(rows)
+    assert (v["haven_lo"], v["haven_hi"], v["haven_n"], v["haven_n_below"]) == ("0.28", "0.64", "2", "1")
+    assert v["haven_rel_err"] == "60"  # median of 57 % and 62.5 %
+    assert set(report_values.haven_values(None).values()) == {"n/a"}
