@@ -28,7 +28,7 @@ def failure_when(failure: dict, equilibration_ps: float) -> str:
     events table's unit), the time since the start (``failure["time_ps"]``) only beside it."""
     production = round(max(0.0, failure["time_ps"] - equilibration_ps), 2)
     return (f"{production:g} ps into production ({failure['time_ps']:.2f} ps after the start)" if equilibration_ps
-            else f"{production:g} ps")
+            else f"at {production:g} ps")
 
 
 class RunFileError(RuntimeError):

@@ -1,0 +1,12 @@
+"""Run-file helpers (analysis.run_files) that need no MD run."""
+
+from __future__ import annotations
+
+from analysis import run_files
+
+
+def test_a_stop_is_quoted_in_ps_of_production_with_the_time_since_the_start_beside_it():
+    """The events table counts production time; notebooks once quoted the time since the start (43.7 against 33.68)."""
+    assert run_files.failure_when({"time_ps": 43.68}, 10.0) == "33.68 ps into production (43.68 ps after the start)"
+    assert run_files.failure_when({"time_ps": 3.2}, 0.0) == "at 3.2 ps"  # a screen: no equilibration
+    assert run_files.failure_when({"time_ps": 4.0}, 10.0).startswith("0 ps into production")  # failed in equilibration
