@@ -169,16 +169,22 @@ def _temperature_colours(temperatures: list) -> list:
     """One colour per temperature, cold blue to hot red, the same in every figure (turbo without its faint ends:
     every temperature stays visible on white, unlike a diverging map's pale middle)."""
     cmap = plt.get_cmap("turbo")
-    return [cmap(0.08 + 0.87 * k / max(1, len(temperatures) - 1)) for k in range(len(temperatures))]
+    colours = []
+    for k in range(len(temperatures)):
+        rgb = np.array(cmap(0.08 + 0.87 * k / max(1, len(temperatures) - 1))[:3])
+        luminance = float(rgb @ [0.2126, 0.7152, 0.0722])
+        colours.append((*(rgb * min(1.0, 0.55 / luminance)), 1.0))  # turbo's yellow-greens darkened to print on white
+    return colours
 
 
 def msd_curves(curves: dict[float, list[tuple[np.ndarray, np.ndarray]]], fit_start_ps: float | None = None):
     """Li MSD against time for every temperature (one line per run), log-log."""
     fig, ax = plt.subplots(figsize=(4.8, 3.4))
     temps = sorted(curves)
-    for T, colour in zip(temps, _temperature_colours(temps)):
+    styles = ["-", "--", "-.", ":"]  # with the colour, so that neighbouring temperatures stay apart in print
+    for k, (T, colour) in enumerate(zip(temps, _temperature_colours(temps))):
         for j, (t, m) in enumerate(curves[T]):
-            ax.loglog(t, m, color=colour, lw=0.9, label=f"{T:g} K" if j == 0 else None)
+            ax.loglog(t, m, color=colour, lw=1.0, ls=styles[k % len(styles)], label=f"{T:g} K" if j == 0 else None)
     if fit_start_ps:
         ax.axvline(fit_start_ps, color="grey", ls="--", lw=0.8, label="fit start")
     ax.set_xlabel("time lag (ps)")
@@ -285,16 +291,24 @@ def committee(along, reference_eV_A: float, limit_eV_A: float | None = None, pro
 def architecture(table, front):
     """Test force RMSE (meV/Å) against MD speed (ns/day on one core) per candidate (legend); ● on the Pareto front
     (dashed line), ■ off it."""
-    fig, ax = plt.subplots(figsize=(6.8, 3.4))
+    fig, ax = plt.subplots(figsize=(6.0, 3.6))
+    x, y = table["ns_per_day_per_core"].to_numpy(float), table["test_force_rmse_meV_per_A"].to_numpy(float)
+    span_x, span_y = np.ptp(x) or 1.0, np.ptp(y) or 1.0
     for k, (_, r) in enumerate(table.iterrows()):
-        ax.scatter(r["ns_per_day_per_core"], r["test_force_rmse_meV_per_A"], color=f"C{k % 10}", s=36,
-                   marker="o" if front.iloc[k] else "s", zorder=3, label=r["architecture"])
+        on_front = bool(front.iloc[k])
+        ax.scatter(x[k], y[k], color="k" if on_front else "grey", s=30, marker="o" if on_front else "s", zorder=3)
+        # each point named beside it (no legend to match colours against): left of the point when a neighbour
+        # lies close on its right
+        crowded = any(0 < x[j] - x[k] < 0.12 * span_x and abs(y[j] - y[k]) < 0.08 * span_y for j in range(len(x)))
+        ax.annotate(r["architecture"], (x[k], y[k]), xytext=(-6 if crowded else 6, 3), textcoords="offset points",
+                    ha="right" if crowded else "left", fontsize=7)
     best = table[front.values].sort_values("ns_per_day_per_core")
     ax.plot(best["ns_per_day_per_core"], best["test_force_rmse_meV_per_A"], color="k", lw=0.8, ls="--",
-            label="Pareto front")
+            label="Pareto front (●); ■: a faster and more accurate candidate exists")
     ax.set_xlabel("MD speed (ns/day, one core, float32)")
     ax.set_ylabel("test force RMSE (meV/Å)")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    ax.set_xlim(x.min() - 0.12 * span_x, x.max() + 0.18 * span_x)
+    ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return fig
 
