@@ -199,10 +199,10 @@ def render_with_pandoc(build: Path, out: Path, values: dict) -> None:
                              "--variable", "margin.x=2.2cm", "--variable", "margin.y=2.2cm",
                              # figures float to the top or bottom of a page, as in a journal, not mid-page gaps
                              # (report.qmd flushes them before the conclusion); tables stay where the text
-                             # discusses them and may break across pages, so long ones do not pile up at the end
+                             # discusses them (whole: one that does not fit moves to the next page), so they do not
+                             # pile up at the end
                              "--variable", "header-includes=#set figure(placement: auto)\n"
-                             "#show figure.where(kind: table): set figure(placement: none)\n"
-                             "#show figure.where(kind: table): set block(breakable: true)",
+                             "#show figure.where(kind: table): set figure(placement: none)",
                              "--output", "report.typ"], cwd=build, check=True)
     import typst
 

@@ -640,7 +640,7 @@ def pretraining_table(pt: dict) -> str:
     lines = [_row(["Candidate", "scratch", "fine-tuned"] + [f"{T:g} K" for T in temps]
                   + ["PS~4~ (eV)", "ns/day", "decision rule"]),
              _row([":" + "-" * 21, "-" * 9 + ":", "-" * 10 + ":"] + ["-" * 6 + ":"] * len(temps)
-                  + ["-" * 12 + ":", "-" * 7 + ":", ":" + "-" * 30])]
+                  + ["-" * 16 + ":", "-" * 7 + ":", ":" + "-" * 26])]
     for name in dict.fromkeys(r["candidate"] for r in rows):
         scratch, ft = by.get((name, "scratch")), by[(name, "fine-tuned")]
         v = verdicts.get(ft["run_name"])
