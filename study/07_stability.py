@@ -84,8 +84,11 @@ best = stability.choose(summary, errors)
 if best is not None:
     core = df[(df["model"] == best["model"]) & (df["core_repulsion"] == best["core_repulsion"])]
     active = core["core_active_fraction"].dropna()
-    choice = (f"\n\n**The choice.** Only {best['model']}{' with the core repulsion' if best['core_repulsion'] else ''} "
-              f"ran every temperature up to {best['T_max']:g} K without failure in these short runs, so it is the "
+    with_core = sorted(df.loc[df["core_repulsion"], "model"].unique())
+    only_one = (" (the only model screened with it, so the screen does not say a smaller model with the repulsion would "
+                "fail)" if best["core_repulsion"] and len(with_core) == 1 else "")
+    choice = (f"\n\n**The choice.** Only {best['model']}{' with the core repulsion' if best['core_repulsion'] else ''}"
+              f"{only_one} ran every temperature up to {best['T_max']:g} K without failure in these short runs, so it is the "
               "production model; the DFT data come from 520 K, so above that the model extrapolates and the monitor "
               "stays on in production.")
     import warnings

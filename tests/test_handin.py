@@ -54,15 +54,27 @@ def test_one_number_one_source_in_the_notebooks_and_the_report():
 
     values = report_values.variables(json.loads(summary_file.read_text()))
 
-    def discussion(path):
+    def discussion(path):  # the notebook's Markdown answers, line breaks as spaces
         cells = json.loads(path.read_text())["cells"]
-        return "".join("".join(o.get("data", {}).get("text/markdown", "")) for c in cells for o in c.get("outputs", []))
+        return " ".join("".join("".join(o.get("data", {}).get("text/markdown", ""))
+                                for c in cells for o in c.get("outputs", [])).split())
 
     notebooks = paths.ROOT / "data" / "derived" / "notebooks"
     diffusion = discussion(notebooks / "06_diffusion.ipynb")
     for phrase in (f"is {values['sigma_ratio']}× the measured one", f"{values['Ea_gap_meV']} meV lower",
                    f"D at 300 K {values['Ea_gap_factor']}× larger"):
         assert phrase in diffusion, phrase
+    # the measured Haven ratios, the tenfold-data factor, and a stopped run's time (the events table's ps of production)
+    assert f"H_R = {values['haven_lo']}–{values['haven_hi']}" in diffusion
+    assert f"scale the force RMSE by {values['lc_tenfold_factor']}" in discussion(notebooks / "03_learning_curve.ipynb")
+    summary = json.loads(summary_file.read_text())
+    for event in (e for e in summary["committee"]["production_events"] if e["stopped_ps"] is not None):
+        quoted = f"{event['stopped_ps']:g} ps into production"
+        assert f"| {event['stopped_ps']:g} (" in report_values.tables(summary)["events"]  # the report's table
+        for name in ("05_committee.ipynb", "06_diffusion.ipynb", "07_stability.ipynb"):
+            text = discussion(notebooks / name)
+            if event["run_name"] in text:
+                assert quoted in text, (name, quoted)
     md = discussion(paths.ROOT / "data" / "runs" / "md-T500-seed1" / "notebook.ipynb")
     for phrase in (f"takes {values['bench_dft_cpu_s']} CPU-seconds", f"the MACE model {values['bench_mlip_ms']} ms",
                    f"{values['bench_speedup']} times less", f"at least {values['bench_aimd_100ps_days']} CPU-days"):
