@@ -202,7 +202,10 @@ def render_with_pandoc(build: Path, out: Path, values: dict) -> None:
                              # discusses them (whole: one that does not fit moves to the next page), so they do not
                              # pile up at the end
                              "--variable", "header-includes=#set figure(placement: auto)\n"
-                             "#show figure.where(kind: table): set figure(placement: none)",
+                             "#show figure.where(kind: table): set figure(placement: none)\n"
+                             # the long tables may continue on the next page rather than leave half a page empty
+                             "#show <tbl-labels>: set block(breakable: true)\n"
+                             "#show <tbl-events>: set block(breakable: true)",
                              "--output", "report.typ"], cwd=build, check=True)
     import typst
 
