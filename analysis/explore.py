@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 from ase import Atoms
-from ase.neighborlist import neighbor_list
 
 from analysis import data
 

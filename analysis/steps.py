@@ -17,6 +17,7 @@ BLAS kernel) are not hashed: a result that was only remade somewhere else is the
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import os
@@ -57,8 +58,6 @@ def inputs_record(command: list[str], inputs: list[Path]) -> dict:
 def imported_modules(source: Path) -> set[str]:
     """The ``analysis`` modules a Python file imports anywhere (top level or inside functions), or names as
     ``analysis.<module>`` in a string (``python -m analysis.teacher`` in a subprocess)."""
-    import ast
-
     found = set()
     for node in ast.walk(ast.parse(Path(source).read_text(), str(source))):
         if isinstance(node, ast.ImportFrom) and node.module == "analysis":
