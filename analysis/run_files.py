@@ -23,10 +23,15 @@ THERMO_COLUMNS = ("step", "time_ps", "phase", "temperature_K", "epot_eV", "ekin_
                   "committee_sigma_eV_A")
 
 
+def production_time_ps(failure: dict, equilibration_ps: float) -> float:
+    """ps of production at which a monitor stopped a run (0 if it stopped during equilibration)."""
+    return round(max(0.0, failure["time_ps"] - equilibration_ps), 3)
+
+
 def failure_when(failure: dict, equilibration_ps: float) -> str:
     """When a monitor stopped a run, as every notebook and the report quote it: ps of production first (the
     events table's unit), the time since the start (``failure["time_ps"]``) only beside it."""
-    production = round(max(0.0, failure["time_ps"] - equilibration_ps), 2)
+    production = production_time_ps(failure, equilibration_ps)
     return (f"{production:g} ps into production ({failure['time_ps']:.2f} ps after the start)" if equilibration_ps
             else f"at {production:g} ps")
 

@@ -82,7 +82,7 @@ def production_events(runs_root: Path, model_sha256: str, committee_runs: list[d
         settings, failure = s["settings"], s.get("failure")
         stopped = None
         if failure:
-            stopped = round(max(0.0, failure["time_ps"] - settings["equilibration_ps"]), 3)
+            stopped = run_files.production_time_ps(failure, settings["equilibration_ps"])
         try:
             frames, interval_fs = run_files.read_positions(path.parent)
         except (FileNotFoundError, ValueError):
