@@ -85,6 +85,7 @@ SPLIT := $(DERIVED)/split.json
 # target files of the plan's runs
 run_files = $(addprefix $(RUNS)/,$(addsuffix /$(2),$(1)))
 MD_TARGETS = $(call run_files,$(MD_RUNS),summary.json)
+PENDING_TARGETS = $(call run_files,$(PENDING_MD_RUNS),summary.json)
 # ---- settings given on the command line must be known (a misspelt FIT_STRT_PS=8 would silently run the default) --
 # (checked once the plan's makefile exists: it declares the plan's settings)
 KNOWN_VARS := $(shell sed -nE 's/^([A-Z][A-Z0-9_]*) *[?:+]?=.*/\1/p' $(firstword $(MAKEFILE_LIST)) $(wildcard $(PLAN_MK))) REDO
@@ -112,7 +113,7 @@ FIGURES := $(addprefix $(DERIVED)/figures/,dataset_overview.png learning_curve.p
   committee.png architecture.png)
 
 .PHONY: help report study render smoke test test-all install md train bench clean-smoke stability architecture \
-  teacher-env synthetic pretrain screens pretraining handin plan pretrained-learning-curve ps4-dft
+  teacher-env synthetic pretrain screens pretraining handin plan pretrained-learning-curve ps4-dft series
 help:
 	@echo "make report      - install, run the whole study (make -j$(JOBS)), render the report"
 	@echo "make render      - re-render the report from existing results (no computation)"
@@ -120,6 +121,7 @@ help:
 	@echo "make smoke       - the whole pipeline on tiny settings into data/smoke/"
 	@echo "make test        - the test suite (includes the smoke pipeline)"
 	@echo "make -s plan     - every MD run of the plan (study/plan.toml) with its set and role"
+	@echo "make series      - the next piece of the plan's pending series (role pending; never made by make report)"
 	@echo "make md T=650 SEED=2   - one MD run with the production model outside the plan (never in the fit)"
 	@echo "make train ARCH=c32-L0-r5 EPOCHS=80 STAGE2=60   - one training run outside the plan"
 	@echo "make stability   - time-to-failure MD of the candidate models (the plan's [[stability]] sets)"
@@ -191,8 +193,14 @@ $(DERIVED)/learning_curve.json $(DERIVED)/figures/learning_curve.png &: FORCE st
 MD_PARAMS = -p timestep_fs $(TIMESTEP_FS) -p equilibration_ps $(EQUIL_PS) \
   -p chunk_ps $(CHUNK_PS) -p min_distance_A $(MIN_DIST) -p pair_min_fraction $(PAIR_FRAC) \
   -p core_repulsion_fraction $(CORE) -p compile_mode $(MD_COMPILE)
-$(MD_TARGETS): $(RUNS)/%/summary.json: | $(MODEL) $(XYZ) study/04_md.py $(INSTALLED)
-	$(NB) study/04_md.py $(RUNS)/$*/notebook.ipynb $($*.params) $(MD_PARAMS) -p run_name $*
+# (a set's own model or core repulsion, in the run's params, comes after the protocol's and wins; a finished run the
+# plan now asks to be longer is extended from its checkpoint)
+$(MD_TARGETS) $(PENDING_TARGETS): $(RUNS)/%/summary.json: | $(MODEL) $(XYZ) study/04_md.py $(INSTALLED)
+	$(NB) study/04_md.py $(RUNS)/$*/notebook.ipynb $(MD_PARAMS) $($*.params) -p run_name $*
+
+# the plan's pending series (role "pending"), run in pieces: never started by make report; each piece is a longer
+# production_ps of its set in the plan (runs continue from their committed checkpoints)
+series: $(PENDING_TARGETS)
 
 # notebook 4 of the hand-in's MD run, executed again on the finished run (seconds: nothing is recomputed), so that its
 # discussion answers follow the current notebook and results
@@ -297,7 +305,7 @@ $(PRETRAIN_OUT) &: FORCE study/09_pretraining.py $(ANALYSIS_SRC) $(PLAN) $(SYN)/
 
 # ---- 5. committee monitor, 6. diffusion + Arrhenius: the plan's MD runs; the summary ----------------------------
 $(DERIVED)/committee.json $(DERIVED)/figures/committee.png &: FORCE study/05_committee.py $(ANALYSIS_SRC) $(PLAN) \
-  $(MD_TARGETS) $(call run_files,$(LC_RUNS),evaluation.json) | $(INSTALLED)
+  $(MD_TARGETS) $(DONE_MD) $(call run_files,$(LC_RUNS),evaluation.json) | $(INSTALLED)
 	$(call step,committee,$(DERIVED)/committee.json $(DERIVED)/figures/committee.png) \
 	  $(NB) study/05_committee.py $(DERIVED)/notebooks/05_committee.ipynb -p plan_file $(PLAN) -p group $(LC_GROUP) \
 	  -p every_ps $(COMMITTEE_EVERY_PS) -p limit_factor $(COMMITTEE_LIMIT_FACTOR)

@@ -13,7 +13,10 @@ import sys
 import tomllib
 from pathlib import Path
 
-ROLES = ("fit", "probe")  # fit: enters the Arrhenius fit if it passes [selection]; probe: analysed, never fitted
+# fit: enters the Arrhenius fit if it passes [selection]; probe: analysed, never fitted; pending: a series being run in
+# pieces (``make series``, never by ``make report``), analysed apart from the fit while its runs accumulate, and fitted
+# once its role becomes fit; previous: a series superseded by a later one, analysed for comparison, never fitted
+ROLES = ("fit", "probe", "pending", "previous")
 OUTSIDE = "outside the plan"  # the role of a run found on disk that no set of the plan declares
 
 _SECTIONS = {
@@ -21,7 +24,8 @@ _SECTIONS = {
     "convergence": {"rule", "min_msd_A2", "max_halves_pull", "min_slope_ratio", "enforce"},
     "md_protocol": {"timestep_fs", "equilibration_ps", "production_ps", "chunk_ps", "core_repulsion_fraction",
                     "committee_every_ps"},
-    "md": {"set", "role", "rule", "temperatures_K", "seeds", "runs", "production_ps"},
+    "md": {"set", "role", "rule", "temperatures_K", "seeds", "runs", "production_ps", "model", "core_repulsion_fraction",
+           "name_suffix", "core_hours"},
     "production": {"rule", "architecture", "n_train", "epochs", "stage_two_start_epoch"},
     "learning_curve": {"rule", "architecture", "sizes", "seeds", "epochs_at_160", "max_epochs", "stage_two_percent",
                        "name_suffix"},
@@ -69,6 +73,9 @@ def load(path: Path | str) -> dict:
             raise PlanError(f"{label}: every set states the rule that made it (rule = \"...\")")
         if ("runs" in s) == ("temperatures_K" in s):
             raise PlanError(f"{label}: give either runs = [[T, seed], ...] or temperatures_K and seeds")
+        if s.get("model") and not s.get("name_suffix"):
+            raise PlanError(f"{label}: a set with its own model needs a name_suffix (its runs must not share names "
+                            "with the production model's)")
     names = [r["run_name"] for r in md_runs(plan)]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -82,27 +89,38 @@ def _number(x: float) -> str:
     return f"{x:g}"
 
 
-def md_name(temperature_K: float, seed: int) -> str:
-    return f"md-T{_number(temperature_K)}-seed{seed}"
+def md_name(temperature_K: float, seed: int, suffix: str = "") -> str:
+    """``md-T400-seed1``, plus the set's ``name_suffix`` (e.g. ``-pt`` for a series made with another model)."""
+    return f"md-T{_number(temperature_K)}-seed{seed}{suffix}"
 
 
 def md_runs(plan: dict) -> list[dict]:
-    """Every production-protocol MD run of the plan, in plan order: name, temperature, seed, length, set, role, rule."""
+    """Every production-protocol MD run of the plan, in plan order: name, temperature, seed, length, set, role, rule,
+    ``model`` (a training run's name, whose ``mace_stagetwo.model`` makes the run; None: the production model) and
+    ``core_repulsion_fraction`` (None: ``[md_protocol]``'s)."""
     default_ps = plan["md_protocol"]["production_ps"]
     out = []
     for s in plan["md"]:
         pairs = ([tuple(p) for p in s["runs"]] if "runs" in s
                  else [(T, seed) for T in s["temperatures_K"] for seed in s["seeds"]])
         for T, seed in pairs:
-            out.append({"run_name": md_name(T, seed), "temperature_K": T, "seed": seed,
+            out.append({"run_name": md_name(T, seed, s.get("name_suffix", "")), "temperature_K": T, "seed": seed,
                         "production_ps": s.get("production_ps", default_ps), "set": s["set"],
-                        "role": s["role"], "rule": " ".join(s["rule"].split())})
+                        "role": s["role"], "rule": " ".join(s["rule"].split()), "model": s.get("model"),
+                        "core_repulsion_fraction": s.get("core_repulsion_fraction")})
     return out
+
+
+def md_model_path(run: dict, runs_dir: Path | str, production_model: Path | str) -> Path:
+    """The model file that makes a planned MD run (``md_runs`` entry): its set's training run, or the production
+    model."""
+    return Path(runs_dir) / run["model"] / "mace_stagetwo.model" if run.get("model") else Path(production_model)
 
 
 def md_sets(plan: dict) -> list[dict]:
     """The plan's MD sets in plan order: name, role and rule (recorded in diffusion.json for the report)."""
-    return [{"set": s["set"], "role": s["role"], "rule": " ".join(s["rule"].split())} for s in plan["md"]]
+    return [{"set": s["set"], "role": s["role"], "rule": " ".join(s["rule"].split()),
+             **{k: s[k] for k in ("model", "core_repulsion_fraction", "core_hours") if k in s}} for s in plan["md"]]
 
 
 def train_name(architecture: str, n_train: int, seed: int, epochs: int, suffix: str = "") -> str:
@@ -314,9 +332,17 @@ def makefile(plan: dict, runs_dir: str, n_synthetic: int) -> str:
               f"LC_GROUP := {learning_curve_group(plan)}"]
 
     md = md_runs(plan)
-    lines += ["", "MD_RUNS := " + " ".join(r["run_name"] for r in md)]
-    lines += [f"{r['run_name']}.params := {_params(temperature_K=r['temperature_K'], seed=r['seed'], production_ps=r['production_ps'])}"
-              for r in md]
+    lines += ["", "MD_RUNS := " + " ".join(r["run_name"] for r in md if r["role"] != "pending"),
+              "PENDING_MD_RUNS := " + " ".join(r["run_name"] for r in md if r["role"] == "pending")]
+    for r in md:
+        own = {k: v for k, v in (("model_path", r["model"] and f"{runs_dir}/{r['model']}/mace_stagetwo.model"),
+                                 ("core_repulsion_fraction", r["core_repulsion_fraction"])) if v is not None}
+        lines.append(f"{r['run_name']}.params := " + _params(temperature_K=r["temperature_K"], seed=r["seed"],
+                                                             production_ps=r["production_ps"], **own))
+        if r["model"]:
+            lines.append(f"{runs_dir}/{r['run_name']}/summary.json: | {runs_dir}/{r['model']}/evaluation.json")
+        if _shorter_than_planned(Path(runs_dir) / r["run_name"], r["production_ps"]):
+            lines.append(f"{runs_dir}/{r['run_name']}/summary.json: FORCE")  # extended from its checkpoint
 
     train = training_runs(plan)
     lines += ["", "TRAIN_RUNS := " + " ".join(r["run_name"] for r in train)]
@@ -374,6 +400,16 @@ def makefile(plan: dict, runs_dir: str, n_synthetic: int) -> str:
             foundation_model=f"{runs_dir}/{r['pretrain']}/mace_stagetwo.model"))
         lines.append(f"{runs_dir}/{r['run_name']}/evaluation.json: | {runs_dir}/{r['pretrain']}/evaluation.json")
     return "\n".join(lines) + "\n"
+
+
+def _shorter_than_planned(run: Path, production_ps: float) -> bool:
+    """True when ``run`` finished (status done) with a shorter production than the plan now asks for: Make then
+    extends it from its checkpoint (``analysis.md.run_md``). A stopped (unstable) run is never extended."""
+    summary = run / "summary.json"
+    if not summary.exists():
+        return False
+    record = json.loads(summary.read_text())
+    return record.get("status") == "done" and record["settings"]["production_ps"] < production_ps - 1e-9
 
 
 def synthetic_size(study_dir: Path) -> int:

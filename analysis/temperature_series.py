@@ -12,16 +12,33 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis import arrhenius, convergence, diffusion, plan, run_files, runs, structure
+from analysis import arrhenius, convergence, diffusion, model, plan, run_files, runs, structure
 
 log = logging.getLogger(__name__)
+
+
+def planned_runs(the_plan: dict, runs_root: Path, production_model: Path) -> list[dict]:
+    """The plan's MD runs (``plan.md_runs``), each with the ``model_sha256`` of the model that makes it (its set's
+    own model, or the production model), less the pending series' runs not made yet (``make series`` makes them
+    piece by piece; a run being extended has no summary.json until its new piece is done)."""
+    sha = {}
+    out = []
+    for r in plan.md_runs(the_plan):
+        if r["role"] == "pending" and not (Path(runs_root) / r["run_name"] / "summary.json").exists():
+            continue
+        path = plan.md_model_path(r, runs_root, production_model)
+        if path not in sha:
+            sha[path] = model.file_sha256(path)
+        out.append({**r, "model_sha256": sha[path]})
+    return out
 
 
 def collect_runs(runs_root: Path, planned: list[dict] | None = None,
                  model_sha256: str | None = None) -> tuple[list[dict], list[dict]]:
     """The finished MD runs of the plan made with ``model_sha256`` (all models when None), and those excluded.
 
-    ``planned``: the plan's MD runs (``plan.md_runs``), each record keeps its ``set`` and ``role``; a finished
+    ``planned``: the plan's MD runs (``plan.md_runs`` or ``planned_runs``), each record keeps its ``set`` and
+    ``role``, and an entry's own ``model_sha256`` (``planned_runs``) replaces ``model_sha256``; a finished
     ``md-*`` run on disk that the plan does not declare (e.g. ``make md``) is excluded as outside the plan.
     ``planned`` None: every ``md-*`` run on disk, all with role "fit". Unstable runs, unfinished runs and runs of
     another model are excluded with a warning, never silently used.
@@ -42,7 +59,7 @@ def collect_runs(runs_root: Path, planned: list[dict] | None = None,
                       f"({failure['reason']})")
         elif summary.get("status") != "done":
             reason = f"status {summary.get('status')}"
-        elif model_sha256 is not None and summary["model_sha256"] != model_sha256:
+        elif entry.get("model_sha256", model_sha256) not in (None, summary["model_sha256"]):
             reason = "made with another model"
         if reason is None:
             used.append({**summary, "run_dir": str(path.parent)})
@@ -58,13 +75,24 @@ def collect_runs(runs_root: Path, planned: list[dict] | None = None,
 
 
 def leave_out_probes(used: list[dict], excluded: list[dict]) -> tuple[list, list]:
-    """After the selection rules: runs whose role is not "fit" (the plan's probes) leave the fit, with the reason."""
+    """After the selection rules: runs whose role is not "fit" (the plan's probes) leave the fit, with the reason
+    (take the pending series apart first: ``pending_series``)."""
     keep = [r for r in used if r.get("role", "fit") == "fit"]
     dropped = list(excluded) + [
         _exclusion(r["run_name"], r, f"role {r['role']} (set {r['set']!r}): analysed by the rules, never in the fit",
                    failure=None, broken_PS4_fraction=r.get("broken_PS4_fraction"))
         for r in used if r.get("role", "fit") != "fit"]
     return keep, dropped
+
+
+def pending_series(used: list[dict], excluded: list[dict]) -> tuple[tuple[list, list], tuple[list, list]]:
+    """Split the runs that passed or failed the selection rules into the pending series' (role "pending") and the
+    rest: ``((used, excluded) of the rest, (used, excluded) of the pending series)``, so that the pending series is
+    analysed and reported on its own while its runs accumulate, and never enters the fit."""
+    def split(rows):
+        return ([r for r in rows if r.get("role") != "pending"], [r for r in rows if r.get("role") == "pending"])
+    (rest_used, pending_used), (rest_excluded, pending_excluded) = split(used), split(excluded)
+    return (rest_used, rest_excluded), (pending_used, pending_excluded)
 
 
 def _exclusion(run_name: str, summary: dict, reason: str, **extra) -> dict:
@@ -196,6 +224,26 @@ def leave_out_unconverged(result: dict, excluded: list[dict]) -> tuple[dict, lis
     frames = {T: [f for f, r in zip(result["frames"][T], [r for r in result["per_run"] if r["temperature_K"] == T])
                   if r["run_name"] in kept] for T in curves}
     return {"per_run": keep, "per_temperature": per_temperature(keep), "msd_curves": curves, "frames": frames}, dropped
+
+
+def analyse_pending(used: list[dict], excluded: list[dict], fit_start_ps: float, rule: dict | None, n_li: int,
+                    volume_A3: float, seed: int = 0) -> dict | None:
+    """The pending series so far (``pending_series``): every run it has made, analysed like the fit's runs with the
+    plan's convergence verdicts; per temperature over all its analysed runs and over the converged ones, and the
+    Arrhenius fit of the converged ones where they cover two temperatures (None otherwise). None before its first
+    run is made."""
+    if not used and not excluded:
+        return None
+    result = analyse(used, fit_start_ps, seed=seed, convergence_rule=rule) if used else \
+        {"per_run": [], "per_temperature": [], "msd_curves": {}, "frames": {}}
+    with warnings.catch_warnings():  # the verdicts are in per_run; nothing is excluded from the fit here
+        warnings.simplefilter("ignore")
+        converged, _ = leave_out_unconverged(result, []) if rule else (result, [])
+    return {"per_run": result["per_run"], "per_temperature": result["per_temperature"],
+            "converged_per_temperature": converged["per_temperature"],
+            "arrhenius": (arrhenius_summary(converged["per_temperature"], n_li, volume_A3)
+                          if len(converged["per_temperature"]) >= 2 else None),
+            "excluded": excluded}
 
 
 def direct_conductivity(result: dict, fit_start_ps: float, n_li: int, volume_A3: float, seed: int = 0) -> list[dict]:

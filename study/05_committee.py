@@ -32,8 +32,8 @@ judges = committee.calculators(model_paths)  # loaded once, used for every run
 table = learning_curve.collect(paths.runs_dir(), group)
 members = table[table["n_train"] == table["n_train"].max()]
 model_file = Path(model_path) if model_path else paths.production_model()
-planned = plan.md_runs(plan.load(paths.ROOT / plan_file))
-used, excluded = temperature_series.collect_runs(paths.runs_dir(), planned, model.file_sha256(model_file))
+planned = temperature_series.planned_runs(plan.load(paths.ROOT / plan_file), paths.runs_dir(), model_file)
+used, excluded = temperature_series.collect_runs(paths.runs_dir(), planned)  # each run checked against its own model
 member_sha256 = [model.file_sha256(p) for p in model_paths]
 # model outputs are kept with the hashes of their inputs (committed), so a rerun on another CPU changes no number
 test_sigma = committee.kept_disagreement(judges, data.read_extxyz(paths.test_xyz()), member_sha256,

@@ -26,13 +26,16 @@ from analysis import bench, data, model, paths, plan, plotting, runs, temperatur
 warnings.simplefilter("always")
 model_file = Path(model_path) if model_path else paths.production_model()
 the_plan = plan.load(paths.ROOT / plan_file)
-used, excluded = temperature_series.collect_runs(paths.runs_dir(), plan.md_runs(the_plan), model.file_sha256(model_file))
+planned = temperature_series.planned_runs(the_plan, paths.runs_dir(), model_file)
+used, excluded = temperature_series.collect_runs(paths.runs_dir(), planned)  # each run checked against its own model
 scans = None  # the PS4 scan of every frame, done once by notebook 5
 if use_committee:
     monitor = runs.read_json(paths.derived_dir() / "committee.json")
     used, excluded = temperature_series.exclude_extrapolating(used, excluded, monitor["per_run"])
     scans = {e["run_name"]: e for e in monitor["production_events"]}
 used, excluded = temperature_series.restrict_to_intact(used, excluded, min_intact_ps, scans)
+# the pending series (made in pieces with its own model) is analysed on its own below and never enters this fit
+(used, excluded), (pending_used, pending_excluded) = temperature_series.pending_series(used, excluded)
 used, excluded = temperature_series.leave_out_probes(used, excluded)
 for item in excluded:
     print(f"WARNING: {item['run_name']} excluded: {item['reason']}")
@@ -55,11 +58,13 @@ conductivity = temperature_series.direct_conductivity(result, fit_start_ps, data
 per_T
 
 # %%
+pending = temperature_series.analyse_pending(pending_used, pending_excluded, fit_start_ps, rule, n_li=data.EXPECTED_COMPOSITION["Li"],
+                                             volume_A3=dataset["volume_A3"], seed=seed)
 plotting.save(plotting.msd_curves(result["msd_curves"], per_run["fit_start_ps"].min()), "msd")
 plotting.save(plotting.arrhenius(per_run, per_T, fit), "arrhenius")
 runs.write_json(paths.derived_dir() / "diffusion.json", {
     "per_run": result["per_run"], "per_temperature": result["per_temperature"], "arrhenius": fit,
-    "excluded": excluded, "conductivity": conductivity, "plan": paths.relative(paths.ROOT / plan_file), "plan_sets": plan.md_sets(the_plan),
+    "excluded": excluded, "conductivity": conductivity, "pending": pending, "plan": paths.relative(paths.ROOT / plan_file), "plan_sets": plan.md_sets(the_plan),
     "selection": plan.selection(the_plan), "convergence": rule,
     "fit_start_ps": fit_start_ps, "min_intact_ps": min_intact_ps, "reference_ps": reference_ps,
     "model_sha256": model.file_sha256(model_file),

@@ -97,8 +97,10 @@ if best is not None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _, failed_production = temperature_series.collect_runs(
-            paths.runs_dir(), plan.md_runs(plan.load(paths.ROOT / plan_file)))
+        planned = temperature_series.planned_runs(plan.load(paths.ROOT / plan_file), paths.runs_dir(),
+                                                  paths.production_model())
+        _, failed_production = temperature_series.collect_runs(  # the production model's series, not the pending one
+            paths.runs_dir(), [r for r in planned if r["role"] != "pending"])
     failed_production = [e for e in failed_production if e.get("failure")]
     diffusion_file = paths.derived_dir() / "diffusion.json"
     if failed_production:

@@ -67,13 +67,14 @@ def test_the_study_plan_declares_every_committed_md_run_once_with_a_role_and_a_r
     p = plan.load(PLAN)
     runs = plan.md_runs(p)
     names = [r["run_name"] for r in runs]
-    assert len(names) == len(set(names)) == 25
-    assert {r["role"] for r in runs} == {"fit", "probe"}
+    assert len(names) == len(set(names))
+    assert {r["role"] for r in runs} <= set(plan.ROLES)
     assert {r["run_name"] for r in runs if r["role"] == "probe"} == {"md-T640-seed1", "md-T750-seed1", "md-T900-seed1"}
     assert next(r for r in runs if r["run_name"] == "md-T450-seed3")["production_ps"] == 150.0
     committed = paths.ROOT / "data" / "runs"
-    if committed.exists():  # every planned run has its committed results
-        assert all((committed / n / "summary.json").exists() for n in names)
+    if committed.exists():  # every planned run has its committed results, except a pending series' (make series)
+        assert all((committed / r["run_name"] / "summary.json").exists() for r in runs if r["role"] != "pending")
+        assert all((committed / r["model"] / "mace_stagetwo.model").exists() for r in runs if r["model"])
     # names as the committed folders have them: the learning curve's epochs keep the gradient updates fixed
     lc = [r["run_name"] for r in plan.training_runs(p) if r["group"] == "learning_curve_s2"]
     assert "train-c32-L0-r5-n10-seed1-ep640-s2" in lc and "train-c32-L0-r5-n160-seed3-ep40-s2" in lc and len(lc) == 15
@@ -87,6 +88,7 @@ def test_the_study_plan_declares_every_committed_md_run_once_with_a_role_and_a_r
     (("runs = [[650, 1]]", "runs = [[500, 1]]"), "md-T500-seed1 is declared in two [[md]] sets"),
     (("[production]", "[productoin]"), "unknown section [productoin]"),
     (("seeds = [1]\n\n[[md]]", "seeds = [1\n\n[[md]]"), "not valid TOML"),
+    (('rule = "hotter"', 'rule = "hotter"\nmodel = "train-other"'), "set 'probes': a set with its own model needs a name_suffix"),
 ])
 def test_a_bad_plan_is_refused_with_the_file_and_the_problem(tmp_path, change, message):
     path = write(tmp_path, SMALL.replace(*change, 1))
@@ -203,3 +205,77 @@ def test_the_production_architecture_can_be_fine_tuned_with_the_production_budge
     assert "-p max_epochs 120 -p stage_two_start_epoch 90" in line and "-p group finetuned" in line
     with pytest.raises(plan.PlanError, match="'c64-L0-r5' is not among"):
         plan.pretraining_runs(plan.load(write(tmp_path, text.replace('["c32-L1-r5"]\nscreen', '["c64-L0-r5"]\nscreen'))), 1200)
+
+
+PENDING = """
+[[md]]
+set = "next"
+role = "pending"
+rule = "another model, run in pieces"
+model = "tiny-model"
+core_repulsion_fraction = 0.0
+name_suffix = "-pt"
+temperatures_K = [500]
+seeds = [1, 2]
+production_ps = 0.04
+"""
+
+
+def test_a_pending_series_with_its_own_model_is_made_only_by_make_series_and_extended_when_the_plan_asks(tmp_path):
+    path = write(tmp_path, SMALL.replace("[production]", PENDING + "\n[production]").replace(
+        "core_repulsion_fraction = 0.0\ncommittee", "core_repulsion_fraction = 0.7\ncommittee"))
+    env = {**os.environ, "MAKEFLAGS": ""}
+    make = lambda *a: subprocess.run(["make", "-s", *a, f"PLAN={path}", f"STUDY={tmp_path / 'study'}"],  # noqa: E731
+                                     cwd=paths.ROOT, capture_output=True, text=True, env=env)
+    assert make("print-MD_RUNS").stdout.split() == ["md-T500-seed1", "md-T650-seed1"]  # what make report makes
+    assert make("print-PENDING_MD_RUNS").stdout.split() == ["md-T500-seed1-pt", "md-T500-seed2-pt"]
+    params = make("print-md-T500-seed1-pt.params").stdout.strip()
+    assert params.endswith(f"-p model_path {tmp_path / 'study'}/runs/tiny-model/mace_stagetwo.model "
+                           "-p core_repulsion_fraction 0.0")
+    (tmp_path / "study" / "runs" / "tiny-model").mkdir(parents=True)
+    (tmp_path / "study" / "runs" / "tiny-model" / "evaluation.json").write_text("{}")  # the model, trained
+    dry = make("-n", "series").stdout  # the set's own settings come after the protocol's, so they win
+    command = next(line for line in dry.splitlines() if "md-T500-seed1-pt/notebook.ipynb" in line)
+    assert command.index("-p core_repulsion_fraction 0.7") < command.index("-p core_repulsion_fraction 0.0 -p run_name")
+    # a finished run shorter than the plan now asks for is extended (its target is always remade); a stopped one never
+    p = plan.load(path)
+    runs_dir = tmp_path / "study" / "runs"
+    for name, status, length in (("md-T500-seed1-pt", "done", 0.02), ("md-T500-seed2-pt", "unstable", 0.02),
+                                 ("md-T500-seed1", "done", 0.04)):
+        (runs_dir / name).mkdir(parents=True, exist_ok=True)
+        (runs_dir / name / "summary.json").write_text(
+            '{"status": "%s", "settings": {"production_ps": %g}}' % (status, length))
+    forced = [line for line in plan.makefile(p, str(runs_dir), 0).splitlines() if line.endswith(": FORCE")]
+    assert forced == [f"{runs_dir}/md-T500-seed1-pt/summary.json: FORCE"]
+
+
+def test_the_pending_series_is_analysed_apart_from_the_fit_each_run_against_its_own_model(tiny_model, tmp_path):
+    root = tmp_path / "runs"
+    short = dict(timestep_fs=1.0, equilibration_ps=0.01, production_ps=0.06, sample_interval_fs=2.0, chunk_ps=0.02,
+                 min_distance_A=0.5)
+    for name in ("md-T500-seed1", "md-T650-seed1", "md-T500-seed1-pt"):
+        md.run_md(md.MDSettings(temperature_K=float(name.split("-")[1][1:]), seed=1, **short), tiny_model, root / name)
+        run_files.export_positions(root / name, 2.0, stride_fs=4.0)
+    (root / "tiny-model").mkdir()
+    (root / "tiny-model" / "mace_stagetwo.model").write_bytes(tiny_model.read_bytes())
+    p = plan.load(write(tmp_path, SMALL.replace("[production]", PENDING + "\n[production]")))
+    other = tmp_path / "other.model"  # the fit's runs were "made" with another production model
+    other.write_bytes(b"not the tiny model")
+    planned = temperature_series.planned_runs(p, root, other)
+    # md-T500-seed2-pt is not made yet: a pending run is skipped until make series makes it
+    assert [r["run_name"] for r in planned] == ["md-T500-seed1", "md-T650-seed1", "md-T500-seed1-pt"]
+    with pytest.warns(UserWarning, match="md-T500-seed1: excluded .*: made with another model"):
+        used, excluded = temperature_series.collect_runs(root, planned)
+    assert [r["run_name"] for r in used] == ["md-T500-seed1-pt"]  # each run against its own set's model
+    assert [e["run_name"] for e in excluded] == ["md-T500-seed1", "md-T650-seed1"]
+    planned = temperature_series.planned_runs(p, root, tiny_model)
+    used, excluded = temperature_series.collect_runs(root, planned)
+    (used, excluded), (pending_used, pending_excluded) = temperature_series.pending_series(used, excluded)
+    assert [r["run_name"] for r in pending_used] == ["md-T500-seed1-pt"] and pending_excluded == []
+    assert "md-T500-seed1-pt" not in [r["run_name"] for r in used + excluded]
+    rule = {"min_msd_A2": 1e6, "min_slope_ratio": 0.0, "max_halves_pull": 100.0, "enforce": False}
+    pending = temperature_series.analyse_pending(pending_used, pending_excluded, 0.01, rule, n_li=27, volume_A3=1676.0)
+    assert [(r["run_name"], r["set"], r["role"], r["converged"]) for r in pending["per_run"]] == [
+        ("md-T500-seed1-pt", "next", "pending", False)]  # no run reaches 1e6 A^2
+    assert pending["converged_per_temperature"] == [] and pending["arrhenius"] is None
+    assert temperature_series.analyse_pending([], [], 0.01, rule, 27, 1676.0) is None
