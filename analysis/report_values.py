@@ -545,11 +545,9 @@ def _stability_values(summary: dict) -> dict[str, str]:
                                         for r in table if r["n_runs"] > r["n_failed"]), 0)
         v["stab_T_max"] = fixed(max(r["temperature_K"] for r in table), 0)
         v["stab_n_seeds"] = str(max(r["n_runs"] for r in table))
-        causes: dict[str, int] = {}
-        for model_name, counts in summary["stability"].get("failures_by_model_and_cause", {}).items():
-            if model_name in full:
-                for cause, n in counts.items():
-                    causes[cause] = causes.get(cause, 0) + n
+        # the causes of the production model's failures (its screens with the core repulsion had none): the text
+        # quotes them next to its failed runs, so they count the same runs
+        causes = dict(summary["stability"].get("failures_by_model_and_cause", {}).get(production, {}))
         v["stab_n_failed"] = str(sum(causes.values()))
         v["stab_n_failed_LiLi"] = str(causes.get("Li-Li", 0))
         other = {r["model"] for r in table if r["model"] != production}

@@ -27,6 +27,7 @@ warnings.simplefilter("always")
 model_file = Path(model_path) if model_path else paths.production_model()
 the_plan = plan.load(paths.ROOT / plan_file)
 planned = temperature_series.planned_runs(the_plan, paths.runs_dir(), model_file)
+planned_all = plan.md_runs(the_plan)  # made or not
 used, excluded = temperature_series.collect_runs(paths.runs_dir(), planned)  # each run checked against its own model
 scans = None  # the PS4 scan of every frame, done once by notebook 5
 if use_committee:
@@ -158,6 +159,21 @@ out otherwise. D from all frames instead:
            for r in per_run.itertuples() if r.D_full_cm2_s == r.D_full_cm2_s and r.D_full_cm2_s is not None)
  or 'no run needed it'}.
 """
+pending_sets = [x for x in plan.md_sets(the_plan) if x["role"] == "pending"]
+if pending_sets:
+    made = pending["per_run"] if pending else []
+    declared = [r for r in planned_all if r["role"] == "pending"]
+    text += f"""
+**The converged series, so far.** The plan's pending series ({'; '.join(x['set'] + ' with ' + str(x.get('model') or 'the production model') for x in pending_sets)};
+{sum(x.get('core_hours', 0) for x in pending_sets)} core-hours declared) is made piece by piece by `make series` and analysed here apart
+from the fit above: {len(made)} of its {len(declared)} runs finished so far{(
+        ': ' + '; '.join(f"{r['run_name']} ({r['analysed_ps']:.0f} ps): D = {r['D_cm2_s']:.2e} ± {r['D_err_cm2_s']:.1e} cm²/s, MSD "
+                         f"{r['msd_end_A2']:.1f} Å² at the end of the fit window, "
+                         f"{'converged' if r['converged'] else 'not converged yet'}" for r in made)) if made else ''}{(
+        '; left out by the rules: ' + '; '.join(f"{e['run_name']} ({e['reason']})" for e in pending['excluded']))
+        if pending and pending['excluded'] else ''}.
+"""
+
 if fit is not None:
     gap = experiment_gap_values(fit)  # the numbers the report quotes, from the same function
     held_out = next((r for r in fit["Ea_leave_one_out"] if r["left_out_K"] == 300.0), None)

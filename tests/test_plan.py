@@ -279,3 +279,35 @@ def test_the_pending_series_is_analysed_apart_from_the_fit_each_run_against_its_
         ("md-T500-seed1-pt", "next", "pending", False)]  # no run reaches 1e6 A^2
     assert pending["converged_per_temperature"] == [] and pending["arrhenius"] is None
     assert temperature_series.analyse_pending([], [], 0.01, rule, 27, 1676.0) is None
+
+
+def test_a_pending_run_is_doubled_until_notebook_6_judges_it_converged_or_it_reaches_the_cap(tmp_path):
+    runs_dir = tmp_path / "runs"
+    run = {"run_name": "md-T500-seed1-pt", "production_ps": 20.0, "cap_ps": 50.0, "role": "pending"}
+
+    def made(ps, status="done"):
+        (runs_dir / run["run_name"]).mkdir(parents=True, exist_ok=True)
+        (runs_dir / run["run_name"] / "summary.json").write_text(
+            '{"status": "%s", "settings": {"production_ps": %g}}' % (status, ps))
+
+    def verdict(ps, converged):
+        return {run["run_name"]: {"production_ps": ps, "converged": converged}}
+
+    assert plan.run_length_ps(run, runs_dir, {}) == 20.0  # not made: the first piece
+    made(20.0)
+    assert plan.run_length_ps(run, runs_dir, {}) == 20.0  # made, not judged yet: wait for notebook 6
+    assert plan.run_length_ps(run, runs_dir, verdict(20.0, False)) == 40.0  # judged not converged: doubled
+    assert plan.run_length_ps(run, runs_dir, verdict(20.0, True)) == 20.0  # converged: done
+    made(40.0)
+    assert plan.run_length_ps(run, runs_dir, verdict(20.0, False)) == 40.0  # a stale verdict never extends
+    assert plan.run_length_ps(run, runs_dir, verdict(40.0, False)) == 50.0  # at most the cap
+    made(40.0, "unstable")
+    assert plan.run_length_ps(run, runs_dir, verdict(40.0, False)) == 40.0  # a stopped run is never extended
+    made(40.0)
+    assert plan.run_length_ps({**run, "role": "fit"}, runs_dir, verdict(40.0, False)) == 40.0  # fitted: as made
+    assert plan.run_length_ps({**run, "cap_ps": None}, runs_dir, verdict(40.0, False)) == 20.0  # no cap: the set's
+    # the verdicts come from notebook 6's diffusion.json
+    (tmp_path / "diffusion.json").write_text('{"pending": {"per_run": [{"run_name": "md-T500-seed1-pt", '
+                                             '"production_ps": 40.0, "converged": false}]}}')
+    assert plan.convergence_verdicts(tmp_path / "diffusion.json") == verdict(40.0, False)
+    assert plan.convergence_verdicts(tmp_path / "none.json") == {}
