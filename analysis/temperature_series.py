@@ -230,8 +230,9 @@ def analyse_pending(used: list[dict], excluded: list[dict], fit_start_ps: float,
                     volume_A3: float, seed: int = 0) -> dict | None:
     """The pending series so far (``pending_series``): every run it has made, analysed like the fit's runs with the
     plan's convergence verdicts; per temperature over all its analysed runs and over the converged ones, and the
-    Arrhenius fit of the converged ones where they cover two temperatures (None otherwise). None before its first
-    run is made."""
+    Arrhenius fit of the converged ones where they cover two temperatures (None otherwise) and σ measured directly
+    with the Haven ratio per temperature of converged runs (``direct_conductivity``). None before its first run is
+    made."""
     if not used and not excluded:
         return None
     result = analyse(used, fit_start_ps, seed=seed, convergence_rule=rule) if used else \
@@ -243,6 +244,7 @@ def analyse_pending(used: list[dict], excluded: list[dict], fit_start_ps: float,
             "converged_per_temperature": converged["per_temperature"],
             "arrhenius": (arrhenius_summary(converged["per_temperature"], n_li, volume_A3)
                           if len(converged["per_temperature"]) >= 2 else None),
+            "conductivity": direct_conductivity(converged, fit_start_ps, n_li, volume_A3, seed=seed),
             "excluded": excluded}
 
 

@@ -277,7 +277,12 @@ def test_the_pending_series_is_analysed_apart_from_the_fit_each_run_against_its_
     pending = temperature_series.analyse_pending(pending_used, pending_excluded, 0.01, rule, n_li=27, volume_A3=1676.0)
     assert [(r["run_name"], r["set"], r["role"], r["converged"]) for r in pending["per_run"]] == [
         ("md-T500-seed1-pt", "next", "pending", False)]  # no run reaches 1e6 A^2
-    assert pending["converged_per_temperature"] == [] and pending["arrhenius"] is None
+    assert pending["converged_per_temperature"] == [] and pending["arrhenius"] is None and pending["conductivity"] == []
+    # without a rule every run counts (runs this short have no two halves to compare)
+    pending = temperature_series.analyse_pending(pending_used, pending_excluded, 0.01, None, n_li=27, volume_A3=1676.0)
+    assert [r["temperature_K"] for r in pending["converged_per_temperature"]] == [500.0]
+    assert [c["temperature_K"] for c in pending["conductivity"]] == [500.0]  # σ measured directly, with H_R
+    assert pending["arrhenius"] is None  # one temperature
     assert temperature_series.analyse_pending([], [], 0.01, rule, 27, 1676.0) is None
 
 
