@@ -248,10 +248,11 @@ $(DERIVED)/stability.json $(DERIVED)/figures/stability.png &: FORCE study/07_sta
 REMEASURE ?=
 architecture: $(DERIVED)/architecture.json
 $(DERIVED)/architecture.json $(DERIVED)/figures/architecture.png &: FORCE study/08_architecture.py $(ANALYSIS_SRC) \
-  $(call run_files,$(ARCH_RUNS),evaluation.json) | $(INSTALLED)
+  $(PLAN) $(call run_files,$(ARCH_RUNS),evaluation.json) | $(INSTALLED)
 	$(call step,architecture,$(DERIVED)/architecture.json $(DERIVED)/figures/architecture.png) \
 	  $(NB) study/08_architecture.py $(DERIVED)/notebooks/08_architecture.ipynb -p candidates "$(ARCH_RUNS)" \
-	  -p steps $(ARCH_STEPS) -p timestep_fs $(TIMESTEP_FS) -p remeasure $(if $(filter-out 0,$(REMEASURE)),True,False)
+	  -p steps $(ARCH_STEPS) -p timestep_fs $(TIMESTEP_FS) -p remeasure $(if $(filter-out 0,$(REMEASURE)),True,False) \
+	  -p plan_file $(PLAN)
 
 # ---- synthetic pre-training: teacher labels (SevenNet-0, own environment), pre-train, fine-tune -------------
 # analysis/synthetic.py and analysis/teacher.py; the recipe and the label chunks are committed, so a fresh clone

@@ -103,6 +103,6 @@ lost an S neighbour (P–S > 3 Å, never in the DFT data) is {broken}; all other
 **Would the committee have caught the failed runs?** {b['run_name']} was stopped by the distance monitor
 {b['failure_when']} ({b['failure']}); over its last 2 ps the committee disagreement reached
 {b['sigma_last_2ps_max_eV_A'] * 1000:.0f} meV/Å, {"above" if b['sigma_last_2ps_max_eV_A'] > limit else "below"} the
-trained-region limit of {limit * 1000:.0f} meV/Å (the runs analysed stay below {per_T['max'].max() * 1000:.0f} meV/Å).
+trained-region limit of {limit * 1000:.0f} meV/Å.
 {"So the committee limit flags such a run before its atoms collide; as an MD stop (`max_committee_sigma_eV_A` in notebook 4) it would end it earlier." if b['sigma_last_2ps_max_eV_A'] > limit else "So the committee alone would not have flagged it: the distance monitor is needed as well."}
 """ for b in before_failure))

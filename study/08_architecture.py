@@ -14,9 +14,10 @@ steps = 40             # MD steps per timing repeat
 repeats = 3
 timestep_fs = 2.0
 remeasure = False      # True: time every model again (timings are kept in derived/measurements/md_speed.json)
+plan_file = "study/plan.toml"  # the run plan: which architecture the production model has
 
 # %%
-from analysis import architecture, data, paths, plotting, runs
+from analysis import architecture, data, paths, plan, plotting, runs
 
 names = candidates.split()
 if len(names) < 2:
@@ -45,6 +46,14 @@ lines = "\n".join(f"- {r.architecture}: {r.test_force_rmse_meV_per_A:.1f} meV/Å
                   + (" — no other candidate is both faster and more accurate" if r.pareto else "") for r in rel.itertuples())
 best = rel.loc[rel["test_force_rmse_meV_per_A"].idxmin()]
 fastest = rel.loc[rel["ns_per_day_per_core"].idxmax()]
+chosen = plan.load(paths.ROOT / plan_file)["production"]["architecture"]
+row = rel[rel["architecture"] == chosen]
+choice = ("" if row.empty else
+          f"**Our choice: {chosen}**, the study's production architecture (notebook 2 trains it longer, on the same data)"
+          + (", the most accurate here" if chosen == best["architecture"] else "")
+          + f", at {row.iloc[0]['speedup']:.2f}× the speed of {ref['architecture']}: in notebook 7's screens at 640–750 K "
+          "without a core repulsion the faster candidates failed in most of their runs, so accuracy and stability are "
+          "worth more than their speed; notebook 9 tries to get both by pre-training.")
 Markdown(f"""
 **What does each setting cost and buy?** Against {ref['architecture']} (first row):
 
@@ -59,5 +68,5 @@ D needs hundreds of ps per temperature, so {fastest['speedup']:.1f}× the speed 
 counted for the same cost. But every candidate was tested on held-out snapshots of the same
 {data.AIMD_TEMPERATURE_K:.0f} K trajectory it was trained on; MD at other temperatures visits configurations none
 of them saw. Whether a candidate keeps the structure intact there is
-measured by running it (notebook 7), not by its test error.
+measured by running it (notebook 7), not by its test error. {choice}
 """)
