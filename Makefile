@@ -37,9 +37,10 @@ RUNS := $(STUDY)/runs
 DERIVED := $(STUDY)/derived
 NB := $(LAUNCH) $(PY) -m analysis.notebooks
 # a cheap step, run only when the content of its prerequisites changed (analysis/steps.py): $(call step,NAME,OUTPUTS)
-# followed by the command. REDO=1 runs it anyway.
+# followed by the command ($(call step,NAME,OUTPUTS,MORE): MORE are inputs that are not prerequisites). REDO=1 runs
+# it anyway.
 export REDO
-step = $(PY) -m analysis.steps $(1) --inputs $(filter-out FORCE,$^) --outputs $(2) --
+step = $(PY) -m analysis.steps $(1) --inputs $(filter-out FORCE,$^) $(3) --outputs $(2) --
 # cheap aggregate steps rerun when analysis code they import changes (analysis/steps.py follows the imports of
 # each step's notebook); expensive runs do not
 ANALYSIS_SRC := $(wildcard analysis/*.py)
@@ -108,12 +109,17 @@ endif
 BENCH_RESULTS := $(wildcard $(DERIVED)/benchmarks.json)
 # every finished MD run on disk: notebook 6 lists the ones outside the plan (never in the fit)
 DONE_MD := $(wildcard $(RUNS)/md-*/summary.json)
+# the pending series' finished runs: inputs of notebooks 5 and 6 (a new piece reruns them), never prerequisites, so
+# that make study never extends one (only make series does)
+MADE_PENDING := $(filter $(PENDING_TARGETS),$(DONE_MD))
+DONE_NOT_PENDING := $(filter-out $(PENDING_TARGETS),$(DONE_MD))
 
 FIGURES := $(addprefix $(DERIVED)/figures/,dataset_overview.png learning_curve.png msd.png arrhenius.png stability.png \
   committee.png architecture.png)
 
 .PHONY: help report study render smoke test test-all install md train bench clean-smoke stability architecture \
-  teacher-env synthetic pretrain screens pretraining handin plan pretrained-learning-curve ps4-dft series
+  teacher-env synthetic pretrain screens pretraining handin plan pretrained-learning-curve ps4-dft series \
+  finite-size
 help:
 	@echo "make report      - install, run the whole study (make -j$(JOBS)), render the report"
 	@echo "make render      - re-render the report from existing results (no computation)"
@@ -122,12 +128,13 @@ help:
 	@echo "make test        - the test suite (includes the smoke pipeline)"
 	@echo "make -s plan     - every MD run of the plan (study/plan.toml) with its set and role"
 	@echo "make series      - the next piece of the plan's pending series (role pending; never made by make report)"
+	@echo "make finite-size - the pending supercell runs (the finite-size check; long: ~12 core-hours each)"
 	@echo "make md T=650 SEED=2   - one MD run with the production model outside the plan (never in the fit)"
 	@echo "make train ARCH=c32-L0-r5 EPOCHS=80 STAGE2=60   - one training run outside the plan"
 	@echo "make stability   - time-to-failure MD of the candidate models (the plan's [[stability]] sets)"
 	@echo "make architecture - test error against MD speed of the candidate architectures ([architecture])"
 	@echo "make ps4-dft     - GPAW PBE on broken and intact PS4 frames ([ps4_dft]; needs the dft extra, ~1.5 h)"
-	@echo "make bench       - benchmarks (BENCH=md|dft|stages|all) -> data/derived/benchmarks.json, README"
+	@echo "make bench       - benchmarks (BENCH=md|dft|stages|models|all) -> data/derived/benchmarks.json, README"
 	@echo "make test-all    - the tests including those marked slow"
 	@echo "make -s print-MD_RUNS - the value of any setting or list"
 
@@ -200,7 +207,9 @@ $(MD_TARGETS) $(PENDING_TARGETS): $(RUNS)/%/summary.json: | $(MODEL) $(XYZ) stud
 
 # the plan's pending series (role "pending"), run in pieces: never started by make report; each piece is a longer
 # production_ps of its set in the plan (runs continue from their committed checkpoints)
-series: $(PENDING_TARGETS)
+series: $(filter-out $(call run_files,$(SUPERCELL_MD_RUNS),summary.json),$(PENDING_TARGETS))
+# the pending supercell runs (the finite-size check, about 12 core-hours each): only when asked for
+finite-size: $(call run_files,$(SUPERCELL_MD_RUNS),summary.json)
 
 # notebook 4 of the hand-in's MD run, executed again on the finished run (seconds: nothing is recomputed), so that its
 # discussion answers follow the current notebook and results
@@ -306,14 +315,15 @@ $(PRETRAIN_OUT) &: FORCE study/09_pretraining.py $(ANALYSIS_SRC) $(PLAN) $(SYN)/
 
 # ---- 5. committee monitor, 6. diffusion + Arrhenius: the plan's MD runs; the summary ----------------------------
 $(DERIVED)/committee.json $(DERIVED)/figures/committee.png &: FORCE study/05_committee.py $(ANALYSIS_SRC) $(PLAN) \
-  $(MD_TARGETS) $(DONE_MD) $(call run_files,$(LC_RUNS),evaluation.json) | $(INSTALLED)
-	$(call step,committee,$(DERIVED)/committee.json $(DERIVED)/figures/committee.png) \
+  $(MD_TARGETS) $(DONE_NOT_PENDING) $(call run_files,$(LC_RUNS),evaluation.json) | $(INSTALLED)
+	$(call step,committee,$(DERIVED)/committee.json $(DERIVED)/figures/committee.png,$(MADE_PENDING)) \
 	  $(NB) study/05_committee.py $(DERIVED)/notebooks/05_committee.ipynb -p plan_file $(PLAN) -p group $(LC_GROUP) \
 	  -p every_ps $(COMMITTEE_EVERY_PS) -p limit_factor $(COMMITTEE_LIMIT_FACTOR)
 
 $(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png &: FORCE study/06_diffusion.py \
-  $(ANALYSIS_SRC) $(PLAN) $(MD_TARGETS) $(DONE_MD) $(DATASET) $(DERIVED)/committee.json $(BENCH_RESULTS) | $(INSTALLED)
-	$(call step,diffusion,$(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png) \
+  $(ANALYSIS_SRC) $(PLAN) $(MD_TARGETS) $(DONE_NOT_PENDING) $(DATASET) $(DERIVED)/committee.json $(BENCH_RESULTS) \
+  | $(INSTALLED)
+	$(call step,diffusion,$(DERIVED)/diffusion.json $(DERIVED)/figures/msd.png $(DERIVED)/figures/arrhenius.png,$(MADE_PENDING)) \
 	  $(NB) study/06_diffusion.py $(DERIVED)/notebooks/06_diffusion.ipynb -p plan_file $(PLAN) \
 	  -p fit_start_ps $(FIT_START_PS) -p min_intact_ps $(MIN_INTACT_PS) -p reference_ps $(PROD_PS)
 
@@ -351,8 +361,8 @@ test-all: $(INSTALLED) $(TEACHER_INSTALLED)
 print-%:
 	@echo '$($*)'
 
-# BENCH=md|dft|stages|all; the DFT part needs pip install '.[dft]'; BENCH_DFT: GPAW modes (lcao, pw)
+# BENCH=md|dft|stages|models|all; the DFT part needs pip install '.[dft]'; BENCH_DFT: GPAW modes (lcao, pw)
 BENCH ?= all
 BENCH_DFT ?= lcao pw
 bench: $(INSTALLED) $(XYZ)
-	$(PY) -m analysis.bench $(BENCH) $(addprefix --dft-mode ,$(BENCH_DFT))
+	$(PY) -m analysis.bench $(BENCH) $(addprefix --dft-mode ,$(BENCH_DFT)) --plan $(PLAN)

@@ -3,7 +3,8 @@
     python -m analysis.bench md      # MD steps/s: float32/64, 1/2 threads, torch.compile, 83 vs 664 atoms
     python -m analysis.bench dft     # MACE vs a real GPAW PBE single point (needs pip install .[dft])
     python -m analysis.bench stages  # training s/epoch and the wall time of every stage, from the run records
-    python -m analysis.bench all     # all three
+    python -m analysis.bench models  # MD steps/s of the production model and of each model a plan set names
+    python -m analysis.bench all     # all four
 
 Each part updates its own entry of ``derived/benchmarks.json`` (so parts can be measured at
 different times, e.g. the DFT part while nothing else runs) and the table between the BENCHMARKS
@@ -26,7 +27,7 @@ from analysis import data, dft, model, paths, runs
 
 README_START = "<!-- BENCHMARKS:START -->"
 README_END = "<!-- BENCHMARKS:END -->"
-PARTS = ("md", "dft", "stages")
+PARTS = ("md", "dft", "stages", "models")
 
 
 def cpu_model() -> str:
@@ -155,6 +156,34 @@ def part_md(model_path: Path, quick: bool = False) -> dict:
     return {"model_sha256": model.file_sha256(model_path), "runs": rows}
 
 
+def part_models(model_paths: list[Path], quick: bool = False) -> dict:
+    """MD speed of each model (83 atoms, float32, one thread, eager; steps/s and ns/day at 2 fs), measured in turns,
+    model after model, so that whatever else loads the machine loads each model alike; the median of the turns."""
+    atoms = data.read_extxyz(paths.test_xyz())[0]
+    steps, turns = (10, 1) if quick else (40, 3)
+    rates: dict[Path, list[dict]] = {p: [] for p in model_paths}
+    for turn in range(turns):
+        for p in model_paths:
+            rates[p].append(md_steps_per_s(p, atoms, "float32", 1, None, steps, 1))
+            print(f"MD turn {turn + 1}/{turns} {paths.relative(p)}: {rates[p][-1]['steps_per_s']:.1f} steps/s", flush=True)
+    rows = []
+    for p, measured in rates.items():
+        wall = float(statistics.median(r["steps_per_s"] for r in measured))
+        rows.append({"model": str(paths.relative(p)), "model_sha256": model.file_sha256(p), "n_atoms": len(atoms),
+                     "steps_per_s": wall, "steps_per_cpu_s": float(statistics.median(r["steps_per_cpu_s"] for r in measured)),
+                     "steps_per_s_turns": [r["steps_per_s"] for r in measured], "ns_per_day_2fs": ns_per_day(wall)})
+    return {"runs": rows}
+
+
+def plan_models(plan_file: Path) -> list[Path]:
+    """The models the plan's MD sets name (``model``: a training run), besides the production model, in plan order."""
+    from analysis import plan
+
+    the_plan = plan.load(plan_file)
+    named = [plan.md_model_path(r, paths.runs_dir(), paths.production_model()) for r in plan.md_runs(the_plan) if r["model"]]
+    return list(dict.fromkeys(named))
+
+
 def part_dft(model_path: Path, modes: tuple[str, ...] = ("lcao",)) -> dict:
     import torch
 
@@ -194,8 +223,9 @@ def part_stages(runs_root: Path) -> dict:
 
 
 def run(parts: tuple[str, ...], model_path: Path, out: Path, quick: bool = False,
-        dft_modes: tuple[str, ...] = ("lcao",)) -> dict:
-    """Measure ``parts`` and merge them into ``out`` (other parts' earlier entries are kept)."""
+        dft_modes: tuple[str, ...] = ("lcao",), compare: tuple[Path, ...] = ()) -> dict:
+    """Measure ``parts`` and merge them into ``out`` (other parts' earlier entries are kept); ``compare``: the
+    models the ``models`` part measures beside ``model_path``."""
     result = runs.read_json(out) if out.exists() else {}
     for part in parts:
         w0 = time.perf_counter()
@@ -205,6 +235,8 @@ def run(parts: tuple[str, ...], model_path: Path, out: Path, quick: bool = False
             value = part_dft(model_path, dft_modes)
         elif part == "stages":
             value = part_stages(paths.runs_dir())
+        elif part == "models":
+            value = part_models([model_path, *[p for p in compare if p.resolve() != model_path.resolve()]], quick)
         else:
             raise ValueError(f"unknown benchmark part '{part}'; choose from {PARTS}")
         result[part] = {**value, "measured": runs.provenance()["created"],
@@ -254,6 +286,9 @@ def readme_table(result: dict) -> str:
             value = (f"{r['steps_per_s']:.1f} steps/s ({r['ns_per_day_2fs']:.2f} ns/day at 2 fs)" if "steps_per_s" in r
                      else f"not available ({r['error'][:80]})")
             lines.append(f"| {label} | {value} |")
+    for r in (result.get("models") or {}).get("runs", []):
+        lines.append(f"| MD, {r['n_atoms']} atoms, float32, 1 thread, model {r['model']} (in turns with the others) | "
+                     f"{r['steps_per_s']:.1f} steps/s ({r['ns_per_day_2fs']:.2f} ns/day at 2 fs) |")
     dft = result.get("dft")
     if dft:
         lines.append(f"| MACE energy + forces, 83 atoms, 1 thread | {dft['mlip_force_call']['cpu_s'] * 1000:.0f} ms CPU |")
@@ -272,7 +307,7 @@ def readme_table(result: dict) -> str:
             lines.append(f"| wall time, all {stage} runs so far | {seconds / 3600:.2f} h |")
     for name, value in ratios(result).items():
         lines.append(f"| ratio: {name} | {value:,.0f} |" if value >= 100 else f"| ratio: {name} | {value:.3g} |")
-    loads = {p: result[p]["load_average_1min"] for p in ("md", "dft") if p in result}
+    loads = {p: result[p]["load_average_1min"] for p in ("md", "dft", "models") if p in result}
     if loads:
         lines.append("| load average while measured (2 cores) | "
                      + ", ".join(f"{p} {v:.1f}" for p, v in loads.items()) + " |")
@@ -294,6 +329,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="few MD steps, one repeat (for tests)")
     parser.add_argument("--dft-mode", action="append", choices=("lcao", "pw"), help="default: lcao")
     parser.add_argument("--out", type=Path, default=None, help="default: derived/benchmarks.json and the README")
+    parser.add_argument("--compare", type=Path, action="append",
+                        help="a model the models part measures beside --model (default: those the plan's sets name)")
+    parser.add_argument("--plan", type=Path, default=paths.ROOT / "study" / "plan.toml")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if not args.model.exists():
         print(f"ERROR: {args.model}: model file not found (make report first)", file=sys.stderr)
@@ -301,8 +339,16 @@ def main(argv: list[str] | None = None) -> int:
     parts = PARTS if args.part == "all" else (args.part,)
     out = args.out or paths.derived_dir() / "benchmarks.json"
     try:
-        result = run(parts, args.model, out, args.quick, tuple(args.dft_mode or ("lcao",)))
-    except RuntimeError as exc:
+        compare = tuple(args.compare) if args.compare else (plan_models(args.plan) if "models" in parts else ())
+        missing = [p for p in compare if not p.exists()]
+        if missing and args.compare:  # asked for by name: an error
+            print(f"ERROR: {missing[0]}: model file not found", file=sys.stderr)
+            return 1
+        for p in missing:  # named by the plan but not trained yet (e.g. a fresh clone): measured once it exists
+            print(f"WARNING: {p}: not trained yet, left out of the models part", file=sys.stderr)
+        compare = tuple(p for p in compare if p.exists())
+        result = run(parts, args.model, out, args.quick, tuple(args.dft_mode or ("lcao",)), compare)
+    except (RuntimeError, ValueError) as exc:  # ValueError: e.g. a bad plan file (plan.PlanError)
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1
     if args.out is None:

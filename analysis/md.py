@@ -58,6 +58,7 @@ class MDSettings:
     sample_interval_fs: float = 20.0
     chunk_ps: float = 5.0
     start_config_index: int = 0
+    supercell: int = 1  # the start configuration repeated n x n x n (2: the 664-atom cell of the finite-size check)
     dtype: str = "float32"
     min_distance_A: float = 1.5
     pair_min_distance_A: dict[str, float] = field(default_factory=dict)  # e.g. {"S-S": 1.9}
@@ -79,6 +80,8 @@ class MDSettings:
                 raise MDError(f"{name}={value!r}: must be a positive number")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise MDError(f"seed={self.seed!r}: must be an integer")
+        if not isinstance(self.supercell, int) or isinstance(self.supercell, bool) or self.supercell < 1:
+            raise MDError(f"supercell={self.supercell!r}: must be a positive integer (n x n x n repeats)")
         if self.equilibration_ps < 0:
             raise MDError(f"equilibration_ps={self.equilibration_ps}: must not be negative")
         if self.timestep_fs > 5.0:
@@ -230,6 +233,8 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
     settings_record = asdict(settings)
     if not settings.core_repulsion_onset_A:  # runs made before the option existed keep their identity
         settings_record.pop("core_repulsion_onset_A")
+    if settings.supercell == 1:  # likewise for the supercell
+        settings_record.pop("supercell")
     if not settings.committee_model_paths:  # likewise for the committee monitor
         for key in ("committee_model_paths", "committee_every_fs", "max_committee_sigma_eV_A"):
             settings_record.pop(key)
@@ -269,6 +274,8 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
         log.info("%s: extending the production from %g ps to %g ps", run.name, extend_from_ps, settings.production_ps)
     if start is None:
         start = data.read_extxyz(data.paths.dataset_xyz())[settings.start_config_index]
+    if settings.supercell > 1:
+        start = start.repeat(settings.supercell)
     atoms = Atoms(start.numbers, positions=start.positions, cell=start.cell, pbc=True)
     atoms.calc = calc
     if compile_mode:  # torch.compile needs a working C++ toolchain: without one, run eager rather than fail

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 from pathlib import Path
 
 from ase import Atoms
@@ -23,6 +24,11 @@ def device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+# what torch, e3nn and mace print on every model load (deprecations of torch.jit, the weights_only default), which
+# filled the executed notebooks with a hundred lines each
+LOAD_NOTICES = (r"`torch\.jit\.(load|script)` is deprecated", r"Environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
+
+
 def load_calculator(model_path: Path, dtype: str = "float32", species: tuple[str, ...] = ("Li", "P", "S"),
                     compile_mode: str | None = None):
     """MACE ASE calculator for ``model_path``, checked to cover ``species``.
@@ -31,16 +37,19 @@ def load_calculator(model_path: Path, dtype: str = "float32", species: tuple[str
     then 1.2-1.3x more MD steps/s for one run alone on this CPU, 1.0-1.2x for two side by side (``make bench``);
     forces agree with eager mode to ~5e-6 eV/Å.
     """
-    from mace.calculators import MACECalculator
-
     model_path = Path(model_path)
     if not model_path.exists():
         raise ModelError(f"{model_path}: model file not found")
-    try:
-        extra = {"compile_mode": compile_mode} if compile_mode else {}
-        calc = MACECalculator(model_paths=str(model_path), device=device(), default_dtype=dtype, **extra)
-    except Exception as exc:  # noqa: BLE001 - torch raises many types for a corrupt file
-        raise ModelError(f"{model_path}: cannot load MACE model ({type(exc).__name__}: {exc})") from None
+    extra = {"compile_mode": compile_mode} if compile_mode else {}
+    with warnings.catch_warnings():  # the libraries' notices on every load, not the study's own warnings
+        for notice in LOAD_NOTICES:
+            warnings.filterwarnings("ignore", message=notice)
+        from mace.calculators import MACECalculator
+
+        try:
+            calc = MACECalculator(model_paths=str(model_path), device=device(), default_dtype=dtype, **extra)
+        except Exception as exc:  # noqa: BLE001 - torch raises many types for a corrupt file
+            raise ModelError(f"{model_path}: cannot load MACE model ({type(exc).__name__}: {exc})") from None
     model_numbers = {int(z) for z in calc.z_table.zs}
     needed = {int(Atoms(s).numbers[0]) for s in species}
     if not needed <= model_numbers:

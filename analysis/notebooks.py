@@ -12,6 +12,7 @@ line printed is the notebook's error, and the exit status is 1.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 import tempfile
@@ -81,6 +82,7 @@ def project_relative(notebook_file: Path) -> None:
     environment's absolute paths; committed files hold no machine's paths)."""
     text = Path(notebook_file).read_text()
     relative = text.replace(f"{paths.ROOT}/", "")
+    relative = re.sub(re.escape(str(paths.ROOT)) + r"(?![\w.+-])", ".", relative)  # e.g. git's "cwd=<root>" in logs
     if relative != text:
         Path(notebook_file).write_text(relative)
 

@@ -25,7 +25,7 @@ _SECTIONS = {
     "md_protocol": {"timestep_fs", "equilibration_ps", "production_ps", "chunk_ps", "core_repulsion_fraction",
                     "committee_every_ps"},
     "md": {"set", "role", "rule", "temperatures_K", "seeds", "runs", "production_ps", "model", "core_repulsion_fraction",
-           "name_suffix", "core_hours", "cap_ps"},
+           "name_suffix", "core_hours", "cap_ps", "supercell"},
     "production": {"rule", "architecture", "n_train", "epochs", "stage_two_start_epoch"},
     "learning_curve": {"rule", "architecture", "sizes", "seeds", "epochs_at_160", "max_epochs", "stage_two_percent",
                        "name_suffix"},
@@ -75,6 +75,15 @@ def load(path: Path | str) -> dict:
             raise PlanError(f"{label}: give either runs = [[T, seed], ...] or temperatures_K and seeds")
         if s.get("cap_ps") is not None and s.get("cap_ps") < s.get("production_ps", plan["md_protocol"]["production_ps"]):
             raise PlanError(f"{label}: cap_ps is shorter than the first piece (production_ps)")
+        cells = s.get("supercell", 1)
+        if not isinstance(cells, int) or isinstance(cells, bool) or cells < 1:
+            raise PlanError(f"{label}: supercell must be a positive integer (n x n x n repeats), not {cells!r}")
+        if cells > 1 and s.get("role") != "pending":
+            raise PlanError(f"{label}: a supercell set must be pending (analysed apart as the finite-size check, "
+                            "never pooled with the 83-atom runs)")
+        if cells > 1 and not s.get("name_suffix"):
+            raise PlanError(f"{label}: a supercell set needs a name_suffix (its runs must not share names with the "
+                            "83-atom runs')")
         if s.get("model") and not s.get("name_suffix"):
             raise PlanError(f"{label}: a set with its own model needs a name_suffix (its runs must not share names "
                             "with the production model's)")
@@ -99,7 +108,7 @@ def md_name(temperature_K: float, seed: int, suffix: str = "") -> str:
 def md_runs(plan: dict) -> list[dict]:
     """Every production-protocol MD run of the plan, in plan order: name, temperature, seed, length, set, role, rule,
     ``model`` (a training run's name, whose ``mace_stagetwo.model`` makes the run; None: the production model) and
-    ``core_repulsion_fraction`` (None: ``[md_protocol]``'s)."""
+    ``core_repulsion_fraction`` (None: ``[md_protocol]``'s) and ``supercell`` (n: the cell repeated n x n x n)."""
     default_ps = plan["md_protocol"]["production_ps"]
     out = []
     for s in plan["md"]:
@@ -109,7 +118,8 @@ def md_runs(plan: dict) -> list[dict]:
             out.append({"run_name": md_name(T, seed, s.get("name_suffix", "")), "temperature_K": T, "seed": seed,
                         "production_ps": s.get("production_ps", default_ps), "set": s["set"],
                         "role": s["role"], "rule": " ".join(s["rule"].split()), "model": s.get("model"),
-                        "core_repulsion_fraction": s.get("core_repulsion_fraction"), "cap_ps": s.get("cap_ps")})
+                        "core_repulsion_fraction": s.get("core_repulsion_fraction"), "cap_ps": s.get("cap_ps"),
+                        "supercell": s.get("supercell", 1)})
     return out
 
 
@@ -122,7 +132,8 @@ def md_model_path(run: dict, runs_dir: Path | str, production_model: Path | str)
 def md_sets(plan: dict) -> list[dict]:
     """The plan's MD sets in plan order: name, role and rule (recorded in diffusion.json for the report)."""
     return [{"set": s["set"], "role": s["role"], "rule": " ".join(s["rule"].split()),
-             **{k: s[k] for k in ("model", "core_repulsion_fraction", "core_hours") if k in s}} for s in plan["md"]]
+             **{k: s[k] for k in ("model", "core_repulsion_fraction", "core_hours", "supercell") if k in s}}
+            for s in plan["md"]]
 
 
 def train_name(architecture: str, n_train: int, seed: int, epochs: int, suffix: str = "") -> str:
@@ -336,10 +347,12 @@ def makefile(plan: dict, runs_dir: str, n_synthetic: int) -> str:
 
     md = [{**r, "production_ps": run_length_ps(r, Path(runs_dir), verdicts)} for r in md_runs(plan)]
     lines += ["", "MD_RUNS := " + " ".join(r["run_name"] for r in md if r["role"] != "pending"),
-              "PENDING_MD_RUNS := " + " ".join(r["run_name"] for r in md if r["role"] == "pending")]
+              "PENDING_MD_RUNS := " + " ".join(r["run_name"] for r in md if r["role"] == "pending"),
+              "SUPERCELL_MD_RUNS := " + " ".join(r["run_name"] for r in md if r["supercell"] > 1)]
     for r in md:
         own = {k: v for k, v in (("model_path", r["model"] and f"{runs_dir}/{r['model']}/mace_stagetwo.model"),
-                                 ("core_repulsion_fraction", r["core_repulsion_fraction"])) if v is not None}
+                                 ("core_repulsion_fraction", r["core_repulsion_fraction"]),
+                                 ("supercell", r["supercell"] if r["supercell"] > 1 else None)) if v is not None}
         lines.append(f"{r['run_name']}.params := " + _params(temperature_K=r["temperature_K"], seed=r["seed"],
                                                              production_ps=r["production_ps"], **own))
         if r["model"]:

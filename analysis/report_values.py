@@ -125,6 +125,7 @@ def variables(summary: dict) -> dict:
                  lc_arch=str(lc[0].get("architecture") or "n/a"),
                  lc_epochs_at_max=str(next((r.get("max_epochs") for r in lc if r["n_train"] == sizes[-1]), None) or "n/a"),
                  lc_force_tenfold=fixed(float(np.mean(largest)) * 10 ** f["slope"], 0))
+        v.update(_pretrained_curve_values(lc, summary.get("learning_curve_pretrained") or []))
     runs = summary.get("diffusion", [])
     if runs:
         v.update(md_temperatures=_temperatures(r["temperature_K"] for r in runs), md_n_runs=str(len(runs)),
@@ -281,6 +282,24 @@ def _ps4_dft_values(ps4: dict | None) -> dict[str, str]:
              ps4_model_error=f"{reading['model_error_eV']:+.2f}", ps4_model_error_err=fixed(reading["model_error_err_eV"], 2),
              ps4_reading=PS4_READINGS[reading["category"]])
     return v
+
+
+def _pretrained_curve_values(scratch: list[dict], pretrained: list[dict]) -> dict[str, str]:
+    """The learning curve fine-tuned from the pre-trained model against from scratch: its seeds (``lc_pt_n_seeds``)
+    and the change of the mean test force RMSE (percent, pre-trained / scratch − 1) at the smallest and the largest
+    training-set size both curves have (``lc_pt_change_first``, ``lc_pt_change_last`` at ``lc_pt_n_first``/``_last``)."""
+    keys = ("lc_pt_n_seeds", "lc_pt_change_first", "lc_pt_change_last", "lc_pt_n_first", "lc_pt_n_last")
+    sizes = sorted({r["n_train"] for r in pretrained} & {r["n_train"] for r in scratch})
+    if not sizes:
+        return dict.fromkeys(keys, "n/a")
+
+    def change(n: int) -> str:
+        mean = [float(np.mean([r["test_force_rmse_meV_per_A"] for r in rows if r["n_train"] == n]))
+                for rows in (pretrained, scratch)]
+        return fixed(100 * (mean[0] / mean[1] - 1), 0)
+
+    return {"lc_pt_n_seeds": str(len({r["seed"] for r in pretrained})), "lc_pt_change_first": change(sizes[0]),
+            "lc_pt_change_last": change(sizes[-1]), "lc_pt_n_first": str(sizes[0]), "lc_pt_n_last": str(sizes[-1])}
 
 
 def _pretraining_values(pt: dict | None) -> dict[str, str]:

@@ -67,6 +67,9 @@ def build() -> dict:
             for r in c["runs"]
         ]
         summary["learning_curve_fit"] = c["fits"]
+        summary["learning_curve_pretrained"] = [  # the same curve fine-tuned from the pre-trained model (notebook 9)
+            {k: r.get(k) for k in ("n_train", "seed", "test_energy_rmse_meV_per_atom", "test_force_rmse_meV_per_A")}
+            for r in (c.get("pretrained") or {}).get("runs", [])]
     diffusion = derived / "diffusion.json"
     if diffusion.exists():
         df = runs.read_json(diffusion)

@@ -191,7 +191,7 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, reference_ps: 
         per_run.append({
             "run_name": summary["run_name"], "temperature_K": settings["temperature_K"],
             "seed": settings["seed"], "set": summary.get("set"), "role": summary.get("role", "fit"),
-            "production_ps": summary["production_ps"],
+            "supercell": supercell(summary), "n_atoms": len(frames[0]), "production_ps": summary["production_ps"],
             "D_cm2_s": result["D_cm2_s"], "D_err_cm2_s": result["D_err_cm2_s"],
             "fit_start_ps": result["fit_start_ps"], "fit_end_ps": result["fit_end_ps"],
             "msd_exponent": diffusion.msd_exponent(t_ps, msd_A2, result["fit_start_ps"]),
@@ -226,26 +226,60 @@ def leave_out_unconverged(result: dict, excluded: list[dict]) -> tuple[dict, lis
     return {"per_run": keep, "per_temperature": per_temperature(keep), "msd_curves": curves, "frames": frames}, dropped
 
 
+def supercell(summary: dict) -> int:
+    """How many times the 83-atom cell is repeated along each axis in a run (1 for runs made before the setting)."""
+    return summary["settings"].get("supercell", 1)
+
+
 def analyse_pending(used: list[dict], excluded: list[dict], fit_start_ps: float, rule: dict | None, n_li: int,
                     volume_A3: float, seed: int = 0) -> dict | None:
     """The pending series so far (``pending_series``): every run it has made, analysed like the fit's runs with the
-    plan's convergence verdicts; per temperature over all its analysed runs and over the converged ones, and the
-    Arrhenius fit of the converged ones where they cover two temperatures (None otherwise) and σ measured directly
-    with the Haven ratio per temperature of converged runs (``direct_conductivity``). None before its first run is
-    made."""
+    plan's convergence verdicts; per temperature over all its analysed 83-atom runs and over the converged ones, and
+    the Arrhenius fit of the converged ones where they cover two temperatures (None otherwise) and σ measured directly
+    with the Haven ratio per temperature of converged runs (``direct_conductivity``; ``n_li`` and ``volume_A3`` are
+    the 83-atom cell's). Supercell runs stay out of all of these: ``finite_size`` compares their D with the 83-atom D
+    at the same temperature. None before its first run is made."""
     if not used and not excluded:
         return None
-    result = analyse(used, fit_start_ps, seed=seed, convergence_rule=rule) if used else \
-        {"per_run": [], "per_temperature": [], "msd_curves": {}, "frames": {}}
+    empty = {"per_run": [], "per_temperature": [], "msd_curves": {}, "frames": {}}
+    unit = [r for r in used if supercell(r) == 1]
+    result = analyse(unit, fit_start_ps, seed=seed, convergence_rule=rule) if unit else empty
+    larger, finite = [], []
+    for cells in sorted({supercell(r) for r in used} - {1}):  # each supercell size on its own
+        big = analyse([r for r in used if supercell(r) == cells], fit_start_ps, seed=seed, convergence_rule=rule)
+        larger += big["per_run"]
+        finite += finite_size(big["per_temperature"], result["per_temperature"], cells,
+                              big["per_run"][0]["n_atoms"])
     with warnings.catch_warnings():  # the verdicts are in per_run; nothing is excluded from the fit here
         warnings.simplefilter("ignore")
         converged, _ = leave_out_unconverged(result, []) if rule else (result, [])
-    return {"per_run": result["per_run"], "per_temperature": result["per_temperature"],
+    return {"per_run": result["per_run"] + larger, "per_temperature": result["per_temperature"],
             "converged_per_temperature": converged["per_temperature"],
             "arrhenius": (arrhenius_summary(converged["per_temperature"], n_li, volume_A3)
                           if len(converged["per_temperature"]) >= 2 else None),
             "conductivity": direct_conductivity(converged, fit_start_ps, n_li, volume_A3, seed=seed),
-            "excluded": excluded}
+            "finite_size": finite, "excluded": excluded}
+
+
+def finite_size(supercell_per_temperature: list[dict], cell_per_temperature: list[dict], cells: int,
+                n_atoms: int) -> list[dict]:
+    """Per temperature with runs of the ``cells`` x ``cells`` x ``cells`` supercell (``n_atoms``): their combined D
+    against the 83-atom cell's (cm²/s), the ratio and the
+    pull (difference over the combined standard deviation); the 83-atom D is None where no such run exists yet.
+    A pull within ±2 finds no size effect at this precision (mean-field finite-size corrections to D in a solid
+    are small; a 27-Li cell could still cut off correlated motion)."""
+    cell = {r["temperature_K"]: r for r in cell_per_temperature}
+    out = []
+    for r in supercell_per_temperature:
+        c = cell.get(r["temperature_K"])
+        row = {"temperature_K": r["temperature_K"], "supercell": cells, "n_atoms": n_atoms, "D_supercell_cm2_s": r["D_cm2_s"],
+               "D_supercell_err_cm2_s": r["D_err_cm2_s"], "n_runs_supercell": r["n_runs"],
+               "D_cell_cm2_s": None, "D_cell_err_cm2_s": None, "ratio": None, "pull": None}
+        if c is not None:
+            row.update(D_cell_cm2_s=c["D_cm2_s"], D_cell_err_cm2_s=c["D_err_cm2_s"], ratio=r["D_cm2_s"] / c["D_cm2_s"],
+                       pull=(r["D_cm2_s"] - c["D_cm2_s"]) / math.hypot(r["D_err_cm2_s"], c["D_err_cm2_s"]))
+        out.append(row)
+    return out
 
 
 def direct_conductivity(result: dict, fit_start_ps: float, n_li: int, volume_A3: float, seed: int = 0) -> list[dict]:

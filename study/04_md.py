@@ -16,6 +16,7 @@ thermostat = "bussi"          # analysis.md.THERMOSTATS (recorded in settings.js
 thermostat_time_fs = 100.0
 chunk_ps = 5.0
 start_config_index = 0
+supercell = 1                 # the start configuration repeated n x n x n (2: 664 atoms, the finite-size check)
 min_distance_A = 1.5          # stop if any two atoms come closer (Å)
 pair_min_fraction = 0.75      # also stop below this fraction of each pair's shortest DFT distance
 core_repulsion_fraction = 0.0  # > 0: core repulsion below this fraction of each pair's shortest DFT distance
@@ -36,7 +37,7 @@ dataset_minima = runs.read_json(paths.derived_dir() / "dataset.json")["min_pair_
 settings = md.MDSettings(temperature_K=temperature_K, seed=seed, timestep_fs=timestep_fs,
                          equilibration_ps=equilibration_ps, production_ps=production_ps,
                          sample_interval_fs=sample_interval_fs, thermostat=thermostat, thermostat_time_fs=thermostat_time_fs,
-                         chunk_ps=chunk_ps, start_config_index=start_config_index,
+                         chunk_ps=chunk_ps, start_config_index=start_config_index, supercell=supercell,
                          min_distance_A=min_distance_A,
                          pair_min_distance_A=md.pair_limits(dataset_minima, pair_min_fraction),
                          core_repulsion_onset_A=core_repulsion.onset_distances(dataset_minima, core_repulsion_fraction),

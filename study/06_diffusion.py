@@ -88,6 +88,10 @@ supercell = bench.ratios(runs.read_json(bench_file)).get("664 / 83 atoms (time p
     if bench_file.exists() else None
 supercell_cost = (f": one MD step of it takes {supercell:.1f}× the time of the 83-atom cell (make bench)"
                   if supercell else "")
+finite_size_status = (
+    "The finite-size check (the pending series' supercell runs) is below." if (pending or {}).get("finite_size") else
+    f"A finite-size test (a 2×2×2 cell of 664 atoms) was not run for this series{supercell_cost}; the plan's pending "
+    "finite-size set makes it with the converged series' model.")
 spread = per_T[["temperature_K", "chi2_red", "scatter_err_cm2_s", "propagated_err_cm2_s"]]
 exps = per_run["msd_exponent"]
 left_out = "; ".join(f"{e['run_name']}: {e['reason']}" for e in excluded) or "none"
@@ -97,7 +101,7 @@ if rule:
         f"{len(passed)} of {len(per_run)} runs pass the rule declared in the plan before the converged series: MSD ≥ "
         f"{rule['min_msd_A2']:g} Å² at the end of the fit window (a hop between Li sites is 2.5–3 Å, so a few hops per "
         f"Li), the slope of MSD against t over the window's second half ≥ {rule['min_slope_ratio']:g} of that over its "
-        "first half (1 for diffusion whatever the vibrational plateau, about 0.6 for caged t^0.5 motion), and D of the "
+        "first half (1 for diffusion whatever the vibrational plateau, about 0.6 for caged MSD ∝ √t motion), and D of the "
         f"run's two halves within {rule['max_halves_pull']:g} σ. Per run, MSD at the end of the fit window, "
         "the late over early MSD slope and the halves' difference: " + "; ".join(
             f"{r.run_name} {r.msd_end_A2:.1f} Å², {r.msd_slope_ratio:.2f}, {r.halves_pull:+.1f} σ"
@@ -147,8 +151,7 @@ independent numbers, so σ at 300 K below is still given for H_R = {haven_ratio:
 {per_run['rms_displacement_at_fit_end_A'].min():.1f} Å (RMS, slowest run at
 {per_run.loc[per_run['rms_displacement_at_fit_end_A'].idxmin(), 'temperature_K']:g} K) to
 {per_run['rms_displacement_at_fit_end_A'].max():.1f} Å (fastest): a few Å means only a few hops per ion, so the
-lowest temperatures carry the largest relative errors. A finite-size test (a 2×2×2 cell of 664 atoms) was not
-run{supercell_cost}.
+lowest temperatures carry the largest relative errors. {finite_size_status}
 
 **Did the model keep the PS4 units intact?** {int((per_run['broken_PS4_fraction'] > 0).sum())} of {len(per_run)} runs have
 frames with a P bonded to fewer than four S within 3 Å, which no DFT configuration has (largest fraction
@@ -161,8 +164,8 @@ out otherwise. D from all frames instead:
 """
 pending_sets = [x for x in plan.md_sets(the_plan) if x["role"] == "pending"]
 if pending_sets:
-    made = pending["per_run"] if pending else []
-    declared = [r for r in planned_all if r["role"] == "pending"]
+    made = [r for r in (pending["per_run"] if pending else []) if r["supercell"] == 1]  # supercells: below
+    declared = [r for r in planned_all if r["role"] == "pending" and r["supercell"] == 1]
     text += f"""
 **The converged series, so far.** The plan's pending series ({'; '.join(x['set'] + ' with ' + str(x.get('model') or 'the production model') for x in pending_sets)};
 {sum(x.get('core_hours', 0) for x in pending_sets)} core-hours declared) is made piece by piece by `make series` and analysed here apart
@@ -173,6 +176,16 @@ from the fit above: {len(made)} of its {len(declared)} runs finished so far{(
         '; left out by the rules: ' + '; '.join(f"{e['run_name']} ({e['reason']})" for e in pending['excluded']))
         if pending and pending['excluded'] else ''}.
 """
+    finite = (pending or {}).get("finite_size") or []
+    text += "".join(f"""
+**Finite size at {r['temperature_K']:g} K.** In the {r['supercell']}×{r['supercell']}×{r['supercell']} supercell
+({r['n_atoms']} atoms, {r['n_runs_supercell']} run(s)) D =
+{r['D_supercell_cm2_s']:.2e} ± {r['D_supercell_err_cm2_s']:.1e} cm²/s{(
+        f", {r['ratio']:.2f} times the 83-atom cell's {r['D_cell_cm2_s']:.2e} ± {r['D_cell_err_cm2_s']:.1e} cm²/s "
+        f"({r['pull']:+.1f} combined standard deviations: "
+        f"{'no size effect at this precision' if abs(r['pull']) <= 2 else 'a size effect larger than the errors'})")
+        if r['D_cell_cm2_s'] is not None else ', with no 83-atom run at this temperature yet'}.
+""" for r in finite)
 
 if fit is not None:
     gap = experiment_gap_values(fit)  # the numbers the report quotes, from the same function

@@ -36,7 +36,7 @@ errors
 # %% [markdown]
 # ## Timestep check: NVE energy conservation
 # Velocity Verlet without thermostat from a DFT configuration; a good timestep conserves the
-# total energy (drift and fluctuation small compared with k_B T).
+# total energy (drift and fluctuation small compared with the thermal energy kT).
 
 # %%
 import pandas as pd
@@ -133,4 +133,4 @@ if complete:
 Markdown("**Which model, and what sets the temperature window?** Test error alone does not predict stability:\n\n" + "\n".join(lines) + choice
          + f"\n\n**Timestep.** In NVE at {nve_temperature_K:g} K, {worst_nve['model']} with a {worst_nve['timestep_fs']:g} fs step the total energy "
          f"drifts by {worst_nve['drift_meV_per_atom_per_ps']:.3f} meV/atom/ps and fluctuates by "
-         f"{worst_nve['fluctuation_meV_per_atom']:.3f} meV/atom, against k_B T = {worst_nve['kT_meV']:.0f} meV." + ps4_text)
+         f"{worst_nve['fluctuation_meV_per_atom']:.3f} meV/atom, against the thermal energy kT = {worst_nve['kT_meV']:.0f} meV." + ps4_text)

@@ -25,6 +25,7 @@ committee_group = "learning_curve_s2"  # the committee of notebook 5, applied to
 
 # %%
 import pandas as pd
+from IPython.display import display
 
 from analysis import architecture, bench, paths, plan, plotting, pretraining, ps4_dft, runs, synthetic
 
@@ -65,7 +66,7 @@ if not all_screens.empty:
     plotting.save(plotting.pretraining(table, all_screens, scratch_screens=earlier), "pretraining")
     display_columns = ["candidate", "run_name", "temperature_K", "seed", "length_ps", "failed", "time_to_failure_ps", "reason",
                        "broken_PS4_fraction"]
-    all_screens[display_columns]
+    display(all_screens[display_columns])  # inside the if: shown with display
 
 # %% [markdown]
 # ## How far do the screens leave the DFT data? The committee of notebook 5 along each screen
@@ -78,7 +79,7 @@ screen_committee = pd.DataFrame(pretraining.committee_on_screens(
 if not screen_committee.empty:
     screen_committee = screen_committee.merge(all_screens[["run_name", "model"]], on="run_name")
     worst = screen_committee.groupby(["model", "temperature_K"])["sigma_max_eV_A"].max().unstack()
-    worst * 1000  # largest committee σ (meV/Å) per fine-tuned model and temperature
+    display(worst * 1000)  # largest committee σ (meV/Å) per fine-tuned model and temperature
 # %%
 runs.write_json(paths.derived_dir() / "pretraining.json", {
     "synthetic_set": synthetic_info, "table": table.to_dict(orient="records"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ase.build import bulk
 
-from analysis import bench, runs
+from analysis import bench, paths, runs
 
 
 def test_md_and_stage_parts_merge_into_one_file(tiny_model, study, tmp_path):
@@ -28,6 +28,21 @@ def test_md_and_stage_parts_merge_into_one_file(tiny_model, study, tmp_path):
     f64 = next(r["steps_per_s"] for r in measured if r["dtype"] == "float64")
     assert bench.ratios(result)["float32 / float64 (MD steps/s, 1 thread)"] == pytest.approx(f32 / f64)
     assert "| ratio: float32 / float64 (MD steps/s, 1 thread) |" in table
+
+
+def test_models_part_measures_each_model_in_turns_beside_the_production_model(tiny_model, study, tmp_path, capsys):
+    other = tmp_path / "fine-tuned.model"
+    other.write_bytes(tiny_model.read_bytes())
+    out = tmp_path / "benchmarks.json"
+    assert bench.main(["models", "--quick", "--model", str(tiny_model), "--compare", str(other), "--out", str(out)]) == 0
+    rows = runs.read_json(out)["models"]["runs"]
+    assert [r["model"] for r in rows] == [str(paths.relative(tiny_model)), str(paths.relative(other))]
+    assert all(r["steps_per_s"] > 0 and r["ns_per_day_2fs"] == pytest.approx(bench.ns_per_day(r["steps_per_s"]))
+               and r["model_sha256"] == rows[0]["model_sha256"] for r in rows)
+    assert "(in turns with the others)" in bench.readme_table(runs.read_json(out))
+    assert bench.main(["models", "--quick", "--model", str(tiny_model), "--compare", str(tmp_path / "x.model"),
+                       "--out", str(tmp_path / "c.json")]) == 1
+    assert capsys.readouterr().err.strip().endswith("x.model: model file not found")
 
 
 def test_ratios_use_only_the_rows_that_were_measured():

@@ -169,6 +169,7 @@ def test_collapsing_atoms_stop_the_run_and_are_excluded(tiny_model, frames, tmp_
         ({"timestep_fs": 10.0}, "too long"),
         ({"sample_interval_fs": 3.0, "timestep_fs": 2.0}, "multiple of timestep_fs"),
         ({"temperature_K": "hot"}, "temperature_K='hot'"),
+        ({"supercell": 0}, "supercell=0: must be a positive integer"),
     ],
 )
 def test_bad_md_parameters_are_refused(kwargs, message):

@@ -58,10 +58,11 @@ def test_a_parameter_of_the_wrong_type_stops_with_its_name_before_anything_runs(
 
 def test_executed_notebooks_hold_project_paths_relative_to_the_root(tmp_path):
     nb = tmp_path / "run.ipynb"
-    nb.write_text('{"text": ["%s/.venv/lib/site.py:10: UserWarning", "PosixPath(\'%s/data/runs/x\')", "/tmp/other"]}'
-                  % (paths.ROOT, paths.ROOT))
+    nb.write_text('{"text": ["%s/.venv/lib/site.py:10: UserWarning", "PosixPath(\'%s/data/runs/x\')", "/tmp/other", '
+                  '"Popen([\'git\'], cwd=%s, shell=False)", "%s-old/x"]}' % (paths.ROOT, paths.ROOT, paths.ROOT, paths.ROOT))
     notebooks.project_relative(nb)
-    assert nb.read_text() == '{"text": [".venv/lib/site.py:10: UserWarning", "PosixPath(\'data/runs/x\')", "/tmp/other"]}'
+    assert nb.read_text() == ('{"text": [".venv/lib/site.py:10: UserWarning", "PosixPath(\'data/runs/x\')", "/tmp/other", '
+                              '"Popen([\'git\'], cwd=., shell=False)", "%s-old/x"]}' % paths.ROOT)
 
 
 def test_no_committed_file_holds_this_machines_project_path():
@@ -69,7 +70,7 @@ def test_no_committed_file_holds_this_machines_project_path():
     the same bytes)."""
     import subprocess
 
-    for pattern in (["-F", f"{paths.ROOT}/"], ["-E", r"/[A-Za-z0-9_.+-]+/\.venv[A-Za-z0-9_-]*/lib/"]):  # any clone's
+    for pattern in (["-F", str(paths.ROOT)], ["-E", r"/[A-Za-z0-9_.+-]+/\.venv[A-Za-z0-9_-]*/lib/"]):  # any clone's
         listed = subprocess.run(["git", "grep", "-l", "-I", *pattern, "--", "data", "report", "study"],
                                 cwd=paths.ROOT, capture_output=True, text=True)
         assert listed.stdout.split() == [], listed.stdout

@@ -8,9 +8,10 @@ import re
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from analysis import md, paths, plan, run_files, temperature_series
+from analysis import data, md, paths, plan, run_files, runs, temperature_series
 
 PLAN = paths.ROOT / "study" / "plan.toml"
 SMALL = """
@@ -247,6 +248,12 @@ def test_a_pending_series_with_its_own_model_is_made_only_by_make_series_and_ext
             '{"status": "%s", "settings": {"production_ps": %g}}' % (status, length))
     forced = [line for line in plan.makefile(p, str(runs_dir), 0).splitlines() if line.endswith(": FORCE")]
     assert forced == [f"{runs_dir}/md-T500-seed1-pt/summary.json: FORCE"]
+    # make series extends it; make study never does, yet its finished pieces are notebook 6's inputs
+    assert "md-T500-seed1-pt/notebook.ipynb" in make("-n", "series").stdout
+    study = make("-n", "study").stdout
+    assert "md-T500-seed1-pt/notebook.ipynb" not in study
+    diffusion = next(line for line in study.splitlines() if "analysis.steps diffusion" in line)
+    assert f"{runs_dir}/md-T500-seed1-pt/summary.json" in diffusion
 
 
 def test_the_pending_series_is_analysed_apart_from_the_fit_each_run_against_its_own_model(tiny_model, tmp_path):
@@ -316,3 +323,64 @@ def test_a_pending_run_is_doubled_until_notebook_6_judges_it_converged_or_it_rea
                                              '"production_ps": 40.0, "converged": false}]}}')
     assert plan.convergence_verdicts(tmp_path / "diffusion.json") == verdict(40.0, False)
     assert plan.convergence_verdicts(tmp_path / "none.json") == {}
+
+
+SUPERCELL = """
+[[md]]
+set = "finite size"
+role = "pending"
+rule = "the 2x2x2 supercell"
+model = "tiny-model"
+core_repulsion_fraction = 0.0
+name_suffix = "-pt-sc2"
+supercell = 2
+temperatures_K = [500]
+seeds = [1]
+production_ps = 0.02
+"""
+
+
+def test_a_supercell_set_is_named_apart_and_made_in_the_repeated_cell(tmp_path):
+    p = plan.load(write(tmp_path, SMALL.replace("[production]", SUPERCELL + "\n[production]")))
+    mk = plan.makefile(p, "runs", 0)
+    assert ("md-T500-seed1-pt-sc2.params := -p temperature_K 500 -p seed 1 -p production_ps 0.02 -p model_path "
+            "runs/tiny-model/mace_stagetwo.model -p core_repulsion_fraction 0.0 -p supercell 2") in mk.splitlines()
+    assert "supercell" not in mk.split("md-T500-seed1.params := ")[1].splitlines()[0]  # the 83-atom runs: as before
+    for bad, message in (("supercell = 0", "supercell must be a positive integer"),
+                         ('role = "fit"', "a supercell set must be pending"),
+                         ("supercell = 1.5", "supercell must be a positive integer"),
+                         ('name_suffix = ""', "a supercell set needs a name_suffix")):
+        key = bad.split(" = ")[0]
+        text = SUPERCELL.replace(next(line for line in SUPERCELL.splitlines() if line.startswith(key + " =")), bad)
+        with pytest.raises(plan.PlanError, match=message):
+            plan.load(write(tmp_path, SMALL.replace("[production]", text + "\n[production]")))
+
+
+def test_supercell_runs_are_compared_with_the_cell_at_the_same_temperature_not_pooled(tiny_model, tmp_path):
+    root = tmp_path / "runs"
+    short = dict(temperature_K=500.0, seed=1, timestep_fs=1.0, equilibration_ps=0.004, production_ps=0.03,
+                 sample_interval_fs=2.0, chunk_ps=0.03, min_distance_A=0.5)
+    md.run_md(md.MDSettings(**short), tiny_model, root / "md-T500-seed1-pt")
+    big = md.run_md(md.MDSettings(**short, supercell=2), tiny_model, root / "md-T500-seed1-pt-sc2")
+    for name in ("md-T500-seed1-pt", "md-T500-seed1-pt-sc2"):
+        run_files.export_positions(root / name, 2.0, stride_fs=4.0)  # enough frames for kinisi
+    assert big["status"] == "done" and big["settings"]["supercell"] == 2
+    frames, _ = run_files.read_positions(root / "md-T500-seed1-pt-sc2")
+    assert len(frames[0]) == 8 * 83 and np.allclose(frames[0].cell.lengths(), 2 * data.read_extxyz(
+        paths.dataset_xyz())[0].cell.lengths())
+    # a run of the 83-atom cell records no supercell, so the runs made before the setting keep their identity
+    assert "supercell" not in runs.read_json(root / "md-T500-seed1-pt" / "settings.json")["settings"]
+    assert runs.read_json(root / "md-T500-seed1-pt-sc2" / "settings.json")["settings"]["supercell"] == 2
+    used = [{**runs.read_json(root / n / "summary.json"), "run_dir": str(root / n), "set": "s", "role": "pending"}
+            for n in ("md-T500-seed1-pt", "md-T500-seed1-pt-sc2")]
+    pending = temperature_series.analyse_pending(used, [], 0.004, None, n_li=27, volume_A3=1676.0)
+    assert [(r["run_name"], r["supercell"], r["n_atoms"]) for r in pending["per_run"]] == [
+        ("md-T500-seed1-pt", 1, 83), ("md-T500-seed1-pt-sc2", 2, 664)]
+    assert [r["n_runs"] for r in pending["per_temperature"]] == [1]  # the supercell stays out of the series
+    [row] = pending["finite_size"]
+    assert (row["supercell"], row["n_atoms"], row["n_runs_supercell"]) == (2, 664, 1)
+    cell, sc = (next(r for r in pending["per_run"] if r["supercell"] == k) for k in (1, 2))
+    assert row["D_supercell_cm2_s"] == pytest.approx(sc["D_cm2_s"]) and row["D_cell_cm2_s"] == pytest.approx(cell["D_cm2_s"])
+    assert sc["D_cm2_s"] != cell["D_cm2_s"]
+    assert row["ratio"] == pytest.approx(sc["D_cm2_s"] / cell["D_cm2_s"])
+    assert row["pull"] == pytest.approx((sc["D_cm2_s"] - cell["D_cm2_s"]) / np.hypot(sc["D_err_cm2_s"], cell["D_err_cm2_s"]))

@@ -298,3 +298,14 @@ def test_haven_values_give_the_measured_range_and_how_many_lie_below_one():
     assert (v["haven_lo"], v["haven_hi"], v["haven_n"], v["haven_n_below"]) == ("0.28", "0.64", "2", "1")
     assert v["haven_rel_err"] == "60"  # median of 57 % and 62.5 %
     assert set(report_values.haven_values(None).values()) == {"n/a"}
+
+
+def test_pretrained_learning_curve_values_compare_the_mean_force_error_at_the_ends():
+    scratch = [{"n_train": n, "seed": s, "test_force_rmse_meV_per_A": f}
+               for n, s, f in ((10, 1, 90.0), (10, 2, 86.0), (160, 1, 50.0), (160, 2, 54.0), (80, 1, 55.0))]
+    pretrained = [{"n_train": n, "seed": s, "test_force_rmse_meV_per_A": f}
+                  for n, s, f in ((10, 1, 66.0), (10, 2, 66.0), (160, 1, 42.0), (160, 2, 41.0))]
+    v = report_values._pretrained_curve_values(scratch, pretrained)
+    assert v == {"lc_pt_n_seeds": "2", "lc_pt_change_first": "−25", "lc_pt_change_last": "−20",
+                 "lc_pt_n_first": "10", "lc_pt_n_last": "160"}  # 66/88 - 1, 41.5/52 - 1
+    assert set(report_values._pretrained_curve_values(scratch, []).values()) == {"n/a"}
