@@ -144,6 +144,10 @@ report: $(INSTALLED)
 
 # synthetic pre-training (notebook 9) is part of the study when the plan's [pretraining] names architectures
 PT_RESULTS = $(if $(strip $(PT_ARCHS)),$(DERIVED)/pretraining.json)
+# the MD run whose notebook 4 is part of the hand-in (defined before the study target, whose prerequisites Make
+# expands as it reads them)
+HANDIN_MD_RUN ?= md-T500-seed1
+HANDIN_MD_NOTEBOOK = $(if $(filter $(HANDIN_MD_RUN),$(MD_RUNS)),$(RUNS)/$(HANDIN_MD_RUN)/notebook.ipynb)
 study: $(DERIVED)/summary.json $(FIGURES) $(PT_RESULTS) $(HANDIN_MD_NOTEBOOK)
 
 plan:
@@ -213,8 +217,7 @@ finite-size: $(call run_files,$(SUPERCELL_MD_RUNS),summary.json)
 
 # notebook 4 of the hand-in's MD run, executed again on the finished run (seconds: nothing is recomputed), so that its
 # discussion answers follow the current notebook and results
-HANDIN_MD_RUN ?= md-T500-seed1
-HANDIN_MD_NOTEBOOK = $(if $(filter $(HANDIN_MD_RUN),$(MD_RUNS)),$(RUNS)/$(HANDIN_MD_RUN)/notebook.ipynb)
+# (HANDIN_MD_RUN and HANDIN_MD_NOTEBOOK are defined above the study target, which lists it)
 $(HANDIN_MD_NOTEBOOK): FORCE study/04_md.py $(ANALYSIS_SRC) $(RUNS)/$(HANDIN_MD_RUN)/summary.json $(BENCH_RESULTS) \
   | $(MODEL) $(INSTALLED)
 	$(call step,md_notebook,$@) $(NB) study/04_md.py $@ $($(HANDIN_MD_RUN).params) $(MD_PARAMS) -p run_name $(HANDIN_MD_RUN)
@@ -257,7 +260,7 @@ $(DERIVED)/stability.json $(DERIVED)/figures/stability.png &: FORCE study/07_sta
 REMEASURE ?=
 architecture: $(DERIVED)/architecture.json
 $(DERIVED)/architecture.json $(DERIVED)/figures/architecture.png &: FORCE study/08_architecture.py $(ANALYSIS_SRC) \
-  $(PLAN) $(call run_files,$(ARCH_RUNS),evaluation.json) | $(INSTALLED)
+  $(PLAN) $(call run_files,$(ARCH_RUNS),evaluation.json) $(DERIVED)/stability.json | $(INSTALLED)
 	$(call step,architecture,$(DERIVED)/architecture.json $(DERIVED)/figures/architecture.png) \
 	  $(NB) study/08_architecture.py $(DERIVED)/notebooks/08_architecture.ipynb -p candidates "$(ARCH_RUNS)" \
 	  -p steps $(ARCH_STEPS) -p timestep_fs $(TIMESTEP_FS) -p remeasure $(if $(filter-out 0,$(REMEASURE)),True,False) \

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -49,6 +50,8 @@ def notebook_sources(study: Path | None = None) -> dict[str, tuple[Path, str]]:
     return found
 
 
+# code and printed tables a little smaller than the prose, so that a table of about 100 characters keeps its rows
+CODE_SIZE_RULE = "#show raw.where(block: true): set text(size: 7pt)\n"
 STREAM_LINES_KEPT = 6  # of a long progress log (stdout) in the PDF: the first and the last lines
 
 
@@ -59,14 +62,42 @@ def _markdown_outputs_only(nb: dict) -> dict:
     their first and last lines. The .ipynb beside the PDF keeps everything."""
     cells = []
     for cell in nb.get("cells", []):
-        answers = [out["data"]["text/markdown"] for out in cell.get("outputs", []) if "text/markdown" in out.get("data", {})]
-        outputs = [_shortened(out) for out in cell.get("outputs", []) if "text/markdown" not in out.get("data", {})
+        answers = [_typeset("".join(out["data"]["text/markdown"])) for out in cell.get("outputs", [])
+                   if "text/markdown" in out.get("data", {})]
+        outputs = [_shortened(out) for out in _merged_streams(cell.get("outputs", []))
+                   if "text/markdown" not in out.get("data", {})
                    and not (out.get("output_type") == "stream" and out.get("name") == "stderr")]
         if "outputs" in cell:
             cell = {**cell, "outputs": outputs}
-        cells.append(cell)
+        if answers:  # the code that writes an answer from the results: in the .ipynb, not printed before the answer
+            cell = {**cell, "source": "# the code that writes the answer below from the results is in the .ipynb"}
+            if not outputs:
+                cell = None
+        cells += [cell] if cell else []
         cells += [{"cell_type": "markdown", "metadata": {}, "source": text} for text in answers]
     return {**nb, "cells": cells}
+
+
+def _typeset(markdown: str) -> str:
+    """An answer as printed: a minus sign, not a hyphen, before a number ("−0.19", "(−15 %)"; not in names such as
+    md-T600 or 1.2e-06, nor in ranges such as 10-160), and PS₄ with its subscript."""
+    text = re.sub(r"(?<![\w.\-/])-(?=\d)", "−", markdown)
+    return re.sub(r"\bPS4\b", "PS₄", text)
+
+
+def _merged_streams(outputs: list[dict]) -> list[dict]:
+    """Consecutive stream outputs of one stream (a progress line per print) as one output, so that a long progress
+    log is shortened as a whole."""
+    merged: list[dict] = []
+    for out in outputs:
+        last = merged[-1] if merged else None
+        if (last is not None and out.get("output_type") == "stream" == last.get("output_type")
+                and out.get("name") == last.get("name")):
+            text = [("".join(o["text"]) if isinstance(o["text"], list) else o["text"]) for o in (last, out)]
+            merged[-1] = {**last, "text": text[0] + text[1]}
+        else:
+            merged.append(out)
+    return merged
 
 
 def _shortened(output: dict) -> dict:
@@ -93,6 +124,7 @@ def notebook_pdf(notebook: Path, pdf: Path) -> Path:
         subprocess.run([pypandoc.get_pandoc_path(), str(source), "--from", "ipynb", "--to", "typst",
                         "--standalone", "--extract-media", "media", "--variable", "papersize=a4",
                         "--output", str(typ)], cwd=tmp, check=True, capture_output=True)
+        typ.write_text(CODE_SIZE_RULE + typ.read_text())
         pdf.write_bytes(typst.compile(str(typ), root=tmp, timestamp=0))
     return pdf
 

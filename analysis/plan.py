@@ -432,11 +432,15 @@ def run_length_ps(run: dict, runs_dir: Path, verdicts: dict[str, dict]) -> float
     """The production length Make asks of a planned MD run (``md_runs`` entry). A run of a set with ``cap_ps`` is
     made at the set's ``production_ps`` first; while its set is pending, a finished run that notebook 6 judged at
     its present length as not converged (``convergence_verdicts``) is doubled, at most to ``cap_ps``; otherwise (converged,
-    at the cap, not judged yet, or the set no longer pending) it keeps the length it has."""
+    at the cap, not judged yet, or the set no longer pending) it keeps the length it has. A doubling that was
+    interrupted (settings.json asks for more than the piece before, whose summary was set aside) is finished first."""
     if run.get("cap_ps") is None:
         return run["production_ps"]
     summary = runs_dir / run["run_name"] / "summary.json"
     if not summary.exists():
+        started = runs_dir / run["run_name"] / "settings.json"
+        if started.exists():  # an unfinished run or an unfinished extension: continue at the length it was started with
+            return max(json.loads(started.read_text())["settings"]["production_ps"], run["production_ps"])
         return run["production_ps"]
     record = json.loads(summary.read_text())
     made_ps = record["settings"]["production_ps"]

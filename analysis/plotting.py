@@ -125,7 +125,7 @@ def learning_curve(table, fits: dict, pretrained=None, pretrained_fits: dict | N
                 n = np.geomspace(stats["n_train"].min(), stats["n_train"].max(), 50)
                 prefix = f"{name}, " if len(curves) > 1 else ""
                 ax.plot(n, np.exp(fit["intercept"]) * n ** fit["slope"], color=line_colour,
-                        ls="-" if colour == "k" else "--", label=f"{prefix}slope {fit['slope']:.2f} ± {fit['slope_err']:.2f}")
+                        ls="-" if colour == "k" else "--", label=f"{prefix}slope {fit['slope']:.2f} ± {fit['slope_err']:.2f}".replace(" -", " −"))
         ax.legend(fontsize=7)
         ax.set_xscale("log")
         ax.set_yscale("log")

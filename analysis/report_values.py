@@ -681,9 +681,9 @@ def tables(summary: dict) -> dict[str, str]:
                 ("Radial cutoff", f"{h['r_max_A']:g} Å, {h['num_radial_basis']} Bessel functions"),
                 ("Interactions / correlation order / max ℓ", f"{h['num_interactions']} / {h['correlation']} / {h['max_ell']}"),
                 ("Core repulsion", "ZBL" if h["pair_repulsion"] else "none"),
-                ("Training / validation / test configurations",
-                 f"{round(m['n_train'] * (1 - h['valid_fraction']))} / {round(m['n_train'] * h['valid_fraction'])} / "
-                 f"{summary['dataset']['n_test']}"),
+                ("Training configurations (fitted + validation) / test",
+                 f"{m['n_train']} ({round(m['n_train'] * (1 - h['valid_fraction']))} + "
+                 f"{round(m['n_train'] * h['valid_fraction'])}) / {summary['dataset']['n_test']}"),
                 ("Loss weights (energy : forces)", f"{h['energy_weight']:g} : {h['forces_weight']:g}, stage two "
                  f"{h['stage_two_energy_weight']:g} : {h['stage_two_forces_weight']:g}"),
                 ("Epochs (stage two from)", f"{h['max_epochs']} ({h['stage_two_start_epoch']})"),

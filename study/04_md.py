@@ -55,9 +55,10 @@ fig = plotting.thermo(rows, temperature_K, min_distance_A)
 plotting.save(fig, "thermo", run)
 
 # %%
-frames = run_files.read_trajectory(run)
+# from the committed positions.npz (every 100 fs), so that the figure is the same in a clone without the trajectory
+frames, positions_interval_fs = run_files.read_positions(run) if summary["n_frames"] else ([], 0.0)
 if len(frames) >= 3:
-    t_ps, msd_A2 = diffusion.msd(frames, sample_interval_fs / 1000)
+    t_ps, msd_A2 = diffusion.msd(frames, positions_interval_fs / 1000)
     fig = plotting.msd_curves({temperature_K: [(t_ps, msd_A2)]})
     plotting.save(fig, "msd", run)
 
@@ -69,12 +70,14 @@ from IPython.display import Markdown
 
 from analysis import report_values, structure
 
-status = ("ran its full length" if summary["status"] == "done" else
+status = ("ran its full length without tripping the monitor" if summary["status"] == "done" else
           f"**stopped {run_files.failure_when(summary['failure'], equilibration_ps)}: {summary['failure']['reason']}** — it is "
           "excluded from the diffusion analysis")
+any_broken = False
 try:  # the saved production frames (every 100 fs): P atoms with fewer than four S neighbours, never in the DFT data
     saved, _ = run_files.read_positions(run)
     broken = structure.undercoordinated(saved) > 0
+    any_broken = bool(broken.any())
     integrity = (f"In {broken.mean():.0%} of the {len(saved)} saved frames a P has fewer than four S within "
                  f"{structure.P_S_BOND_CUTOFF_A:g} Å — a broken PS₄ unit, which no DFT configuration has; the diffusion "
                  "analysis (notebook 6) then uses the longest intact stretch or leaves the run out."
@@ -99,7 +102,7 @@ every atom. The {timestep_fs:g} fs timestep resolves the fastest motion, the P�
 bands near 420 cm⁻¹: an 80 fs period), with about {80 / timestep_fs:.0f} steps per period. {equilibration_ps:g} ps of
 equilibration are discarded; {summary['production_ps']:.1f} ps of production were kept.
 
-**Did the run stay physical?** The run {status}. Mean temperature {summary['mean_temperature_K'] or float('nan'):.0f} K
+**Did the run stay physical?** {"No" if summary["status"] != "done" else "Partly" if any_broken else "Yes"}: the run {status}. Mean temperature {summary['mean_temperature_K'] or float('nan'):.0f} K
 (target {temperature_K:g} K); the shortest interatomic distance seen was {summary['min_distance_A']:.2f} Å
 (threshold {min_distance_A:g} Å). {integrity} Speed: {summary['steps_per_s'] or float('nan'):.1f} MD steps/s.
 

@@ -101,8 +101,10 @@ smaller architecture than the production model, so σ ranks configurations by no
 production model's error.
 
 **Which runs left the trained region?** With the limit at {limit_factor:g} × the test set's 95th percentile
-({limit * 1000:.0f} meV/Å): {left}. Structure tells the same story: the fraction of frames (every 100 fs) in which a P has
-lost an S neighbour (P–S > 3 Å, never in the DFT data) is {broken}; all other runs have none.
+({limit * 1000:.0f} meV/Å): {left}. Structure finds more: the fraction of frames (every 100 fs) in which a P has
+lost an S neighbour (P–S > 3 Å, never in the DFT data) is {broken}; all other runs have none. The two criteria
+disagree: a broken PS₄ unit need not raise the committee's disagreement above the limit, because the members, trained
+on the same data, can extrapolate alike — so notebook 6 applies both.
 
 **How long does each production run stay in the trained region?** Over the full production length
 (per run, ps of production): {committee.events_text(events)}. Runs with no event at all: {committee.no_event_text(events)}.

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import bench, data, model, paths, plan, plotting, runs, temperature_series
+from analysis import bench, data, model, paths, plan, plotting, runs, tables, temperature_series
 
 warnings.simplefilter("always")
 model_file = Path(model_path) if model_path else paths.production_model()
@@ -48,7 +48,8 @@ if rule and rule["enforce"]:  # runs not converged by the plan's rule leave the 
     result, excluded = temperature_series.leave_out_unconverged(result, excluded)
 per_run = pd.DataFrame(result["per_run"])
 per_T = pd.DataFrame(result["per_temperature"])
-per_run[["run_name", "temperature_K", "production_ps", "D_cm2_s", "D_err_cm2_s", "msd_exponent", "min_distance_A"]]
+tables.compact(per_run, ["run_name", "temperature_K", "production_ps", "D_cm2_s", "D_err_cm2_s", "msd_exponent",
+                         "min_distance_A"])
 
 # %%
 dataset = runs.read_json(paths.derived_dir() / "dataset.json")
@@ -56,7 +57,7 @@ fit = temperature_series.arrhenius_summary(result["per_temperature"], n_li=data.
                                            volume_A3=dataset["volume_A3"], haven_ratio=haven_ratio)
 conductivity = temperature_series.direct_conductivity(result, fit_start_ps, data.EXPECTED_COMPOSITION["Li"],
                                                      dataset["volume_A3"], seed=seed)
-per_T
+tables.compact(per_T, ["temperature_K", "n_runs", "D_cm2_s", "D_err_cm2_s", "chi2_red", "msd_end_min_A2", "n_converged"])
 
 # %%
 pending = temperature_series.analyse_pending(pending_used, pending_excluded, fit_start_ps, rule, n_li=data.EXPECTED_COMPOSITION["Li"],
@@ -70,7 +71,8 @@ runs.write_json(paths.derived_dir() / "diffusion.json", {
     "fit_start_ps": fit_start_ps, "min_intact_ps": min_intact_ps, "reference_ps": reference_ps,
     "model_sha256": model.file_sha256(model_file),
     **runs.provenance()})
-fit
+tables.compact(fit or {}, ["Ea_eV", "Ea_err_eV", "D0_cm2_s", "chi2_red", "n_temperatures", "D300K_cm2_s",
+                           "D300K_err_cm2_s", "sigma300K_S_cm", "sigma300K_err_S_cm"])
 
 # %% [markdown]
 # ## Discussion

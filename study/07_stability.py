@@ -14,7 +14,7 @@ nve_duration_ps = 1.0
 nve_temperature_K = 800.0
 
 # %%
-from analysis import paths, plotting, run_files, runs, stability
+from analysis import paths, plotting, run_files, runs, stability, tables
 
 out_file = paths.derived_dir() / "stability.json"
 # NVE checks are deterministic (seeded): reuse those of an earlier run for the same model file and settings
@@ -24,14 +24,15 @@ if df.empty:
     raise RuntimeError(f"{paths.runs_dir()}: no finished stability runs ({prefix}*)")
 summary = stability.table(df)
 errors = stability.test_errors(paths.runs_dir(), summary["model"].unique())
-summary
+tables.compact(summary.assign(model=summary["model"].str.removeprefix("train-")),
+               ["model", "core_repulsion", "temperature_K", "n_runs", "n_failed", "min_time_to_failure_ps", "ns_per_day"])
 
 # %%
 plotting.save(plotting.stability(df), "stability")
 runs.write_json(out_file, {
     "runs": df.to_dict(orient="records"), "table": summary.to_dict(orient="records"),
     "test_errors": errors, **runs.provenance()})
-errors
+tables.compact([{"model": name.removeprefix("train-"), **e} for name, e in errors.items()])
 
 # %% [markdown]
 # ## Timestep check: NVE energy conservation
@@ -47,7 +48,7 @@ start = data.read_extxyz(paths.test_xyz())[0]
 nve = pd.DataFrame(stability.nve_checks(summary["model"].unique(), start, nve_timesteps_fs, nve_duration_ps,
                                         nve_temperature_K, paths.runs_dir(), previous_nve))
 runs.write_json(out_file, {**runs.read_json(out_file), "nve": nve.to_dict(orient="records")})
-nve
+tables.compact(nve, ["model", "timestep_fs", "duration_ps", "drift_meV_per_atom_per_ps", "fluctuation_meV_per_atom", "kT_meV"])
 
 # %% [markdown]
 # ## Is the PS₄ breaking physical? DFT on broken and intact frames of the same hot runs
@@ -62,7 +63,8 @@ ps4_frames = ps4_dft.select(plan.load(paths.ROOT / plan_file))
 ps4 = ps4_dft.compare(ps4_frames, ps4_dft.folder() / "dft", ps4_dft.folder() / "teacher.npz",
                       paths.production_model()) if ps4_frames else {"frames": [], "per_run": []}
 runs.write_json(out_file, {**runs.read_json(out_file), "ps4_dft": ps4})
-pd.DataFrame(ps4["per_run"])
+tables.compact(ps4["per_run"], ["run", "n_broken", "n_intact", "delta_dft_eV", "delta_dft_err_eV", "delta_model_eV",
+                                 "delta_teacher_eV", "delta_model_minus_dft_eV"])
 
 # %% [markdown]
 # ## Discussion

@@ -17,6 +17,10 @@ remeasure = False      # True: time every model again (timings are kept in deriv
 plan_file = "study/plan.toml"  # the run plan: which architecture the production model has
 
 # %%
+import re
+
+import pandas as pd
+
 from analysis import architecture, data, paths, plan, plotting, runs
 
 names = candidates.split()
@@ -47,13 +51,21 @@ lines = "\n".join(f"- {r.architecture}: {r.test_force_rmse_meV_per_A:.1f} meV/Å
 best = rel.loc[rel["test_force_rmse_meV_per_A"].idxmin()]
 fastest = rel.loc[rel["ns_per_day_per_core"].idxmax()]
 chosen = plan.load(paths.ROOT / plan_file)["production"]["architecture"]
+# notebook 7's screens without a core repulsion, per candidate (its runs at 640-750 K, the faster architectures')
+screens = pd.DataFrame(runs.read_json(paths.derived_dir() / "stability.json")["table"])
+plain = screens[~screens["core_repulsion"].astype(bool) & screens["temperature_K"].isin([640, 750])]
+plain = plain.assign(architecture=plain["model"].map(  # train-c32-L0-r5-n160-seed1-ep40-s2-noZBL -> c32-L0-r5-noZBL
+    lambda name: re.sub(r"-n\d+-seed\d+-ep\d+(-s2)?", "", name.removeprefix("train-"))))
+by_arch = plain.groupby("architecture")[["n_runs", "n_failed"]].sum()
+screens_text = ("in notebook 7's plain NVT screens at 640–750 K without a core repulsion, "
+                + ", ".join(f"{a} failed {int(r.n_failed)} of {int(r.n_runs)} runs" for a, r in by_arch.iterrows())
+                + f"; {chosen} itself needs the core repulsion (notebook 7)") if len(by_arch) else "notebook 7 screened none"
 row = rel[rel["architecture"] == chosen]
 choice = ("" if row.empty else
           f"**Our choice: {chosen}**, the study's production architecture (notebook 2 trains it longer, on the same data)"
           + (", the most accurate here" if chosen == best["architecture"] else "")
-          + f", at {row.iloc[0]['speedup']:.2f}× the speed of {ref['architecture']}: in notebook 7's screens at 640–750 K "
-          "without a core repulsion the faster candidates failed in most of their runs, so accuracy and stability are "
-          "worth more than their speed; notebook 9 tries to get both by pre-training.")
+          + f", at {row.iloc[0]['speedup']:.2f}× the speed of {ref['architecture']}: {screens_text}; so accuracy and "
+          "stability are worth more than speed, and notebook 9 tries to get both by pre-training.")
 Markdown(f"""
 **What does each setting cost and buy?** Against {ref['architecture']} (first row):
 

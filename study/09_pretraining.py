@@ -27,7 +27,7 @@ committee_group = "learning_curve_s2"  # the committee of notebook 5, applied to
 import pandas as pd
 from IPython.display import display
 
-from analysis import architecture, bench, paths, plan, plotting, pretraining, ps4_dft, runs, synthetic
+from analysis import architecture, bench, paths, plan, plotting, pretraining, ps4_dft, runs, synthetic, tables
 
 the_plan = plan.load(paths.ROOT / plan_file)
 candidates = plan.pretraining_runs(the_plan, plan.synthetic_size(paths.study_dir()))
@@ -51,7 +51,8 @@ table["ps4_delta_error_eV"] = [ps4_error[n][0] if kind == "fine-tuned" and ps4_e
 table["ps4_delta_error_err_eV"] = [ps4_error[n][1] if kind == "fine-tuned" and ps4_error.get(n) else None
                                    for n, kind in zip(table["run_name"], table["kind"])]
 synthetic_info = runs.read_json(synthetic.synthetic_dir() / "pretrain.json")
-table
+tables.compact(table, ["candidate", "kind", "test_force_rmse_meV_per_A", "test_energy_rmse_meV_per_atom", "n_screens",
+                       "n_failed", "ps4_delta_error_eV"])
 
 # %% [markdown]
 # ## Stability screens of the fine-tuned models (plain NVT, no core repulsion)
@@ -64,9 +65,9 @@ if not all_screens.empty:
     earlier = pd.concat([pretraining.scratch_screens(paths.runs_dir(), c) for c in candidates if c["scratch"]],
                         ignore_index=True)
     plotting.save(plotting.pretraining(table, all_screens, scratch_screens=earlier), "pretraining")
-    display_columns = ["candidate", "run_name", "temperature_K", "seed", "length_ps", "failed", "time_to_failure_ps", "reason",
+    display_columns = ["candidate", "temperature_K", "seed", "length_ps", "failed", "time_to_failure_ps", "reason",
                        "broken_PS4_fraction"]
-    display(all_screens[display_columns])  # inside the if: shown with display
+    display(tables.compact(all_screens, display_columns))  # inside the if: shown with display
 
 # %% [markdown]
 # ## How far do the screens leave the DFT data? The committee of notebook 5 along each screen

@@ -91,13 +91,22 @@ def test_markdown_answers_become_cells_the_pdf_shows():
     assert [c["cell_type"] for c in out["cells"]] == ["code", "markdown"]
     assert out["cells"][1]["source"] == "**D = 3e-6 cm²/s**"
     assert out["cells"][0]["outputs"] == [{"output_type": "stream", "name": "stdout", "text": "progress"}]
+    assert "Markdown(f'...')" not in out["cells"][0]["source"]  # the answer's code is not printed before it
+    nb["cells"][0]["outputs"].pop()  # an answer alone: no code cell at all
+    assert [c["cell_type"] for c in handin._markdown_outputs_only(nb)["cells"]] == ["markdown"]
+
+
+def test_answers_are_printed_with_minus_signs_and_subscripts_but_names_and_ranges_kept():
+    text = "Ea changed by -15 % (-0.03 eV), slope N^-0.18; md-T600-seed1, 1.2e-06 cm²/s, 10-160 frames, PS4 units"
+    assert handin._typeset(text) == ("Ea changed by −15 % (−0.03 eV), slope N^−0.18; md-T600-seed1, 1.2e-06 cm²/s, "
+                                     "10-160 frames, PS₄ units")
 
 
 def test_the_pdf_leaves_out_warnings_and_shortens_long_logs():
     log = "".join(f"committee: {k}/24 md-T{k}-seed1 (kept)\n" for k in range(24))
     nb = {"cells": [{"cell_type": "code", "source": "x", "metadata": {}, "outputs": [
         {"output_type": "stream", "name": "stderr", "text": "/x/site-packages/torch/a.py:1: UserWarning: ...\n"},
-        {"output_type": "stream", "name": "stdout", "text": log.splitlines(keepends=True)},
+        *[{"output_type": "stream", "name": "stdout", "text": line} for line in log.splitlines(keepends=True)],
         {"output_type": "execute_result", "data": {"text/plain": "table"}}]},
         {"cell_type": "markdown", "source": "prose", "metadata": {}}]}
     cells = handin._markdown_outputs_only(nb)["cells"]

@@ -309,6 +309,10 @@ def test_a_pending_run_is_doubled_until_notebook_6_judges_it_converged_or_it_rea
     made(20.0)
     assert plan.run_length_ps(run, runs_dir, {}) == 20.0  # made, not judged yet: wait for notebook 6
     assert plan.run_length_ps(run, runs_dir, verdict(20.0, False)) == 40.0  # judged not converged: doubled
+    (runs_dir / run["run_name"] / "summary.json").rename(runs_dir / run["run_name"] / "summary-production20ps.json")
+    (runs_dir / run["run_name"] / "settings.json").write_text('{"settings": {"production_ps": 40.0}}')
+    assert plan.run_length_ps(run, runs_dir, {}) == 40.0  # the doubling was interrupted: it is finished first
+    made(20.0)
     assert plan.run_length_ps(run, runs_dir, verdict(20.0, True)) == 20.0  # converged: done
     made(40.0)
     assert plan.run_length_ps(run, runs_dir, verdict(20.0, False)) == 40.0  # a stale verdict never extends

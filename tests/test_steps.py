@@ -81,6 +81,10 @@ def test_dry_run_writes_nothing():
     result = make("-n", "study", "FIT_START_PS=7")  # a changed setting: the real run would rerun notebook 6
     assert result.returncode == 0, result.stderr
     assert "analysis.steps diffusion" in result.stdout and "-p fit_start_ps 7" in result.stdout
+    # every cheap step of the study is listed, the hand-in's MD notebook too (its target once came out empty)
+    for step in ("dataset", "learning_curve", "committee", "stability", "architecture", "pretraining", "summary",
+                 "md_notebook"):
+        assert f"analysis.steps {step} " in result.stdout, step
     assert {k: v for k, v in _tree_state(watched).items() if "/synthetic/" not in k} == before
 
 
