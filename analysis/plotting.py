@@ -284,10 +284,10 @@ def committee(along, reference_eV_A: float, limit_eV_A: float | None = None, pro
             ax.axhline(limit_eV_A * 1000, color="k", ls=":", lw=1.0, label="trained-region limit")
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("production time (ps)")
-        ax.legend(fontsize=6, loc="upper left", ncol=2, framealpha=0.9)
+        ax.legend(fontsize=7, loc="upper left", ncol=2, framealpha=0.9)
     axes[0][0].set_ylabel("committee σ$_{max}$ (meV/Å)")
     top = along["sigma_max_eV_A"].max() * 1000
-    axes[0][0].set_ylim(0, 1.45 * top)  # head room for the legends above the data
+    axes[0][0].set_ylim(0, 1.6 * top)  # head room for the legends above the data
     fig.tight_layout()
     return fig
 
@@ -304,14 +304,17 @@ def architecture(table, front):
         # each point named beside it (no legend to match colours against): left of the point when a neighbour
         # lies close on its right
         crowded = any(0 < x[j] - x[k] < 0.12 * span_x and abs(y[j] - y[k]) < 0.08 * span_y for j in range(len(x)))
-        ax.annotate(r["architecture"], (x[k], y[k]), xytext=(-6 if crowded else 6, 3), textcoords="offset points",
-                    ha="right" if crowded else "left", fontsize=7)
+        # the front rises to the right, so a front point's name goes below it, off the dashed line
+        ax.annotate(r["architecture"], (x[k], y[k]), xytext=(-6 if crowded else 6, -4 if on_front else 3),
+                    textcoords="offset points", ha="right" if crowded else "left", va="top" if on_front else "bottom",
+                    fontsize=7)
     best = table[front.values].sort_values("ns_per_day_per_core")
     ax.plot(best["ns_per_day_per_core"], best["test_force_rmse_meV_per_A"], color="k", lw=0.8, ls="--",
-            label="Pareto front (●); ■: a faster and more accurate candidate exists")
+            label="Pareto front (black ●); grey ■: a faster and more accurate candidate exists")
     ax.set_xlabel("MD speed (ns/day, one core, float32)")
     ax.set_ylabel("test force RMSE (meV/Å)")
-    ax.set_xlim(x.min() - 0.12 * span_x, x.max() + 0.18 * span_x)
+    ax.set_xlim(x.min() - 0.12 * span_x, x.max() + 0.25 * span_x)
+    ax.set_ylim(y.min() - 0.1 * span_y, y.max() + 0.12 * span_y)
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return fig

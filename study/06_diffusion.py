@@ -169,8 +169,11 @@ if pending_sets:
     made = [r for r in (pending["per_run"] if pending else []) if r["supercell"] == 1]  # supercells: below
     declared = [r for r in planned_all if r["role"] == "pending" and r["supercell"] == 1]
     text += f"""
-**The converged series, so far.** The plan's pending series ({'; '.join(x['set'] + ' with ' + str(x.get('model') or 'the production model') for x in pending_sets)};
-{sum(x.get('core_hours', 0) for x in pending_sets)} core-hours declared) is made piece by piece by `make series` and analysed here apart
+**The converged series, so far.** The plan's pending sets ({'; '.join(
+        ', '.join(x['set'] for x in pending_sets if x.get('model') == m) + ' with ' + str(m or 'the production model')
+        for m in dict.fromkeys(x.get('model') for x in pending_sets))};
+{sum(x.get('core_hours', 0) for x in pending_sets)} core-hours declared) are made piece by piece by `make series` (the supercell
+runs by `make finite-size`) and analysed here apart
 from the fit above: {len(made)} of its {len(declared)} runs finished so far{(
         ': ' + '; '.join(f"{r['run_name']} ({r['analysed_ps']:.0f} ps): D = {r['D_cm2_s']:.2e} ± {r['D_err_cm2_s']:.1e} cm²/s, MSD "
                          f"{r['msd_end_A2']:.1f} Å² at the end of the fit window, "
