@@ -117,7 +117,7 @@ DONE_NOT_PENDING := $(filter-out $(PENDING_TARGETS),$(DONE_MD))
 FIGURES := $(addprefix $(DERIVED)/figures/,dataset_overview.png learning_curve.png msd.png arrhenius.png stability.png \
   committee.png architecture.png)
 
-.PHONY: help report study render smoke test test-all install md train bench clean-smoke stability architecture \
+.PHONY: help report study render smoke test test-all install md train bench gpu-prepare clean-smoke stability architecture \
   teacher-env synthetic pretrain screens pretraining handin plan pretrained-learning-curve ps4-dft series \
   finite-size
 help:
@@ -134,6 +134,7 @@ help:
 	@echo "make stability   - time-to-failure MD of the candidate models (the plan's [[stability]] sets)"
 	@echo "make architecture - test error against MD speed of the candidate architectures ([architecture])"
 	@echo "make ps4-dft     - GPAW PBE on broken and intact PS4 frames ([ps4_dft]; needs the dft extra, ~1.5 h)"
+	@echo "make gpu-prepare - what a lent GPU machine needs (.whl/, .device/run.sh; see analysis/gpu.py)"
 	@echo "make bench       - benchmarks (BENCH=md|dft|stages|models|all) -> data/derived/benchmarks.json, README"
 	@echo "make test-all    - the tests including those marked slow"
 	@echo "make -s print-MD_RUNS - the value of any setting or list"
@@ -369,3 +370,9 @@ BENCH ?= all
 BENCH_DFT ?= lcao pw
 bench: $(INSTALLED) $(XYZ)
 	$(PY) -m analysis.bench $(BENCH) $(addprefix --dft-mode ,$(BENCH_DFT)) --plan $(PLAN)
+
+# ---- a lent GPU machine (analysis/gpu.py): wheels, reference forces, the runs' jobs and .device/run.sh -----------
+# the runs it continues: by default the 664-atom finite-size runs (a GPU makes them ~15x faster than a CPU core)
+GPU_RUNS ?= $(SUPERCELL_MD_RUNS)
+gpu-prepare: $(INSTALLED) $(XYZ) $(PLAN_MK)
+	$(PY) -m analysis.gpu prepare $(GPU_RUNS)

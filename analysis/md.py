@@ -31,8 +31,8 @@ from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
 from ase.neighborlist import neighbor_list
 
 from analysis import committee, data, explore, paths, run_files, runs
-from analysis.core_repulsion import CoreRepulsion, pair_keys
-from analysis.model import file_sha256, load_calculator
+from analysis.core_repulsion import CoreRepulsion, onset_distances, pair_keys
+from analysis.model import device_label, file_sha256, load_calculator
 
 log = logging.getLogger(__name__)
 SPECIES_PAIRS = explore.PAIRS
@@ -153,6 +153,20 @@ class MDSettings:
 
 
 # --------------------------------------------------------------------------- monitor
+def settings_from_parameters(pair_min_fraction: float, core_repulsion_fraction: float = 0.0,
+                             committee_group: str = "", **settings) -> MDSettings:
+    """``MDSettings`` from notebook 4's parameters (``study/04_md.py``; also ``analysis.gpu`` on a GPU machine).
+
+    The fractions are of each pair's shortest distance in the DFT data (``derived/dataset.json``): the stop
+    limits and, when > 0, the core repulsion's onsets; ``committee_group``: the training group whose largest runs
+    watch the run ("": none). ``settings``: MDSettings' own fields."""
+    dataset_minima = runs.read_json(paths.derived_dir() / "dataset.json")["min_pair_distance_A"]
+    members = committee.members(paths.runs_dir(), committee_group) if committee_group else []
+    return MDSettings(pair_min_distance_A=pair_limits(dataset_minima, pair_min_fraction),
+                      core_repulsion_onset_A=onset_distances(dataset_minima, core_repulsion_fraction),
+                      committee_model_paths=[str(p) for p in members], **settings)
+
+
 def pair_limits(dataset_minima_A: dict[str, float], fraction: float) -> dict[str, float]:
     """Per-pair stop distances: ``fraction`` x the shortest distance of that pair in the DFT data.
 
@@ -182,7 +196,8 @@ def pair_min_distances(atoms: Atoms, radius_A: float) -> dict[str, float]:
 
 # --------------------------------------------------------------------------- run
 def _save_checkpoint(run: Path, atoms: Atoms, step: int, chunk: int, rng, thermo_rows: int,
-                     thermostat_energy: float, extremes: dict, wall_time_s: float, n_frames: int) -> None:
+                     thermostat_energy: float, extremes: dict, wall_time_s: float, n_frames: int,
+                     steps_by_device: dict[str, int]) -> None:
     """Positions and momenta go to a file named by the step, then ``checkpoint.json`` points to it, then older
     array files go: an interruption at any moment leaves a consistent pair (json and the arrays it names).
 
@@ -197,7 +212,7 @@ def _save_checkpoint(run: Path, atoms: Atoms, step: int, chunk: int, rng, thermo
     runs.write_json(run / "checkpoint.json", {
         "step": step, "chunk": chunk, "rng_state": rng.bit_generator.state,
         "thermo_rows": thermo_rows, "thermostat_energy_eV": thermostat_energy, "extremes": extremes,
-        "wall_time_s": wall_time_s, "arrays": arrays, "n_frames": n_frames,
+        "wall_time_s": wall_time_s, "arrays": arrays, "n_frames": n_frames, "steps_by_device": steps_by_device,
     })
     for old in run.glob("checkpoint*.npz"):
         if old.name != arrays:
@@ -301,11 +316,14 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
         earlier_wall_time_s = state["wall_time_s"]
         extremes = state["extremes"]
         n_frames = _checkpoint_frames(run, state)
+        # (checkpoints before 2026-12-04 lack it: every step until then was made on a CPU)
+        steps_by_device = dict(state.get("steps_by_device", {"cpu": step}))
         log.info("%s: resuming at step %d (%.2f ps)", run.name, step, step * settings.timestep_fs / 1000)
     else:
         MaxwellBoltzmannDistribution(atoms, temperature_K=settings.temperature_K, rng=rng)
         Stationary(atoms)
         step, chunk, thermostat_energy, earlier_wall_time_s, n_frames = 0, 0, 0.0, 0.0, 0
+        steps_by_device = {}
         extremes = {"min_pair_distance_A": {pair: math.inf for pair in SPECIES_PAIRS}, "max_force_eV_A": 0.0}
         thermo_rows = []
 
@@ -314,6 +332,8 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
     dyn.transferred_energy = thermostat_energy
     total_steps = settings.equilibration_steps + settings.production_steps
     started, first_step = time.time(), step
+    here = device_label()  # a run may continue on another machine (a GPU): each device's share is recorded
+    earlier_here = steps_by_device.get(here, 0)
     failure = None
 
     while step < total_steps and failure is None:
@@ -336,8 +356,9 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
             n_frames += len(frames)
             chunk += 1
         run_files.write_thermo(run / "thermo.csv", thermo_rows)
+        steps_by_device[here] = earlier_here + step - first_step
         _save_checkpoint(run, atoms, step, chunk, rng, len(thermo_rows), dyn.transferred_energy, extremes,
-                         earlier_wall_time_s + time.time() - started, n_frames)
+                         earlier_wall_time_s + time.time() - started, n_frames, steps_by_device)
         if chunk % log_every_chunks == 0 or failure is not None:
             elapsed = time.time() - started
             log.info("%s: %.1f / %.1f ps, T=%.0f K, min distance %.2f Å, %.1f s",
@@ -363,6 +384,7 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
         "wall_time_s": earlier_wall_time_s + wall_time_s,
         "steps_per_s": ((step - first_step) / wall_time_s) if step > first_step and wall_time_s > 0 else None,
         "compile_mode": compile_mode or None,
+        "steps_by_device": {k: v for k, v in steps_by_device.items() if v},
         "outputs": {"trajectory_chunks": "chunks/", "thermo": "thermo.csv", "positions": run_files.POSITIONS_FILE},
         **runs.provenance(),
     }

@@ -24,6 +24,13 @@ def device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def device_label() -> str:
+    """The device that evaluates the model, as run records keep it: "cpu" or "cuda:<GPU name>"."""
+    import torch
+
+    return f"cuda:{torch.cuda.get_device_name(0)}" if device() == "cuda" else "cpu"
+
+
 # what torch, e3nn and mace print on every model load (deprecations of torch.jit, the weights_only default), which
 # filled the executed notebooks with a hundred lines each
 LOAD_NOTICES = (r"`torch\.jit\.(load|script)` is deprecated", r"Environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")

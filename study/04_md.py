@@ -30,20 +30,16 @@ compile_mode = "none"         # "default": torch.compile the model (1.2-1.3x fas
 import logging
 from pathlib import Path
 
-from analysis import committee, core_repulsion, diffusion, md, paths, plotting, run_files, runs
+from analysis import diffusion, md, paths, plotting, run_files, runs
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-dataset_minima = runs.read_json(paths.derived_dir() / "dataset.json")["min_pair_distance_A"]
-settings = md.MDSettings(temperature_K=temperature_K, seed=seed, timestep_fs=timestep_fs,
-                         equilibration_ps=equilibration_ps, production_ps=production_ps,
-                         sample_interval_fs=sample_interval_fs, thermostat=thermostat, thermostat_time_fs=thermostat_time_fs,
-                         chunk_ps=chunk_ps, start_config_index=start_config_index, supercell=supercell,
-                         min_distance_A=min_distance_A,
-                         pair_min_distance_A=md.pair_limits(dataset_minima, pair_min_fraction),
-                         core_repulsion_onset_A=core_repulsion.onset_distances(dataset_minima, core_repulsion_fraction),
-                         committee_model_paths=[str(p) for p in committee.members(paths.runs_dir(), committee_group)]
-                         if committee_group else [],
-                         committee_every_fs=committee_every_fs, max_committee_sigma_eV_A=max_committee_sigma_eV_A)
+settings = md.settings_from_parameters(
+    temperature_K=temperature_K, seed=seed, timestep_fs=timestep_fs, equilibration_ps=equilibration_ps,
+    production_ps=production_ps, sample_interval_fs=sample_interval_fs, thermostat=thermostat,
+    thermostat_time_fs=thermostat_time_fs, chunk_ps=chunk_ps, start_config_index=start_config_index,
+    supercell=supercell, min_distance_A=min_distance_A, pair_min_fraction=pair_min_fraction,
+    core_repulsion_fraction=core_repulsion_fraction, committee_group=committee_group,
+    committee_every_fs=committee_every_fs, max_committee_sigma_eV_A=max_committee_sigma_eV_A)
 model = Path(model_path) if model_path else paths.production_model()
 run = paths.run_dir(run_name or settings.run_name())
 summary = md.run_md(settings, model, run, compile_mode=None if compile_mode == "none" else compile_mode)
