@@ -24,6 +24,16 @@ def device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def import_mace() -> None:
+    """Import mace-torch without its import-time print (that the optional cuequivariance kernels are absent; they
+    are not used here), which otherwise heads every notebook's output."""
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        import mace.tools.cg  # noqa: F401 - the module that prints
+
+
 def device_label() -> str:
     """The device that evaluates the model, as run records keep it: "cpu" or "cuda:<GPU name>"."""
     import torch
@@ -51,6 +61,7 @@ def load_calculator(model_path: Path, dtype: str = "float32", species: tuple[str
     with warnings.catch_warnings():  # the libraries' notices on every load, not the study's own warnings
         for notice in LOAD_NOTICES:
             warnings.filterwarnings("ignore", message=notice)
+        import_mace()
         from mace.calculators import MACECalculator
 
         try:

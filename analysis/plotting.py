@@ -272,20 +272,22 @@ def committee(along, reference_eV_A: float, limit_eV_A: float | None = None, pro
                              squeeze=False, gridspec_kw={"width_ratios": [g[2] for g in groups]})
     groups = [g[:2] for g in groups]
     every_T = sorted(along["temperature_K"].unique())
-    colour_of = dict(zip(every_T, _temperature_colours(every_T)))  # one temperature, one colour in both panels
+    colour_of = dict(zip(every_T, _temperature_colours(every_T)))  # one temperature, one colour in all panels
+    # and one marker: neighbouring temperatures (560 and 600 K) have close colours
+    marker_of = {T: "os^Dv"[k % 5] for k, T in enumerate(every_T)}
     for first, ax, (title, rows) in zip([True] + [False] * len(groups), axes[0], groups):
         for T in sorted(rows["temperature_K"].unique()):
             colour = colour_of[T]
             for k, (_, g) in enumerate(rows[rows["temperature_K"] == T].groupby("run_name")):
-                ax.plot(g["time_ps"], g["sigma_max_eV_A"] * 1000, color=colour, lw=0.7, marker=".", ms=2,
-                        label=f"{T:g} K" if k == 0 else None)
+                ax.plot(g["time_ps"], g["sigma_max_eV_A"] * 1000, color=colour, lw=0.6, marker=marker_of[T], ms=2.2,
+                        mew=0, label=f"{T:g} K" if k == 0 else None)
         # the reference lines named once, in the first panel; the narrower panels' legends in one column
         ax.axhline(reference_eV_A * 1000, color="k", ls="--", lw=0.8, label="test set, 95th pct." if first else None)
         if limit_eV_A is not None:
             ax.axhline(limit_eV_A * 1000, color="k", ls=":", lw=1.0, label="trained-region limit" if first else None)
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("production time (ps)")
-        ax.legend(fontsize=7, loc="upper left", ncol=2 if first else 1, framealpha=0.9)
+        ax.legend(fontsize=7, loc="upper left", ncol=2 if first else 1, framealpha=0.9, markerscale=1.8)
     axes[0][0].set_ylabel("committee σ$_{max}$ (meV/Å)")
     top = along["sigma_max_eV_A"].max() * 1000
     axes[0][0].set_ylim(0, 1.6 * top)  # head room for the legends above the data

@@ -161,6 +161,9 @@ def compare(frames: list, dft_dir: Path, teacher_file: Path | None, model_path: 
 
 def _model_energies(frames: list, model_path: Path) -> list[float]:
     """The model's potential energies (eV per cell), in float64."""
+    from analysis.model import import_mace
+
+    import_mace()
     from mace.calculators import MACECalculator
 
     calc = MACECalculator(model_paths=str(model_path), device="cpu", default_dtype="float64")

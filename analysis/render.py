@@ -197,15 +197,14 @@ def render_with_pandoc(build: Path, out: Path, values: dict) -> None:
     subprocess.run([pandoc, "report-typst.md"] + common + ["--to", "typst", "--standalone", "--number-sections",
                              "--variable", "papersize=a4", "--variable", "fontsize=10.5pt",
                              "--variable", "margin.x=2.2cm", "--variable", "margin.y=2.2cm",
-                             # figures float to the top or bottom of a page, as in a journal, not mid-page gaps
-                             # (report.qmd flushes them before the conclusion); tables stay where the text
-                             # discusses them (whole: one that does not fit moves to the next page), so they do not
-                             # pile up at the end
+                             # figures float to the top or bottom of a page, as in a journal (report.qmd flushes
+                             # them before the conclusion); tables stay where the text discusses them and may
+                             # continue on the next page, so that none leaves half a page empty, their caption kept
+                             # with their first rows
                              "--variable", "header-includes=#set figure(placement: auto)\n"
                              "#show figure.where(kind: table): set figure(placement: none)\n"
-                             # the long tables may continue on the next page rather than leave half a page empty
-                             "#show <tbl-labels>: set block(breakable: true)\n"
-                             "#show <tbl-events>: set block(breakable: true)",
+                             "#show figure.where(kind: table): set block(breakable: true)\n"
+                             "#show figure.caption.where(kind: table): it => block(sticky: true, it)",
                              "--output", "report.typ"], cwd=build, check=True)
     import typst
 

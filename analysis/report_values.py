@@ -738,6 +738,18 @@ def tables(summary: dict) -> dict[str, str]:
         lines = [_row(["T (K)", "seed", "stopped (ps)", "committee (ps)", "PS~4~ broken (ps)", "broken frames (%)",
                        "analysed (ps)"]),
                  _row(["---:", "---:", "---:", "---:", "---:", "---:", "---:"])]
+        # runs where nothing happened share one row (the table lists what did happen)
+        quiet = [r for r in events if r["stopped_ps"] is None and r["committee_ps"] is None and
+                 committee_cell(r) == "—" and r["PS4_break_ps"] is None and not r["broken_PS4_fraction"]
+                 and r["run_name"] in analysed]
+        quiet = quiet if len(quiet) > 1 else []
+        events = [r for r in events if r not in quiet]
+        if quiet:
+            temps = sorted({r["temperature_K"] for r in quiet})
+            spans = sorted(round(analysed[r["run_name"]], 1) for r in quiet)
+            lines.append(_row([f"{temps[0]:g}–{temps[-1]:g}" if len(temps) > 1 else f"{temps[0]:g}",
+                               f"{len(quiet)} runs", "—", "—", "—", "0",
+                               f"{spans[0]:g}–{spans[-1]:g}" if spans[0] != spans[-1] else f"{spans[0]:g}"]))
         for r in sorted(events, key=lambda r: (r["temperature_K"], r["seed"])):
             stopped = ps(r["stopped_ps"]) + (f" ({_pair(r['stop_reason'])})" if r.get("stop_reason") else "")
             broken = r["broken_PS4_fraction"]

@@ -41,3 +41,12 @@ def _number(value, digits: int):
     if not math.isfinite(value):
         return "—" if math.isnan(value) else value
     return f"{value:.{digits}g}".replace("-", "−")
+
+
+def fields(record: dict, keys: list[str] | None = None, digits: int = 3) -> Table:
+    """One record as a two-column table (quantity, value), its scalar entries only (those named in ``keys``, in that
+    order, when given), numbers to ``digits`` significant figures: how a notebook shows a result's summary."""
+    names = [k for k in (keys if keys is not None else record) if k in record
+             and not isinstance(record[k], (dict, list, tuple))]
+    return Table(pd.DataFrame({"quantity": names, "value": ["—" if record[k] is None else _number(record[k], digits)
+                                                                  for k in names]}))

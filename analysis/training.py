@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis import data, paths, runs
-from analysis.model import device
+from analysis.model import device, import_mace
 
 # fixed for every run (not a setting): exponential moving average of the weights, and the optimiser
 EMA_DECAY = 0.99
@@ -256,6 +256,7 @@ def _train(settings: TrainSettings, run: Path, pool: list) -> Path:
 
 def _call_mace(argv: list[str]) -> None:
     """Call mace-torch's training entry point in this process with the given arguments."""
+    import_mace()
     from mace.cli.run_train import run as mace_run
     from mace.tools import build_default_arg_parser
 

@@ -14,7 +14,7 @@ n_configs = None     # with source "full": how many frames to draw at random (No
 import logging
 
 
-from analysis import data, explore, paths, plotting, runs
+from analysis import data, explore, paths, plotting, runs, tables
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 split = data.prepare_dataset(n_test=n_test, seed=split_seed, source=source, n_configs=n_configs)
@@ -24,7 +24,7 @@ stats = explore.statistics(frames, minima)
 stats.update({"name": split["name"], "sha256": split["sha256"], "source": source,
               "n_train": len(split["train_indices"]), "n_test": len(split["test_indices"]),
               "test_indices": split["test_indices"], "split_seed": split_seed})
-{k: v for k, v in stats.items() if k != "test_indices"}
+tables.fields(stats)
 
 # %% [markdown]
 # ## Energies and forces
@@ -42,7 +42,7 @@ plotting.save(fig, "dataset_overview")
 # %%
 fig = plotting.pair_distances(histograms)
 plotting.save(fig, "pair_distances")
-minima
+tables.compact(minima)  # shortest distance of each pair in the data (Å)
 
 # %%
 runs.write_json(paths.derived_dir() / "dataset.json", {**stats, **runs.provenance()})

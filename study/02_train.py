@@ -20,7 +20,7 @@ foundation_model = None      # None: from scratch; a project-relative model to f
 # %%
 import logging
 
-from analysis import data, evaluation, paths, plotting, runs, training
+from analysis import data, evaluation, paths, plotting, runs, tables, training
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 settings = training.TrainSettings(architecture=architecture, n_train=n_train, seed=seed,
@@ -43,7 +43,7 @@ test = data.read_extxyz(paths.test_xyz())
 # VASP) is compared with the DFT training pool's mean instead
 train_frames = data.read_extxyz(paths.train_xyz() if train_file else run / "train.extxyz")
 pred, metrics = evaluation.evaluate(model_path, test, train_frames)
-metrics
+tables.fields(metrics)  # meV/atom and meV/Å
 
 # %%
 fig = plotting.parity(pred)
@@ -89,8 +89,8 @@ meV/atom for a constant predictor (the training-set mean).
 {metrics['test_force_rmse_S_meV_per_A']:.1f} meV/Å — largest for {worst}. P and S sit in stiff PS₄ and P₂S₇
 units with large forces, so their absolute errors are larger than those of the softly bound Li.
 
-**Why these settings?** {architecture} ({summary['architecture']['num_channels']} channels, max_L
-{summary['architecture']['max_L']}, r_max {summary['architecture']['r_max_A']} Å), ZBL pair repulsion (no
+**Why these settings?** {architecture} ({summary['architecture']['num_channels']} channels, messages of
+order L ≤ {summary['architecture']['max_L']}, a cutoff of {summary['architecture']['r_max_A']} Å), ZBL pair repulsion (no
 close contacts exist in the data, see notebook 1), force weight {summary['settings']['forces_weight']:g} vs
 energy weight {summary['settings']['energy_weight']:g} (forces carry 249 numbers per configuration, the
 energy one), and a second stage with energy weight {summary['settings']['stage_two_energy_weight']:g} to

@@ -30,7 +30,7 @@ compile_mode = "none"         # "default": torch.compile the model (1.2-1.3x fas
 import logging
 from pathlib import Path
 
-from analysis import diffusion, md, paths, plotting, run_files, runs
+from analysis import diffusion, md, paths, plotting, run_files, runs, tables
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 settings = md.settings_from_parameters(
@@ -43,7 +43,7 @@ settings = md.settings_from_parameters(
 model = Path(model_path) if model_path else paths.production_model()
 run = paths.run_dir(run_name or settings.run_name())
 summary = md.run_md(settings, model, run, compile_mode=None if compile_mode == "none" else compile_mode)
-{k: summary[k] for k in ("status", "failure", "production_ps", "min_distance_A", "mean_temperature_K", "steps_per_s")}
+tables.fields(summary, ["status", "production_ps", "min_distance_A", "mean_temperature_K", "steps_per_s"])
 
 # %%
 rows = run_files.read_thermo(run / "thermo.csv")

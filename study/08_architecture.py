@@ -2,7 +2,8 @@
 # # 8. Accuracy against speed: which architecture?
 #
 # Candidate MACE architectures differ in one setting at a time from a reference (32 channels,
-# max L 0, r_max 5 Å, max ℓ 3): cutoff 4.0 / 4.5 / 6.0 Å, max ℓ 2, 64 channels, max L 1, plus the
+# messages of order L = 0, a 5 Å cutoff, spherical harmonics up to ℓ = 3): cutoff 4.0 / 4.5 / 6.0 Å, ℓ ≤ 2,
+# 64 channels, messages with L = 1, plus the
 # cheap pair 4.0 Å with max ℓ 2. Each is
 # trained on the same 160 configurations with the same budget (same epochs, same stage two,
 # seed 1), so differences come from the architecture. Accuracy is the test-set force RMSE; speed

@@ -76,3 +76,16 @@ def _dataset_json() -> None:
     if not path.exists():
         stats = explore.statistics(data.read_extxyz(paths.dataset_xyz()))
         runs.write_json(path, {"min_pair_distance_A": stats["min_pair_distance_A"]})
+
+
+def test_a_checkpoint_from_before_the_record_counts_its_steps_as_the_cpus(tiny_model, tmp_path):
+    """Runs checkpointed before steps_by_device existed were all made on CPUs: continued, they add to that count."""
+    settings = dict(temperature_K=500.0, timestep_fs=1.0, equilibration_ps=0.01, sample_interval_fs=2.0,
+                    chunk_ps=0.01, min_distance_A=0.5)
+    run = tmp_path / "old"
+    md.run_md(md.MDSettings(production_ps=0.02, **settings), tiny_model, run)
+    state = runs.read_json(run / "checkpoint.json")
+    assert state.pop("steps_by_device") == {"cpu": 30}
+    runs.write_json(run / "checkpoint.json", state)
+    summary = md.run_md(md.MDSettings(production_ps=0.04, **settings), tiny_model, run)
+    assert summary["steps_by_device"] == {"cpu": 50}

@@ -196,6 +196,12 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
                "diffusion": [{"run_name": "md-T400-seed1", "production_ps": 100.0, "analysed_ps": 99.9}]}
     rows = report_values.tables(summary)["events"].splitlines()[2:]
     assert rows == ["| 400 | 1 | — | — | — | 0 | 99.9 |", "| 900 | 1 | 33.68 (S–S) | — | 1 | 50 | left out |"]
+    # runs where nothing happened share one row
+    quiet = {**events[1], "run_name": "md-T450-seed2", "temperature_K": 450, "seed": 2}
+    two = {"committee": {"production_events": [*events, quiet]},
+           "diffusion": [*summary["diffusion"], {"run_name": "md-T450-seed2", "production_ps": 150, "analysed_ps": 149.9}]}
+    assert report_values.tables(two)["events"].splitlines()[2:] == [
+        "| 400–450 | 2 runs | — | — | — | 0 | 99.9–149.9 |", "| 900 | 1 | 33.68 (S–S) | — | 1 | 50 | left out |"]
     # a stopped run is not checked along its length: the table says what its last 2 ps showed, not "never"
     stopped = [{**e, "committee_checked": e["run_name"] != "md-T900-seed1"} for e in events]
     for sigma, cell in ((0.3, "in last 2 ps"), (0.1, "— (last 2 ps)")):

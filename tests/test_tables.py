@@ -21,3 +21,9 @@ def test_compact_keeps_the_named_columns_and_three_significant_figures():
     lines = repr(table).splitlines()  # shown in one block, without the index
     assert len(lines) == 3 and lines[0].split() == ["temperature_K", "D_cm2_s", "chi2_red", "name", "ok"]
     assert lines[1].split() == ["300", "5.93e−07", "—", "md-T300", "True"] and "<table" in table._repr_html_()
+
+
+def test_a_record_reads_as_quantity_and_value_rows_scalars_only():
+    shown = repr(tables.fields({"rmse_meV_A": 30.534078, "status": "done", "per_element": {"Li": 1.0}, "speed": None},
+                               ["status", "rmse_meV_A", "speed", "missing"]))
+    assert shown.split() == ["quantity", "value", "status", "done", "rmse_meV_A", "30.5", "speed", "—"]
