@@ -36,15 +36,15 @@ STYLE = {
 plt.rcParams.update(STYLE)
 
 
-def save(fig, name: str, directory: Path | None = None) -> Path:
-    """Write ``fig`` as ``<name>.png`` into the figures folder and return the path."""
+def save(fig, name: str, directory: Path | None = None) -> None:
+    """Write ``fig`` as ``<name>.png`` into the figures folder (``directory``: another folder). Returns nothing, so
+    that a notebook cell ending with it shows the figure, not a path."""
     directory = Path(directory) if directory is not None else paths.figures_dir()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.png"
     tmp = path.with_name(path.stem + ".tmp.png")
     fig.savefig(tmp)
     tmp.replace(path)
-    return path
 
 
 def dataset_overview(energy_per_atom_eV: np.ndarray, forces_eV_A: np.ndarray, symbols: np.ndarray):
