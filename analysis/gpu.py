@@ -134,7 +134,9 @@ def prepare(run_names: list[str]) -> None:
     download_wheels()
     reference_file = DEVICE_DIR / "reference.npz"
     stamp = DEVICE_DIR / "reference.models.json"
-    models = {label: _sha(path) for label, path in model_files().items()}
+    from analysis.model import file_sha256
+
+    models = {label: file_sha256(path) for label, path in model_files().items()}
     if not reference_file.exists() or not stamp.exists() or json.loads(stamp.read_text()) != models:
         print("reference forces on this CPU (a few minutes)", flush=True)
         reference(reference_file)
@@ -179,12 +181,6 @@ def _git(*args: str) -> str:
     if result.returncode:
         raise RuntimeError(f"git {' '.join(args)}: {result.stderr.strip()}")
     return str(paths.ROOT / result.stdout.strip()) if args[:2] == ("rev-parse", "--git-path") else result.stdout
-
-
-def _sha(path: Path) -> str:
-    from analysis.model import file_sha256
-
-    return file_sha256(path)
 
 
 def locked_versions(lock: Path = paths.ROOT / "requirements.lock") -> dict[str, str]:
