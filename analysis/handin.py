@@ -3,8 +3,8 @@
     python -m analysis.handin --out handin        # make handin
 
 Nothing is executed here: the notebooks are the ones the study ran (aggregate notebooks in
-``derived/notebooks/``; for the per-run notebooks 2 and 4, the production training run and one production MD
-run). Each is converted with the engines the report already uses: pandoc's own ``ipynb`` reader to Typst, then
+``derived/notebooks/``; notebooks 2 and 4 are the production training run's and one production MD run's, which
+``make study`` executes again on the finished runs so that their answers follow the current notebooks). Each is converted with the engines the report already uses: pandoc's own ``ipynb`` reader to Typst, then
 Typst to PDF. The folder gets an ``index.md`` that lists what is in it and what each notebook answers.
 """
 
@@ -19,12 +19,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from analysis import paths, runs
+from analysis import paths
 
 # (file name in the hand-in, what it is) -> where the executed notebook lies, relative to the study folder
 NOTEBOOKS = {
     "01_dataset": ("derived/notebooks/01_dataset.ipynb", "the DFT data: what the 200 configurations sample"),
-    "02_train": (None, "training and validating the production MACE model"),
+    "02_train": ("derived/notebooks/02_train.ipynb", "training and validating the production MACE model"),
     "03_learning_curve": ("derived/notebooks/03_learning_curve.ipynb", "learning curve: error against data"),
     "04_md": ("runs/md-T500-seed1/notebook.ipynb", "one production MD run (500 K, seed 1)"),
     "05_committee": ("derived/notebooks/05_committee.ipynb", "committee monitor: how far MD leaves the data"),
@@ -38,16 +38,8 @@ NOTEBOOKS = {
 def notebook_sources(study: Path | None = None) -> dict[str, tuple[Path, str]]:
     """The executed notebook of each study notebook that exists, with its description."""
     study = Path(study or paths.study_dir())
-    found = {}
-    for name, (relative, what) in NOTEBOOKS.items():
-        if relative is None:  # the production training run's notebook
-            record = study / "model" / "lips_mace.json"
-            if not record.exists():
-                continue
-            relative = f"runs/{runs.read_json(record)['source_run']}/notebook.ipynb"
-        if (study / relative).exists():
-            found[name] = (study / relative, what)
-    return found
+    return {name: (study / relative, what) for name, (relative, what) in NOTEBOOKS.items()
+            if (study / relative).exists()}
 
 
 # code and printed tables a little smaller than the prose, so that a table of about 100 characters keeps its rows

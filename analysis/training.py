@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -207,18 +207,39 @@ def train(settings: TrainSettings, run: Path | None = None) -> Path:
         return _train(settings, run, pool)
 
 
+def identity(settings: TrainSettings) -> dict:
+    """What makes a training run this one: its settings and the sha256 of its data (and of a foundation model)."""
+    found = {"settings": asdict(settings), "pool_sha256": data.sha256sum(settings.pool_file())}
+    if settings.foundation_model is not None:
+        found["foundation_model_sha256"] = data.sha256sum(paths.ROOT / settings.foundation_model)
+    return found
+
+
+def same_identity(recorded: dict, settings: TrainSettings) -> bool:
+    """Whether a run's recorded ``settings.json`` is that of ``settings``; a setting added to ``TrainSettings``
+    after the run was made counts at its default (a run from before ``train_file`` existed trained on the pool)."""
+    defaults = {f.name: f.default if f.default is not MISSING else f.default_factory()
+                for f in fields(TrainSettings) if (f.default, f.default_factory) != (MISSING, MISSING)}
+    filled = {**recorded, "settings": {**defaults, **recorded.get("settings", {})}}
+    return filled == identity(settings)
+
+
+def is_trained(settings: TrainSettings, run: Path) -> bool:
+    """Whether ``run`` holds a finished training run with these settings and data."""
+    identity_file = Path(run) / "settings.json"
+    return (runs.is_finished(Path(run)) and identity_file.exists()
+            and same_identity(runs.read_json(identity_file), settings))
+
+
 def _train(settings: TrainSettings, run: Path, pool: list) -> Path:
     """Train one MACE model into its run folder and return the run folder.
 
     Resumable: rerunning after an interruption continues from mace-torch's latest checkpoint
     (``--restart_latest``). The run summary is written last, with ``status: done``.
     """
-    identity = {"settings": asdict(settings), "pool_sha256": data.sha256sum(settings.pool_file())}
-    if settings.foundation_model is not None:
-        identity["foundation_model_sha256"] = data.sha256sum(paths.ROOT / settings.foundation_model)
     identity_file = run / "settings.json"
     if identity_file.exists():
-        if runs.read_json(identity_file) != identity:
+        if not same_identity(runs.read_json(identity_file), settings):
             raise ValueError(
                 f"{run}: holds a training run with other settings or data; "
                 f"choose another run name or delete the folder"
@@ -226,7 +247,7 @@ def _train(settings: TrainSettings, run: Path, pool: list) -> Path:
         if runs.is_finished(run):
             return run
     run.mkdir(parents=True, exist_ok=True)
-    runs.write_json(identity_file, identity)
+    runs.write_json(identity_file, identity(settings))
     subset = select_subset(pool, settings.n_train, settings.seed)
     train_file = run / "train.extxyz"
     data.write_extxyz(subset, train_file)

@@ -16,6 +16,7 @@ figure_prefix = ""           # "" : figures stay in the run folder; "production"
 group = ""                   # "learning_curve" marks the runs notebook 3 collects
 train_file = None            # None: the DFT training pool; a project-relative extxyz (e.g. the synthetic set) to pre-train on
 foundation_model = None      # None: from scratch; a project-relative model to fine-tune (mace-torch --foundation_model)
+record = True                # False: only show a finished run again (the hand-in's copy); writes no result or figure
 
 # %%
 import logging
@@ -30,9 +31,13 @@ settings = training.TrainSettings(architecture=architecture, n_train=n_train, se
 settings.check_files()
 pool = data.read_extxyz(settings.pool_file())
 run = paths.run_dir(run_name or settings.run_name(len(pool)))
-run = training.train(settings, run)
+if record:
+    run = training.train(settings, run)
+elif not training.is_trained(settings, run):
+    raise SystemExit(f"{paths.relative(run)}: no finished training run with these settings to show again "
+                     f"(record=False trains nothing)")
 model_path = training.final_model_path(run, settings)
-print(run, model_path)
+print(paths.relative(run), paths.relative(model_path))
 
 # %% [markdown]
 # ## Test-set errors (our evaluation of the saved model)
@@ -41,24 +46,27 @@ print(run, model_path)
 test = data.read_extxyz(paths.test_xyz())
 # the constant-predictor baseline is the training-set mean energy; a pre-training run (teacher labels, offset from
 # VASP) is compared with the DFT training pool's mean instead
-train_frames = data.read_extxyz(paths.train_xyz() if train_file else run / "train.extxyz")
+train_frames = (data.read_extxyz(paths.train_xyz()) if train_file
+                else training.select_subset(pool, settings.n_train, settings.seed))  # the run's train.extxyz
 pred, metrics = evaluation.evaluate(model_path, test, train_frames)
 tables.fields(metrics)  # meV/atom and meV/Å
 
 # %%
 fig = plotting.parity(pred)
-plotting.save(fig, "parity", run)
-if figure_prefix:
-    plotting.save(fig, f"{figure_prefix}_parity")
+if record:
+    plotting.save(fig, "parity", run)
+    if figure_prefix:
+        plotting.save(fig, f"{figure_prefix}_parity")
 
 # %%
 summary = runs.read_json(runs.summary_path(run))
-runs.write_json(run / "evaluation.json", {
-    "run_name": run.name, "model_path": paths.relative(model_path),
-    "n_train": summary["n_train"], "seed": seed, "architecture": architecture, "group": group,
-    "hyperparameters": {**summary["architecture"], **summary["settings"]},
-    "train_wall_time_s": summary["wall_time_s"], **metrics, **runs.provenance(),
-})
+if record:
+    runs.write_json(run / "evaluation.json", {
+        "run_name": run.name, "model_path": paths.relative(model_path),
+        "n_train": summary["n_train"], "seed": seed, "architecture": architecture, "group": group,
+        "hyperparameters": {**summary["architecture"], **summary["settings"]},
+        "train_wall_time_s": summary["wall_time_s"], **metrics, **runs.provenance(),
+    })
 
 # %% [markdown]
 # ## Discussion
@@ -67,7 +75,7 @@ runs.write_json(run / "evaluation.json", {
 # (`make stability`) runs every candidate model in short NVT at each planned temperature and
 # records the time to first failure; the production model is the most accurate candidate that
 # survives every run (there, with the core repulsion of `analysis.core_repulsion`). Short screens
-# are not the whole test: along the 110 ps production runs, the committee (notebook 5) and a check
+# are not the whole test: along the production runs, the committee (notebook 5) and a check
 # for broken PS4 units (notebook 6) exclude runs, or stretches of them, that leave the trained
 # region, and that sets the top of the temperature window. A second screen compares same-budget
 # candidates at the top of the window (only more channels helped there). The numbers are in

@@ -42,6 +42,10 @@ def test_smoke_pipeline_produces_summary_figures_and_report(smoke):
     for name in ("dataset_overview", "production_parity", "learning_curve", "msd", "arrhenius", "stability",
                  "committee", "architecture"):
         assert (smoke / "derived" / "figures" / f"{name}.png").stat().st_size > 1000
+    # notebook 2 of the hand-in: the production run's notebook executed again, with its answers
+    shown = json.loads((smoke / "derived" / "notebooks" / "02_train.ipynb").read_text())
+    assert any("How accurate is the model?" in "".join(o["data"]["text/markdown"])
+               for c in shown["cells"] for o in c.get("outputs", []) if "text/markdown" in o.get("data", {}))
     html = (smoke / "report" / "report.html").read_text()
     assert (smoke / "report" / "report.pdf").read_bytes()[:4] == b"%PDF"
     assert "<img" in html and "data:image/png;base64" in html  # self-contained

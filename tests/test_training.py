@@ -45,6 +45,22 @@ def test_finished_run_is_reused_and_other_settings_are_refused(tiny_model):
     assert tiny_model.stat().st_mtime_ns == before
 
 
+def test_a_run_recorded_before_a_setting_existed_is_still_that_run(tiny_model):
+    """settings.json of a run made before TrainSettings gained a field (train_file, foundation_model) matches the
+    same settings with that field at its default, and no other."""
+    run = tiny_model.parent
+    settings = training.TrainSettings(architecture="tiny", n_train=10, seed=1, max_epochs=3,
+                                      stage_two_start_epoch=2, eval_interval=1)
+    recorded = runs.read_json(run / "settings.json")
+    assert training.is_trained(settings, run)
+    older = {**recorded, "settings": {k: v for k, v in recorded["settings"].items()
+                                      if k not in ("train_file", "foundation_model")}}
+    assert training.same_identity(older, settings)
+    assert not training.same_identity(older, training.TrainSettings(**{**recorded["settings"], "seed": 2}))
+    assert not training.same_identity({**older, "pool_sha256": "0" * 64}, settings)
+    assert not training.is_trained(training.TrainSettings(architecture="tiny", n_train=10, seed=2), run)
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
