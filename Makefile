@@ -111,7 +111,9 @@ BENCH_RESULTS := $(wildcard $(DERIVED)/benchmarks.json)
 DONE_MD := $(wildcard $(RUNS)/md-*/summary.json)
 # the pending series' finished runs: inputs of notebooks 5 and 6 (a new piece reruns them), never prerequisites, so
 # that make study never extends one (only make series does)
-MADE_PENDING := $(filter $(PENDING_TARGETS),$(DONE_MD))
+# (a run being extended counts at its last finished piece, whose summary the extension set aside)
+MADE_PENDING := $(filter $(PENDING_TARGETS),$(DONE_MD)) \
+  $(foreach r,$(PENDING_MD_RUNS),$(wildcard $(RUNS)/$(r)/summary-production*ps.json))
 DONE_NOT_PENDING := $(filter-out $(PENDING_TARGETS),$(DONE_MD))
 
 FIGURES := $(addprefix $(DERIVED)/figures/,dataset_overview.png learning_curve.png msd.png arrhenius.png stability.png \

@@ -13,7 +13,7 @@ import numpy as np
 from ase import Atoms
 
 from analysis import data, learning_curve, paths, run_files, runs, structure
-from analysis.model import file_sha256, load_calculator
+from analysis.model import load_calculator
 
 
 def calculators(model_paths: list[Path], dtype: str = "float32") -> list:
@@ -78,11 +78,11 @@ def along_runs(calcs: list, used_runs: list[dict], every_ps: float = 1.0,
     for n, summary in enumerate(used_runs, 1):
         run = Path(summary["run_dir"])
         key = {"members_sha256": member_sha256, "every_ps": every_ps,
-               "positions_sha256": file_sha256(run / run_files.POSITIONS_FILE)}
+               "positions_sha256": run_files.positions_sha256(run, summary)}
         started, kept = time.time(), bool(member_sha256) and runs.is_kept(run / CACHE_FILE, key)
 
-        def compute(run=run) -> dict:
-            frames, interval_fs = run_files.read_positions(run)
+        def compute(run=run, summary=summary) -> dict:
+            frames, interval_fs = run_files.read_positions(run, summary)
             stride = max(1, round(every_ps * 1000 / interval_fs))
             picked = frames[::stride]
             return {"time_ps": [k * stride * interval_fs / 1000 for k in range(len(picked))],
@@ -118,10 +118,14 @@ def before_failure(judges: list, stopped: list[dict], last_ps: float = 2.0,
                    member_sha256: list[str] | None = None) -> list[dict]:
     """The committee over the last ``last_ps`` of production of each run the distance monitor stopped
     (``stopped``: exclusion records with a ``failure``): largest and median σ (eV/Å). With ``member_sha256``
-    the values are kept in the run's folder (``committee_last_ps.json``)."""
+    the values are kept in the run's folder (``committee_last_ps.json``). A run stopped before its first production
+    frame (in equilibration, where no positions are kept) has no such frames and is left out here; the events table
+    (``stability.production_events``) lists it."""
     out = []
     for e in stopped:
         run = paths.run_dir(e["run_name"])
+        if not (run / run_files.POSITIONS_FILE).exists() and not list((run / "chunks").glob("chunk-*.traj")):
+            continue
         frames, interval_fs = run_files.read_positions(run)
         last = frames[-max(1, int(round(last_ps * 1000 / interval_fs))):]
         sigma = (kept_disagreement(judges, last, member_sha256, run / LAST_PS_CACHE_FILE) if member_sha256

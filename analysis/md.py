@@ -285,7 +285,7 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
     runs.write_json(identity_file, identity)
     if extend_from_ps is not None:  # the shorter run's summary stays as a record; the run is now unfinished
         if runs.summary_path(run).exists():
-            runs.summary_path(run).replace(run / f"summary-production{extend_from_ps:g}ps.json")
+            runs.summary_path(run).replace(run / f"{runs.SET_ASIDE_PREFIX}{extend_from_ps:g}ps.json")
         log.info("%s: extending the production from %g ps to %g ps", run.name, extend_from_ps, settings.production_ps)
     if start is None:
         start = data.read_extxyz(data.paths.dataset_xyz())[settings.start_config_index]

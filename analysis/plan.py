@@ -21,7 +21,7 @@ OUTSIDE = "outside the plan"  # the role of a run found on disk that no set of t
 
 _SECTIONS = {
     "selection": {"min_distance_A", "pair_min_fraction", "committee_limit_factor", "min_intact_ps", "fit_start_ps"},
-    "convergence": {"rule", "min_msd_A2", "max_halves_pull", "min_slope_ratio", "enforce"},
+    "convergence": {"rule", "min_msd_A2", "max_halves_pull", "min_slope_ratio", "max_grid_pull", "enforce"},
     "md_protocol": {"timestep_fs", "equilibration_ps", "production_ps", "chunk_ps", "core_repulsion_fraction",
                     "committee_every_ps"},
     "md": {"set", "role", "rule", "temperatures_K", "seeds", "runs", "production_ps", "model", "core_repulsion_fraction",

@@ -185,7 +185,7 @@ def variables(summary: dict) -> dict:
     v["md_broken_T_min"] = fixed(min(broken_T), 0) if broken_T else "n/a"  # lowest T with a broken PS4 unit in any run
     rule = summary.get("diffusion_convergence") or {}
     v.update(conv_min_msd=fixed(rule.get("min_msd_A2"), 0), conv_min_ratio=fixed(rule.get("min_slope_ratio"), 1),
-             conv_max_pull=fixed(rule.get("max_halves_pull"), 0),
+             conv_max_pull=fixed(rule.get("max_halves_pull"), 0), conv_max_grid=fixed(rule.get("max_grid_pull"), 0),
              conv_applied=("runs that fail it are left out" if rule.get("enforce") else
                            "reported only: this series was made before the rule"))
     judged = [r for r in summary.get("diffusion_per_temperature") or [] if r.get("n_converged") is not None]

@@ -7,6 +7,7 @@ stability), so readers need not import the driver. Positions in Å (unwrapped), 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from pathlib import Path
 
@@ -32,6 +33,8 @@ def failure_when(failure: dict, equilibration_ps: float) -> str:
     """When a monitor stopped a run, as every notebook and the report quote it: ps of production first (the
     events table's unit), the time since the start (``failure["time_ps"]``) only beside it."""
     production = production_time_ps(failure, equilibration_ps)
+    if equilibration_ps and failure["time_ps"] < equilibration_ps:
+        return f"in equilibration, {failure['time_ps']:.2f} ps after the start"
     return (f"{production:g} ps into production ({failure['time_ps']:.2f} ps after the start)" if equilibration_ps
             else f"at {production:g} ps")
 
@@ -155,14 +158,42 @@ def export_positions(run: Path, sample_interval_fs: float, stride_fs: float = PO
                             step * sample_interval_fs)
 
 
-def read_positions(run: Path) -> tuple[list[Atoms], float]:
-    """Production frames and their spacing (fs) from ``positions.npz``, made from the chunks if missing."""
+def piece_positions(run: Path, piece: dict | None = None) -> int | None:
+    """How many of ``positions.npz``'s frames belong to one finished piece of the run: ``piece``, a summary the
+    caller read (``summary.json`` or a set-aside ``summary-production<ps>ps.json``), or by default the last finished
+    piece (``runs.piece_summary_path``). While a longer piece is made the file grows beyond it; None when the whole
+    file is the piece. Pass the summary that was read: the run may finish its new piece in between."""
+    if piece is None:
+        path = runs.piece_summary_path(run)
+        if path is None or path == runs.summary_path(run):
+            return None
+        piece = runs.read_json(path)
+    n = positions_kept(piece["n_frames"], piece["settings"]["sample_interval_fs"])
+    return None if n >= positions_count(run) else n
+
+
+def positions_sha256(run: Path, piece: dict | None = None) -> str:
+    """sha256 of the positions the analysis reads (``read_positions`` with the same ``piece``): of ``positions.npz``,
+    or, while the run is extended, of its finished piece's positions (the same while the file grows)."""
+    path = Path(run) / POSITIONS_FILE
+    n = piece_positions(run, piece)
+    if n is None:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    with np.load(path) as f:
+        kept = np.ascontiguousarray(f["positions_A"][:n])
+    return f"first-{n}-frames:" + hashlib.sha256(kept.tobytes()).hexdigest()
+
+
+def read_positions(run: Path, piece: dict | None = None) -> tuple[list[Atoms], float]:
+    """Production frames and their spacing (fs) from ``positions.npz``, made from the chunks if missing; of one
+    finished piece of the run (``piece_positions``: by default the last, while the run is extended)."""
     path = Path(run) / POSITIONS_FILE
     if not path.exists():
         if not list((Path(run) / "chunks").glob("chunk-*.traj")):
             raise FileNotFoundError(f"{path}: missing, and no trajectory chunks to make it from")
         export_positions(run, runs.read_json(Path(run) / "settings.json")["settings"]["sample_interval_fs"])
+    n = piece_positions(run, piece)
     with np.load(path) as data:
         frames = [Atoms(data["numbers"], positions=p, cell=data["cell_A"], pbc=True)
-                  for p in data["positions_A"].astype(np.float64)]
+                  for p in data["positions_A"][:n].astype(np.float64)]
         return frames, float(data["sample_interval_fs"])

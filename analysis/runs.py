@@ -171,6 +171,22 @@ def summary_path(run: Path) -> Path:
     return Path(run) / "summary.json"
 
 
+SET_ASIDE_PREFIX = "summary-production"  # summary-production<ps>ps.json: a piece's summary, kept when a run is extended
+
+
+def piece_summary_path(run: Path) -> Path | None:
+    """The summary of a run's last finished piece: ``summary.json``; while a longer piece is being made (an extension,
+    ``analysis.md``), the summary the extension set aside (``summary-production<ps>ps.json``, the longest); None when
+    no piece has finished. The analysis reads a run at this length, so that its results stay the same while the run
+    is extended, here or on another machine."""
+    run = Path(run)
+    if summary_path(run).exists():
+        return summary_path(run)
+    set_aside = sorted(run.glob(f"{SET_ASIDE_PREFIX}*ps.json"),
+                       key=lambda p: float(p.name[len(SET_ASIDE_PREFIX):-len("ps.json")]))
+    return set_aside[-1] if set_aside else None
+
+
 def is_finished(run: Path) -> bool:
     """A run is finished only when its summary exists and says ``status: done``."""
     path = summary_path(run)

@@ -74,8 +74,9 @@ def production_events(runs_root: Path, model_sha256: str, committee_runs: list[d
     """
     verdict = {r["run_name"]: r for r in committee_runs}
     rows = []
-    names = run_names if run_names is not None else sorted(p.parent.name for p in Path(runs_root).glob("md-*/summary.json"))
-    for path in (Path(runs_root) / name / "summary.json" for name in names):
+    names = run_names if run_names is not None else sorted(p.parent.name for p in Path(runs_root).glob("md-*/summary*.json"))
+    pieces = (runs.piece_summary_path(Path(runs_root) / name) for name in dict.fromkeys(names))
+    for path in (p for p in pieces if p is not None):  # a run being extended: its last finished piece
         s = runs.read_json(path)
         if s.get("status") not in ("done", "unstable") or s.get("model_sha256") != model_sha256:
             continue
@@ -84,7 +85,7 @@ def production_events(runs_root: Path, model_sha256: str, committee_runs: list[d
         if failure:
             stopped = run_files.production_time_ps(failure, settings["equilibration_ps"])
         try:
-            frames, interval_fs = run_files.read_positions(path.parent)
+            frames, interval_fs = run_files.read_positions(path.parent, s)
         except (FileNotFoundError, ValueError):
             if not failure:
                 raise

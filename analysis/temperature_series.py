@@ -20,11 +20,11 @@ log = logging.getLogger(__name__)
 def planned_runs(the_plan: dict, runs_root: Path, production_model: Path) -> list[dict]:
     """The plan's MD runs (``plan.md_runs``), each with the ``model_sha256`` of the model that makes it (its set's
     own model, or the production model), less the pending series' runs not made yet (``make series`` makes them
-    piece by piece; a run being extended has no summary.json until its new piece is done)."""
+    piece by piece; a run being extended counts at its last finished piece, ``runs.piece_summary_path``)."""
     sha = {}
     out = []
     for r in plan.md_runs(the_plan):
-        if r["role"] == "pending" and not (Path(runs_root) / r["run_name"] / "summary.json").exists():
+        if r["role"] == "pending" and runs.piece_summary_path(Path(runs_root) / r["run_name"]) is None:
             continue
         path = plan.md_model_path(r, runs_root, production_model)
         if path not in sha:
@@ -41,16 +41,18 @@ def collect_runs(runs_root: Path, planned: list[dict] | None = None,
     ``role``, and an entry's own ``model_sha256`` (``planned_runs``) replaces ``model_sha256``; a finished
     ``md-*`` run on disk that the plan does not declare (e.g. ``make md``) is excluded as outside the plan.
     ``planned`` None: every ``md-*`` run on disk, all with role "fit". Unstable runs, unfinished runs and runs of
-    another model are excluded with a warning, never silently used.
+    another model are excluded with a warning, never silently used. A run being extended is read at its last
+    finished piece (``runs.piece_summary_path``).
     """
     on_disk = sorted(p.parent.name for p in Path(runs_root).glob("md-*/summary.json"))
     if planned is None:
         planned = [{"run_name": name, "set": None, "role": "fit"} for name in on_disk]
     used, excluded = [], []
     for entry in planned:
-        path = Path(runs_root) / entry["run_name"] / "summary.json"
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: a run of the plan has not been made (make study makes it)")
+        path = runs.piece_summary_path(Path(runs_root) / entry["run_name"])
+        if path is None:
+            raise FileNotFoundError(f"{Path(runs_root) / entry['run_name'] / 'summary.json'}: a run of the plan has not "
+                                    f"been made (make study makes it)")
         summary = {**runs.read_json(path), "set": entry["set"], "role": entry["role"]}
         reason = None
         if summary.get("status") == "unstable":
@@ -140,7 +142,7 @@ def restrict_to_intact(used: list[dict], excluded: list[dict], min_intact_ps: fl
             fraction, (start, stop) = scan["broken_PS4_fraction"], scan["intact_window"]
             interval_fs = scan["positions_interval_fs"]
         else:
-            frames, interval_fs = run_files.read_positions(Path(summary["run_dir"]))
+            frames, interval_fs = run_files.read_positions(Path(summary["run_dir"]), summary)
             broken = structure.undercoordinated(frames)
             fraction, (start, stop) = float(np.mean(broken > 0)), structure.longest_intact_window(broken)
         intact_ps = (stop - start) * interval_fs / 1000.0
@@ -169,7 +171,7 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, reference_ps: 
     per_run, curves, analysed = [], {}, {}
     for summary in used:
         settings = summary["settings"]
-        frames, interval_fs = run_files.read_positions(Path(summary["run_dir"]))
+        frames, interval_fs = run_files.read_positions(Path(summary["run_dir"]), summary)
         dt_ps = interval_fs / 1000.0
         d_full = None
         if summary.get("frame_window"):

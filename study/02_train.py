@@ -38,6 +38,8 @@ elif not training.is_trained(settings, run):
                      f"(record=False trains nothing)")
 model_path = training.final_model_path(run, settings)
 print(paths.relative(run), paths.relative(model_path))
+if not record:
+    print(f"trained earlier; the training log is in {paths.relative(run)}/notebook.ipynb")
 
 # %% [markdown]
 # ## Test-set errors (our evaluation of the saved model)

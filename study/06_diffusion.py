@@ -99,15 +99,20 @@ exps = per_run["msd_exponent"]
 left_out = "; ".join(f"{e['run_name']}: {e['reason']}" for e in excluded) or "none"
 if rule:
     passed = per_run[per_run["converged"] == True]  # noqa: E712
+    grid = rule.get("max_grid_pull") is not None
     convergence_text = (
-        f"{len(passed)} of {len(per_run)} runs pass the rule declared in the plan before the converged series: MSD ≥ "
+        f"{len(passed)} of {len(per_run)} runs pass the rule declared in the plan before the converged series"
+        f"{' (its lag-grid check added while that series ran)' if grid else ''}: MSD ≥ "
         f"{rule['min_msd_A2']:g} Å² at the end of the fit window (a hop between Li sites is 2.5–3 Å, so a few hops per "
         f"Li), the slope of MSD against t over the window's second half ≥ {rule['min_slope_ratio']:g} of that over its "
         "first half (1 for diffusion whatever the vibrational plateau, about 0.6 for caged MSD ∝ √t motion), and D of the "
-        f"run's two halves within {rule['max_halves_pull']:g} σ. Per run, MSD at the end of the fit window, "
-        "the late over early MSD slope and the halves' difference: " + "; ".join(
+        f"run's two halves within {rule['max_halves_pull']:g} σ"
+        + (f", and D fitted again on a coarser grid of time lags within {rule['max_grid_pull']:g} σ (kinisi's "
+           "generalised least squares can fail on a nearly singular covariance of the MSD)" if grid else "")
+        + ". Per run, MSD at the end of the fit window, the late over early MSD slope and the halves' difference"
+        + (" and the change of D on the coarser grid" if grid else "") + ": " + "; ".join(
             f"{r.run_name} {r.msd_end_A2:.1f} Å², {r.msd_slope_ratio:.2f}, {r.halves_pull:+.1f} σ"
-            for r in per_run.itertuples())
+            + (f", {r.grid_pull:+.1f} σ" if grid else "") for r in per_run.itertuples())
         + (". The rule is enforced: runs that fail it are left out above." if rule["enforce"] else
            ". The rule is not enforced for this series (made before it): these runs are all in the fit, and the "
            "failures say where D is not yet converged."))

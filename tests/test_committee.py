@@ -37,6 +37,17 @@ def test_disagreement_along_an_md_run_from_its_positions_file(tiny_model, tmp_pa
     assert rows[0]["sigma_max_eV_A"] < 1e-5  # identical members agree
 
 
+def test_committee_before_a_failure_skips_a_run_stopped_in_equilibration(tiny_model):
+    """A run the distance monitor stopped before production has no production frames: no last 2 ps to judge (the
+    study's notebook 5 once failed on md-T550-seed3-pt, stopped 5 ps into equilibration)."""
+    settings = md.MDSettings(temperature_K=500.0, seed=9, timestep_fs=1.0, equilibration_ps=0.01, production_ps=0.02,
+                             sample_interval_fs=10.0, chunk_ps=0.01, min_distance_A=5.0)  # every configuration too close
+    summary = md.run_md(settings, tiny_model, paths.run_dir("md-T500-seed9-stopped"))
+    assert summary["status"] == "unstable" and summary["n_frames"] == 0
+    stopped = [{"run_name": "md-T500-seed9-stopped", "temperature_K": 500.0, "failure": summary["failure"]}]
+    assert committee.before_failure(committee.calculators([tiny_model, tiny_model]), stopped) == []
+
+
 def test_runs_above_the_limit_leave_the_diffusion_analysis():
     from analysis import temperature_series
 

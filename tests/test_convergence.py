@@ -41,3 +41,24 @@ def test_halves_of_a_random_walk_agree_and_too_short_runs_say_so():
     halves = convergence.halves(frames, 0.1, 1.0)
     assert abs(halves["halves_pull"]) < 3 and halves["D_half1_cm2_s"] > 0 and halves["D_half2_cm2_s"] > 0
     assert np.isnan(convergence.halves(frames[:12], 0.1, 0.2)["halves_pull"])
+
+
+def test_a_d_that_depends_on_the_lag_grid_fails_the_verdict():
+    good = {"msd_end_A2": 35.0, "halves_pull": 0.5, "msd_slope_ratio": 0.97, "grid_pull": 0.3}
+    rule = {**RULE, "max_grid_pull": 2.0}
+    assert convergence.verdict(good, rule)["converged"]
+    v = convergence.verdict({**good, "grid_pull": -3.4}, rule)
+    assert not v["converged"] and v["convergence_reasons"] == [
+        "D changes by 3.4 σ > 2 σ on a coarser lag grid: kinisi's fit is unstable"]
+    assert convergence.verdict({**good, "grid_pull": -3.4}, RULE)["converged"]  # a rule without it: not judged
+
+
+def test_a_random_walk_fits_the_same_d_on_either_lag_grid():
+    rng = np.random.default_rng(5)
+    steps = rng.normal(0.0, 0.35, size=(400, 28, 3))  # Å per 0.1 ps; the last atom is a fixed P
+    steps[:, -1] = 0.0
+    frames = [Atoms(["Li"] * 27 + ["P"], positions=p, cell=[40.0] * 3, pbc=False)
+              for p in 5.0 + np.cumsum(steps, axis=0)]
+    fit = convergence.diffusion.diffusion_coefficient([frames], 0.1, 1.0)
+    check = convergence.grid_check(frames, 0.1, fit)
+    assert abs(check["grid_pull"]) < 1 and check["D_grid_cm2_s"] > 0

@@ -487,3 +487,42 @@ def test_runs_with_broken_ps4_units_are_analysed_over_their_intact_stretch_or_le
     with pytest.warns(UserWarning, match=r"PS4 unit broken in 3\d% of the frames; longest intact stretch 0 ps < 1 ps"):
         kept, excluded = temperature_series.restrict_to_intact(used, [], min_intact_ps=1.0)
     assert kept == [] and excluded[0]["run_name"] == "md-T500-seed1"
+
+
+def test_a_run_being_extended_is_read_at_its_last_finished_piece(tiny_model, tmp_path, monkeypatch):
+    """While a longer piece is made (here: stopped after its first checkpoint, as at the end of a session) the
+    analysis reads the finished piece: its summary, set aside, and its positions, although positions.npz grows."""
+    base = {**SHORT, "sample_interval_fs": 20.0, "chunk_ps": 0.1}
+    run = tmp_path / "runs" / "md-T500-seed5"
+    md.run_md(md.MDSettings(seed=5, **{**base, "production_ps": 0.3}), tiny_model, run)
+    piece_frames, _ = run_files.read_positions(run)
+    assert run_files.piece_positions(run) is None and runs.piece_summary_path(run) == runs.summary_path(run)
+    save, saved = md._save_checkpoint, []
+
+    def stop_after_two(*args, **kwargs):
+        if len(saved) == 2:
+            raise KeyboardInterrupt
+        save(*args, **kwargs)
+        saved.append(args[2])
+        if len(saved) == 1:  # the first checkpoint of the new piece: what the analysis reads is fixed from here
+            saved.append(run_files.positions_sha256(run))
+
+    with monkeypatch.context() as m:
+        m.setattr(md, "_save_checkpoint", stop_after_two)
+        with pytest.raises(KeyboardInterrupt):
+            md.run_md(md.MDSettings(seed=5, **{**base, "production_ps": 0.6}), tiny_model, run)
+    assert not runs.summary_path(run).exists() and run_files.positions_count(run) == 5  # two chunks more than the piece
+    assert runs.piece_summary_path(run) == run / "summary-production0.3ps.json"
+    assert run_files.piece_positions(run) == 3 == len(piece_frames)
+    frames, _ = run_files.read_positions(run)
+    assert np.array_equal([f.positions for f in frames], [f.positions for f in piece_frames])
+    assert run_files.positions_sha256(run) == saved[1] and saved[1].startswith("first-3-frames:")
+    used, excluded = temperature_series.collect_runs(run.parent, [{"run_name": run.name, "set": "s", "role": "pending"}])
+    assert not excluded and used[0]["status"] == "done" and used[0]["production_ps"] == pytest.approx(0.3)
+    # the new piece finishes between reading the summary and reading the positions: the summary read decides
+    piece = used[0]
+    md.run_md(md.MDSettings(seed=5, **{**base, "production_ps": 0.6}), tiny_model, run)
+    assert runs.piece_summary_path(run) == runs.summary_path(run) and run_files.positions_count(run) == 6
+    frames, _ = run_files.read_positions(run, piece)
+    assert np.array_equal([f.positions for f in frames], [f.positions for f in piece_frames])
+    assert run_files.positions_sha256(run, piece) == saved[1] and len(run_files.read_positions(run)[0]) == 6
