@@ -168,8 +168,14 @@ def piece_positions(run: Path, piece: dict | None = None) -> int | None:
         if path is None or path == runs.summary_path(run):
             return None
         piece = runs.read_json(path)
-    n = positions_kept(piece["n_frames"], piece["settings"]["sample_interval_fs"])
-    return None if n >= positions_count(run) else n
+    file = Path(run) / POSITIONS_FILE
+    if not file.exists():
+        return None
+    with np.load(file) as f:  # the file's own spacing: export_positions may have been given another stride
+        count, spacing_fs = len(f["positions_A"]), float(f["sample_interval_fs"])
+    stride = max(1, round(spacing_fs / piece["settings"]["sample_interval_fs"]))
+    n = (piece["n_frames"] + stride - 1) // stride
+    return None if n >= count else n
 
 
 def positions_sha256(run: Path, piece: dict | None = None) -> str:
