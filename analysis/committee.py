@@ -124,9 +124,10 @@ def before_failure(judges: list, stopped: list[dict], last_ps: float = 2.0,
     out = []
     for e in stopped:
         run = paths.run_dir(e["run_name"])
-        if not (run / run_files.POSITIONS_FILE).exists() and not list((run / "chunks").glob("chunk-*.traj")):
+        try:
+            frames, interval_fs = run_files.read_positions(run)
+        except FileNotFoundError:  # stopped before its first production frame
             continue
-        frames, interval_fs = run_files.read_positions(run)
         last = frames[-max(1, int(round(last_ps * 1000 / interval_fs))):]
         sigma = (kept_disagreement(judges, last, member_sha256, run / LAST_PS_CACHE_FILE) if member_sha256
                  else force_disagreement(judges, last))

@@ -16,6 +16,7 @@ from ase import Atoms
 from ase.io import Trajectory
 
 from analysis import runs
+from analysis.model import file_sha256
 
 POSITIONS_FILE = "positions.npz"
 POSITIONS_STRIDE_FS = 100.0
@@ -184,7 +185,7 @@ def positions_sha256(run: Path, piece: dict | None = None) -> str:
     path = Path(run) / POSITIONS_FILE
     n = piece_positions(run, piece)
     if n is None:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return file_sha256(path)
     with np.load(path) as f:
         kept = np.ascontiguousarray(f["positions_A"][:n])
     return f"first-{n}-frames:" + hashlib.sha256(kept.tobytes()).hexdigest()
