@@ -3,7 +3,7 @@
 Some sessions are lent a GPU machine for a few minutes: a bare image with PyTorch, nothing to download. Prepared here
 with ``make gpu-prepare [GPU_RUNS="md-T500-seed1-pt-sc2 ..."]`` (= ``python -m analysis.gpu prepare RUN...``):
 the pinned wheels of mace-torch and what it needs beyond PyTorch (``.whl/``), the models' CPU forces on the test set
-and the runs' notebook-4 parameters (``.device/``) and the script the lease runs, ``.device/run.sh [SECONDS]``:
+and the runs' notebook-4 parameters (``.device/``) and the script the lease runs, ``.device/run.sh [SECONDS [nocheck]]``:
 
     python -m analysis.gpu check .device/reference.npz OUT   # versions, forces GPU vs CPU, a tiny training on the
                                                              #   GPU, MD steps/s for 83 and 664 atoms (~2.5 min)
@@ -114,14 +114,17 @@ PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_24_x
              "manylinux2014_x86_64")
 RUN_SCRIPT = """#!/bin/bash
 # made by python -m analysis.gpu prepare: the GPU lease's one call, run in the project root there as
-#   bash .device/run.sh SECONDS     (carry .whl .device data/derived/split; SECONDS: until the runs stop)
+#   bash .device/run.sh SECONDS [nocheck]   (carry .whl .device data/derived/split; SECONDS: until the runs stop;
+#                                            nocheck: straight to the runs, the CUDA path checked on an earlier lease)
 END=$(( $(date +%s) + ${1:-420} ))
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 PYTHONWARNINGS=ignore
 nvidia-smi -L
 python3 -c "import torch, e3nn, mace, ase; print('torch', torch.__version__, 'e3nn', e3nn.__version__, 'cuda', torch.cuda.is_available())" || exit 1
-timeout 240 python3 -m analysis.gpu check .device/reference.npz $OUT > $OUT/check.log 2>&1; echo "check: exit $?"
-grep -E "^(forces|tiny|MD)" $OUT/check.log
+if [ "$2" != nocheck ]; then
+  timeout 240 python3 -m analysis.gpu check .device/reference.npz $OUT > $OUT/check.log 2>&1; echo "check: exit $?"
+  grep -E "^(forces|tiny|MD)" $OUT/check.log
+fi
 python3 -m analysis.gpu series .device/jobs.json $END $OUT > $OUT/series.log 2>&1; echo "series: exit $?"
 grep -v "Using\\|CUDA\\|cuequi" $OUT/series.log | tail -n 20
 """
@@ -358,8 +361,9 @@ def unpack(archive: Path) -> list[str]:
                 print(f"{name}: kept (here at step {ours['step']}, the archive at {theirs['step']})")
                 continue
             run.mkdir(parents=True, exist_ok=True)
-            for old in run.glob("checkpoint-*.npz"):
-                old.unlink()
+            for old in run.iterdir():  # a file the run no longer has there (a summary set aside) goes here too
+                if old.is_file() and RUN_FILES.match(old.name) and old.name not in files:
+                    old.unlink()
             for fname, member in files.items():
                 if RUN_FILES.match(fname):
                     (run / fname).write_bytes(tar.extractfile(member).read())

@@ -61,12 +61,15 @@ def test_runs_side_by_side_are_packed_and_put_back_with_each_devices_steps(study
     [row] = gpu.series(tmp_path / "late.json", time.time(), tmp_path / "late")
     assert row["exit"] != 0 and row["step"] is None and not row["finished"]
 
-    # put back into a study that lost the run: the same files; a second unpack keeps what is here
+    # put back into a study that lost the run: the same files; a run file the archive lacks (here: a summary the
+    # lease set aside) goes, other files stay; a second unpack keeps what is here
     for p in list(run.iterdir()):
         if p.is_file():
             p.unlink()
+    (run / "summary-production0.02ps.json").write_text("{}")
+    (run / "notes.txt").write_text("mine")
     assert gpu.unpack(tmp_path / "out" / "series.tar.gz") == ["md-T500-seed1-gputest"]
-    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == kept
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == {**kept, "notes.txt": b"mine"}
     assert gpu.unpack(tmp_path / "out" / "series.tar.gz") == []
 
 
