@@ -49,10 +49,9 @@ def halves(frames: list, sample_interval_ps: float, fit_start_ps: float, seed: i
                 "halves_pull": float("nan")}
     first = diffusion.diffusion_coefficient([frames[:middle + 1]], sample_interval_ps, fit_start_ps, seed=seed)
     second = diffusion.diffusion_coefficient([frames[middle:]], sample_interval_ps, fit_start_ps, seed=seed)
-    sigma = math.hypot(first["D_err_cm2_s"], second["D_err_cm2_s"])
     return {"D_half1_cm2_s": first["D_cm2_s"], "D_half1_err_cm2_s": first["D_err_cm2_s"],
             "D_half2_cm2_s": second["D_cm2_s"], "D_half2_err_cm2_s": second["D_err_cm2_s"],
-            "halves_pull": (first["D_cm2_s"] - second["D_cm2_s"]) / sigma if sigma > 0 else float("nan")}
+            "halves_pull": _pull(first, second)}
 
 
 GRID_CHECK_INTERVALS = 50  # lags of the second fit (the first: diffusion.diffusion_coefficient's n_intervals, 100)
@@ -63,9 +62,14 @@ def grid_check(frames: list, sample_interval_ps: float, fit: dict, seed: int = 0
     deviations the run's D (``fit``) lies from it (``grid_pull``)."""
     other = diffusion.diffusion_coefficient([frames], sample_interval_ps, fit["fit_start_ps"],
                                             n_intervals=GRID_CHECK_INTERVALS, seed=seed)
-    sigma = math.hypot(fit["D_err_cm2_s"], other["D_err_cm2_s"])
     return {"D_grid_cm2_s": other["D_cm2_s"], "D_grid_err_cm2_s": other["D_err_cm2_s"],
-            "grid_pull": (fit["D_cm2_s"] - other["D_cm2_s"]) / sigma if sigma > 0 else float("nan")}
+            "grid_pull": _pull(fit, other)}
+
+
+def _pull(a: dict, b: dict) -> float:
+    """(D_a − D_b) over their combined standard deviation (NaN when both errors are zero)."""
+    sigma = math.hypot(a["D_err_cm2_s"], b["D_err_cm2_s"])
+    return (a["D_cm2_s"] - b["D_cm2_s"]) / sigma if sigma > 0 else float("nan")
 
 
 def verdict(measures: dict, rule: dict) -> dict:
