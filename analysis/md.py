@@ -197,7 +197,7 @@ def pair_min_distances(atoms: Atoms, radius_A: float) -> dict[str, float]:
 # --------------------------------------------------------------------------- run
 def _save_checkpoint(run: Path, atoms: Atoms, step: int, chunk: int, rng, thermo_rows: int,
                      thermostat_energy: float, extremes: dict, wall_time_s: float, n_frames: int,
-                     steps_by_device: dict[str, int]) -> None:
+                     steps_by_device: dict[str, int], wall_s_by_device: dict[str, float]) -> None:
     """Positions and momenta go to a file named by the step, then ``checkpoint.json`` points to it, then older
     array files go: an interruption at any moment leaves a consistent pair (json and the arrays it names).
 
@@ -213,6 +213,7 @@ def _save_checkpoint(run: Path, atoms: Atoms, step: int, chunk: int, rng, thermo
         "step": step, "chunk": chunk, "rng_state": rng.bit_generator.state,
         "thermo_rows": thermo_rows, "thermostat_energy_eV": thermostat_energy, "extremes": extremes,
         "wall_time_s": wall_time_s, "arrays": arrays, "n_frames": n_frames, "steps_by_device": steps_by_device,
+        "wall_s_by_device": wall_s_by_device,
     })
     for old in run.glob("checkpoint*.npz"):
         if old.name != arrays:
@@ -318,12 +319,13 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
         n_frames = _checkpoint_frames(run, state)
         # (checkpoints before 2026-12-04 lack it: every step until then was made on a CPU)
         steps_by_device = dict(state.get("steps_by_device", {"cpu": step}))
+        wall_s_by_device = wall_by_device(state)
         log.info("%s: resuming at step %d (%.2f ps)", run.name, step, step * settings.timestep_fs / 1000)
     else:
         MaxwellBoltzmannDistribution(atoms, temperature_K=settings.temperature_K, rng=rng)
         Stationary(atoms)
         step, chunk, thermostat_energy, earlier_wall_time_s, n_frames = 0, 0, 0.0, 0.0, 0
-        steps_by_device = {}
+        steps_by_device, wall_s_by_device = {}, {}
         extremes = {"min_pair_distance_A": {pair: math.inf for pair in SPECIES_PAIRS}, "max_force_eV_A": 0.0}
         thermo_rows = []
 
@@ -333,7 +335,7 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
     total_steps = settings.equilibration_steps + settings.production_steps
     started, first_step = time.time(), step
     here = device_label()  # a run may continue on another machine (a GPU): each device's share is recorded
-    earlier_here = steps_by_device.get(here, 0)
+    earlier_here, earlier_wall_here_s = steps_by_device.get(here, 0), wall_s_by_device.get(here, 0.0)
     failure = None
 
     while step < total_steps and failure is None:
@@ -357,8 +359,10 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
             chunk += 1
         run_files.write_thermo(run / "thermo.csv", thermo_rows)
         steps_by_device[here] = earlier_here + step - first_step
+        piece_wall_s = time.time() - started
+        wall_s_by_device[here] = earlier_wall_here_s + piece_wall_s
         _save_checkpoint(run, atoms, step, chunk, rng, len(thermo_rows), dyn.transferred_energy, extremes,
-                         earlier_wall_time_s + time.time() - started, n_frames, steps_by_device)
+                         earlier_wall_time_s + piece_wall_s, n_frames, steps_by_device, wall_s_by_device)
         if chunk % log_every_chunks == 0 or failure is not None:
             elapsed = time.time() - started
             log.info("%s: %.1f / %.1f ps, T=%.0f K, min distance %.2f Å, %.1f s",
@@ -366,6 +370,7 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
                      float(row["temperature_K"]), float(row["min_distance_A"]), elapsed)
 
     wall_time_s = time.time() - started
+    wall_s_by_device[here] = earlier_wall_here_s + wall_time_s
     production_steps_done = max(0, step - settings.equilibration_steps)
     summary = {
         "kind": "md",
@@ -385,6 +390,7 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
         "steps_per_s": ((step - first_step) / wall_time_s) if step > first_step and wall_time_s > 0 else None,
         "compile_mode": compile_mode or None,
         "steps_by_device": {k: v for k, v in steps_by_device.items() if v},
+        "wall_s_by_device": {k: v for k, v in wall_s_by_device.items() if steps_by_device.get(k)},
         "outputs": {"trajectory_chunks": "chunks/", "thermo": "thermo.csv", "positions": run_files.POSITIONS_FILE},
         **runs.provenance(),
     }
@@ -422,6 +428,17 @@ def _check_extensible(run: Path, new_ps: float) -> None:
     if found != expected:
         raise MDError(f"{run}: positions.npz holds {found} of the {expected} frames its checkpoint expects, so it "
                       "cannot be extended; delete the folder to start again")
+
+
+def wall_by_device(record: dict) -> dict[str, float]:
+    """Wall time (s) each device spent on a run, from its checkpoint or summary. Records before 2026-12-04 hold only
+    the total: all of it on the one device that made steps (``steps_by_device``, or a CPU before that field); a
+    run made on two devices without the split is shared in proportion to the steps, an estimate."""
+    if "wall_s_by_device" in record:
+        return dict(record["wall_s_by_device"])
+    steps = {k: v for k, v in record.get("steps_by_device", {"cpu": 1}).items() if v}
+    total = sum(steps.values())
+    return {k: record["wall_time_s"] * v / total for k, v in steps.items()} if total else {}
 
 
 def _checkpoint_frames(run: Path, state: dict) -> int:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import bench, data, model, paths, plan, plotting, runs, tables, temperature_series
+from analysis import bench, compute, data, model, paths, plan, plotting, runs, tables, temperature_series
 
 warnings.simplefilter("always")
 model_file = Path(model_path) if model_path else paths.production_model()
@@ -62,11 +62,12 @@ tables.compact(per_T, ["temperature_K", "n_runs", "D_cm2_s", "D_err_cm2_s", "chi
 # %%
 pending = temperature_series.analyse_pending(pending_used, pending_excluded, fit_start_ps, rule, n_li=data.EXPECTED_COMPOSITION["Li"],
                                              volume_A3=dataset["volume_A3"], seed=seed)
+md_compute = compute.by_set(planned_all, plan.md_sets(the_plan), paths.runs_dir())  # device time per plan set
 plotting.save(plotting.msd_curves(result["msd_curves"], per_run["fit_start_ps"].min()), "msd")
 plotting.save(plotting.arrhenius(per_run, per_T, fit), "arrhenius")
 runs.write_json(paths.derived_dir() / "diffusion.json", {
     "per_run": result["per_run"], "per_temperature": result["per_temperature"], "arrhenius": fit,
-    "excluded": excluded, "conductivity": conductivity, "pending": pending, "plan": paths.relative(paths.ROOT / plan_file), "plan_sets": plan.md_sets(the_plan),
+    "excluded": excluded, "conductivity": conductivity, "pending": pending, "md_compute": md_compute, "plan": paths.relative(paths.ROOT / plan_file), "plan_sets": plan.md_sets(the_plan),
     "selection": plan.selection(the_plan), "convergence": rule,
     "fit_start_ps": fit_start_ps, "min_intact_ps": min_intact_ps, "reference_ps": reference_ps,
     "model_sha256": model.file_sha256(model_file),
@@ -173,6 +174,8 @@ pending_sets = [x for x in plan.md_sets(the_plan) if x["role"] == "pending"]
 if pending_sets:
     made = [r for r in (pending["per_run"] if pending else []) if r["supercell"] == 1]  # supercells: below
     declared = [r for r in planned_all if r["role"] == "pending" and r["supercell"] == 1]
+    pending_cost = {k: sum(c[k] for c in md_compute if c["role"] == "pending")
+                    for k in ("simulated_ps", "cpu_ps", "gpu_ps", "cpu_core_hours", "gpu_hours")}
     text += f"""
 **The converged series, so far.** The plan's pending sets ({'; '.join(
         ', '.join(x['set'] for x in pending_sets if x.get('model') == m) + ' with ' + str(m or 'the production model')
@@ -184,7 +187,11 @@ from the fit above: {len(made)} of its {len(declared)} runs finished so far{(
                          f"{r['msd_end_A2']:.1f} Å² at the end of the fit window, "
                          f"{'converged' if r['converged'] else 'not converged yet'}" for r in made)) if made else ''}{(
         '; left out by the rules: ' + '; '.join(f"{e['run_name']} ({e['reason']})" for e in pending['excluded']))
-        if pending and pending['excluded'] else ''}.
+        if pending and pending['excluded'] else ''}. Made so far for them: {pending_cost['simulated_ps']:.0f} ps of MD in
+{pending_cost['cpu_core_hours']:.1f} CPU core-hours ({pending_cost['cpu_ps'] / 1000 / (pending_cost['cpu_core_hours'] / 24)
+if pending_cost['cpu_core_hours'] else float('nan'):.2f} ns/day per core, one thread per run, both cores of this machine
+busy) and {pending_cost['gpu_hours']:.2f} GPU hours on lent GPU machines ({pending_cost['gpu_ps']:.0f} ps); the table at
+the end gives every set.
 """
     finite = (pending or {}).get("finite_size") or []
     text += "".join(f"""
@@ -229,3 +236,13 @@ ions; few hops per Li at the lowest temperatures (MSD slope down to {exps.min():
 computed σ further){extrapolation_text}.
 """
 Markdown(text)
+
+# %% [markdown]
+# **What the MD cost**, per set of the plan: runs started of those planned, simulated time (equilibration included;
+# `gpu_ps` of it on lent GPU machines), CPU core-hours and GPU hours as the runs' checkpoints record them (a piece's
+# start-up and work lost after its last checkpoint are not counted), and the core-hours each pending set declared.
+
+# %%
+tables.compact(pd.DataFrame(md_compute), ["set", "role", "runs_started", "runs_planned", "simulated_ps", "gpu_ps",
+                                         "cpu_core_hours", "gpu_hours", "cpu_ns_per_day_per_core",
+                                         "declared_core_hours"])

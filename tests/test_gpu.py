@@ -89,6 +89,18 @@ def test_a_checkpoint_from_before_the_record_counts_its_steps_as_the_cpus(tiny_m
     md.run_md(md.MDSettings(production_ps=0.02, **settings), tiny_model, run)
     state = runs.read_json(run / "checkpoint.json")
     assert state.pop("steps_by_device") == {"cpu": 30}
+    assert state.pop("wall_s_by_device")["cpu"] == pytest.approx(state["wall_time_s"])
     runs.write_json(run / "checkpoint.json", state)
     summary = md.run_md(md.MDSettings(production_ps=0.04, **settings), tiny_model, run)
     assert summary["steps_by_device"] == {"cpu": 50}
+    assert summary["wall_s_by_device"]["cpu"] == pytest.approx(summary["wall_time_s"])
+
+
+def test_wall_time_by_device_of_older_records():
+    """Recorded: as recorded; before the record, one device: all of it; two devices: shared by steps (estimate)."""
+    assert md.wall_by_device({"wall_time_s": 9.0, "wall_s_by_device": {"cpu": 5.0, "gpu": 4.0}}) == {"cpu": 5.0,
+                                                                                                     "gpu": 4.0}
+    assert md.wall_by_device({"wall_time_s": 9.0}) == {"cpu": 9.0}
+    assert md.wall_by_device({"wall_time_s": 9.0, "steps_by_device": {"gpu": 30, "cpu": 0}}) == {"gpu": 9.0}
+    assert md.wall_by_device({"wall_time_s": 9.0, "steps_by_device": {"cpu": 20, "gpu": 10}}) == {"cpu": 6.0,
+                                                                                                  "gpu": 3.0}
