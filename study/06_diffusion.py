@@ -238,11 +238,12 @@ computed σ further){extrapolation_text}.
 Markdown(text)
 
 # %% [markdown]
-# **What the MD cost**, per set of the plan: runs started of those planned, simulated time (equilibration included;
-# `gpu_ps` of it on lent GPU machines), CPU core-hours and GPU hours as the runs' checkpoints record them (a piece's
-# start-up and work lost after its last checkpoint are not counted), and the core-hours each pending set declared.
+# **What the MD cost**, per set of the plan: runs started of those planned, simulated ps (equilibration included),
+# CPU core-hours and GPU hours as the runs' checkpoints record them (a piece's start-up and work lost after its last
+# checkpoint are not counted), the CPU's ns/day per core and the core-hours each pending set declared
+# (`diffusion.json` → `md_compute` has every column, the ps made on GPUs too).
 
 # %%
-tables.compact(pd.DataFrame(md_compute), ["set", "role", "runs_started", "runs_planned", "simulated_ps", "gpu_ps",
-                                         "cpu_core_hours", "gpu_hours", "cpu_ns_per_day_per_core",
-                                         "declared_core_hours"])
+tables.compact([{"set": c["set"], "runs": f"{c['runs_started']}/{c['runs_planned']}", "ps": c["simulated_ps"],
+                 "core-h": c["cpu_core_hours"], "GPU h": c["gpu_hours"], "ns/day": c["cpu_ns_per_day_per_core"],
+                 "declared": c["declared_core_hours"]} for c in md_compute])  # narrow enough for the PDF
