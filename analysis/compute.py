@@ -31,8 +31,8 @@ def run_cost(run: Path) -> dict | None:
     steps = record.get("step")
     if steps is None:  # a summary: the production it made after the equilibration
         steps = round((settings.equilibration_ps + record["production_ps"]) * 1000 / timestep_fs)
-    by_device = {k: v for k, v in record.get("steps_by_device", {CPU: steps}).items() if v}
-    return {"run_name": run.name, "simulated_ps": steps * timestep_fs / 1000.0, "steps_by_device": by_device,
+    return {"run_name": run.name, "simulated_ps": steps * timestep_fs / 1000.0,
+            "steps_by_device": md.steps_per_device(record, steps),
             "wall_s_by_device": md.wall_by_device(record), "timestep_fs": timestep_fs}
 
 

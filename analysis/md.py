@@ -317,8 +317,7 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
         earlier_wall_time_s = state["wall_time_s"]
         extremes = state["extremes"]
         n_frames = _checkpoint_frames(run, state)
-        # (checkpoints before 2026-12-04 lack it: every step until then was made on a CPU)
-        steps_by_device = dict(state.get("steps_by_device", {"cpu": step}))
+        steps_by_device = steps_per_device(state, step)
         wall_s_by_device = wall_by_device(state)
         log.info("%s: resuming at step %d (%.2f ps)", run.name, step, step * settings.timestep_fs / 1000)
     else:
@@ -364,10 +363,9 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
         _save_checkpoint(run, atoms, step, chunk, rng, len(thermo_rows), dyn.transferred_energy, extremes,
                          earlier_wall_time_s + piece_wall_s, n_frames, steps_by_device, wall_s_by_device)
         if chunk % log_every_chunks == 0 or failure is not None:
-            elapsed = time.time() - started
             log.info("%s: %.1f / %.1f ps, T=%.0f K, min distance %.2f Å, %.1f s",
                      run.name, step * settings.timestep_fs / 1000, total_steps * settings.timestep_fs / 1000,
-                     float(row["temperature_K"]), float(row["min_distance_A"]), elapsed)
+                     float(row["temperature_K"]), float(row["min_distance_A"]), piece_wall_s)
 
     wall_time_s = time.time() - started
     wall_s_by_device[here] = earlier_wall_here_s + wall_time_s
@@ -428,6 +426,12 @@ def _check_extensible(run: Path, new_ps: float) -> None:
     if found != expected:
         raise MDError(f"{run}: positions.npz holds {found} of the {expected} frames its checkpoint expects, so it "
                       "cannot be extended; delete the folder to start again")
+
+
+def steps_per_device(record: dict, steps: int) -> dict[str, int]:
+    """MD steps each device made, from a checkpoint or summary of ``steps`` steps (records before 2026-12-04 lack
+    the field: every step until then was made on a CPU)."""
+    return {k: v for k, v in record.get("steps_by_device", {"cpu": steps}).items() if v}
 
 
 def wall_by_device(record: dict) -> dict[str, float]:
