@@ -194,6 +194,7 @@ def variables(summary: dict) -> dict:
     v.update(haven_values(summary.get("diffusion_conductivity")))
     v.update(experiment_gap_values(summary.get("arrhenius")))
     v.update(_non_monotonic_values(summary.get("diffusion_per_temperature") or []))
+    v.update(previous_values(summary.get("arrhenius"), summary.get("diffusion_previous")))
     return v
 
 
@@ -463,6 +464,31 @@ def _room_temperature_values(summary: dict, target_K: float = 300.0) -> dict[str
                  Ea_heldout=fixed(held["Ea_eV"], 3),
                  Ea_heldout_err=fixed(held["Ea_err_eV"], 3), heldout_T_min=fixed(rest[0], 0),
                  heldout_ratio=fixed((1 / target_K - 1 / rest[0]) / (1 / rest[0] - 1 / rest[-1]), 1))
+    return v
+
+
+def previous_values(now: dict | None, previous: dict | None) -> dict[str, str]:
+    """The series the fit replaced (``diffusion.json`` → ``previous``) against the fit ``now`` (both Arrhenius
+    summaries): its Ea (eV) and D(300 K) (cm²/s), the change of Ea in meV and in combined standard deviations
+    (``prev_Ea_pull``) and the ratio of D(300 K) now over before; ``previous_sentence`` is empty without one."""
+    keys = ("prev_sets", "prev_n_runs", "prev_T_min", "prev_T_max", "prev_Ea", "prev_Ea_err", "prev_D300",
+            "prev_Ea_change_meV", "prev_Ea_pull", "prev_D300_ratio")
+    v = {**dict.fromkeys(keys, "n/a"), "previous_sentence": ""}
+    a = (previous or {}).get("arrhenius")
+    if not a or not now:
+        return v
+    change_eV = now["Ea_eV"] - a["Ea_eV"]
+    v.update(prev_sets=" and ".join(previous["sets"]), prev_n_runs=str(previous["n_runs"]),
+             prev_T_min=fixed(a["T_range_K"][0], 0), prev_T_max=fixed(a["T_range_K"][1], 0),
+             prev_Ea=fixed(a["Ea_eV"], 3), prev_Ea_err=fixed(a["Ea_err_eV"], 3), prev_D300=sci(a["D300K_cm2_s"]),
+             prev_Ea_change_meV=fixed(1000 * change_eV, 0),
+             prev_Ea_pull=fixed(change_eV / math.hypot(now["Ea_err_eV"], a["Ea_err_eV"]), 1),
+             prev_D300_ratio=fixed(now["D300K_cm2_s"] / a["D300K_cm2_s"], 2))
+    v["previous_sentence"] = (
+        f" The series this fit replaced ({v['prev_sets']}: {v['prev_n_runs']} runs at {v['prev_T_min']}–"
+        f"{v['prev_T_max']} K) gave Ea = {v['prev_Ea']} ± {v['prev_Ea_err']} eV and D(300 K) = {v['prev_D300']} cm²/s; "
+        f"the present fit moves Ea by {v['prev_Ea_change_meV']} meV ({v['prev_Ea_pull']} combined standard deviations) "
+        f"and D(300 K) by a factor of {v['prev_D300_ratio']}.")
     return v
 
 

@@ -82,6 +82,9 @@ def build() -> dict:
         summary["diffusion_reference_ps"] = df.get("reference_ps")
         summary["diffusion_conductivity"] = df.get("conductivity")  # σ from the collective displacement, Haven ratio
         summary["arrhenius"] = df["arrhenius"]
+        previous = df.get("previous")  # a series the plan superseded, analysed as it was fitted, for the comparison
+        summary["diffusion_previous"] = previous and {k: previous[k] for k in ("sets", "n_runs", "per_temperature",
+                                                                                  "arrhenius")}
     stability = derived / "stability.json"
     if stability.exists():
         st = runs.read_json(stability)

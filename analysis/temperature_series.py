@@ -78,7 +78,7 @@ def collect_runs(runs_root: Path, planned: list[dict] | None = None,
 
 def leave_out_probes(used: list[dict], excluded: list[dict]) -> tuple[list, list]:
     """After the selection rules: runs whose role is not "fit" (the plan's probes) leave the fit, with the reason
-    (take the pending series apart first: ``pending_series``)."""
+    (take the pending and previous series apart first: ``take_role``)."""
     keep = [r for r in used if r.get("role", "fit") == "fit"]
     dropped = list(excluded) + [
         _exclusion(r["run_name"], r, f"role {r['role']} (set {r['set']!r}): analysed by the rules, never in the fit",
@@ -87,14 +87,15 @@ def leave_out_probes(used: list[dict], excluded: list[dict]) -> tuple[list, list
     return keep, dropped
 
 
-def pending_series(used: list[dict], excluded: list[dict]) -> tuple[tuple[list, list], tuple[list, list]]:
-    """Split the runs that passed or failed the selection rules into the pending series' (role "pending") and the
-    rest: ``((used, excluded) of the rest, (used, excluded) of the pending series)``, so that the pending series is
-    analysed and reported on its own while its runs accumulate, and never enters the fit."""
+def take_role(used: list[dict], excluded: list[dict], role: str) -> tuple[tuple[list, list], tuple[list, list]]:
+    """Split the runs that passed or failed the selection rules into those of ``role`` and the rest:
+    ``((used, excluded) of the rest, (used, excluded) of the role)``. The pending series (role "pending") is analysed
+    and reported on its own while its runs accumulate; a superseded series (role "previous") is analysed as it was
+    fitted, for the comparison with the fit that replaced it. Neither enters the fit."""
     def split(rows):
-        return ([r for r in rows if r.get("role") != "pending"], [r for r in rows if r.get("role") == "pending"])
-    (rest_used, pending_used), (rest_excluded, pending_excluded) = split(used), split(excluded)
-    return (rest_used, rest_excluded), (pending_used, pending_excluded)
+        return ([r for r in rows if r.get("role") != role], [r for r in rows if r.get("role") == role])
+    (rest_used, role_used), (rest_excluded, role_excluded) = split(used), split(excluded)
+    return (rest_used, rest_excluded), (role_used, role_excluded)
 
 
 def _exclusion(run_name: str, summary: dict, reason: str, **extra) -> dict:
@@ -235,7 +236,7 @@ def supercell(summary: dict) -> int:
 
 def analyse_pending(used: list[dict], excluded: list[dict], fit_start_ps: float, rule: dict | None, n_li: int,
                     volume_A3: float, seed: int = 0) -> dict | None:
-    """The pending series so far (``pending_series``): every run it has made, analysed like the fit's runs with the
+    """The pending series so far (``take_role``): every run it has made, analysed like the fit's runs with the
     plan's convergence verdicts; per temperature over all its analysed 83-atom runs and over the converged ones, and
     the Arrhenius fit of the converged ones where they cover two temperatures (None otherwise) and σ measured directly
     with the Haven ratio per temperature of converged runs (``direct_conductivity``; ``n_li`` and ``volume_A3`` are
@@ -261,6 +262,23 @@ def analyse_pending(used: list[dict], excluded: list[dict], fit_start_ps: float,
                           if len(converged["per_temperature"]) >= 2 else None),
             "conductivity": direct_conductivity(converged, fit_start_ps, n_li, volume_A3, seed=seed),
             "finite_size": finite, "excluded": excluded}
+
+
+def analyse_previous(used: list[dict], excluded: list[dict], fit_start_ps: float, rule: dict | None, n_li: int,
+                     volume_A3: float, seed: int = 0, reference_ps: float | None = None) -> dict | None:
+    """A series the plan has superseded (role "previous", ``take_role``), analysed as it was when it was the fit:
+    every run that passes the selection rules, with the convergence verdicts reported but not applied (it was made
+    before the rule), per temperature and its Arrhenius fit; the sets it came from and the runs the rules left out.
+    None when the plan declares no previous series."""
+    if not used and not excluded:
+        return None
+    result = analyse(used, fit_start_ps, seed=seed, reference_ps=reference_ps, convergence_rule=rule) \
+        if used else {"per_run": [], "per_temperature": []}
+    return {"sets": sorted({r["set"] for r in used + excluded if r.get("set")}),
+            "n_runs": len(result["per_run"]), "per_run": result["per_run"],
+            "per_temperature": result["per_temperature"], "arrhenius": arrhenius_summary(result["per_temperature"], n_li, volume_A3)
+            if len(result["per_temperature"]) >= 2 else None,
+            "excluded": excluded}
 
 
 def finite_size(supercell_per_temperature: list[dict], cell_per_temperature: list[dict], cells: int,

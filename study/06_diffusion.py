@@ -35,8 +35,10 @@ if use_committee:
     used, excluded = temperature_series.exclude_extrapolating(used, excluded, monitor["per_run"])
     scans = {e["run_name"]: e for e in monitor["production_events"]}
 used, excluded = temperature_series.restrict_to_intact(used, excluded, min_intact_ps, scans)
-# the pending series (made in pieces with its own model) is analysed on its own below and never enters this fit
-(used, excluded), (pending_used, pending_excluded) = temperature_series.pending_series(used, excluded)
+# the pending series (made in pieces with its own model) and a series the plan has superseded are analysed on their
+# own below and never enter this fit
+(used, excluded), (pending_used, pending_excluded) = temperature_series.take_role(used, excluded, "pending")
+(used, excluded), (previous_used, previous_excluded) = temperature_series.take_role(used, excluded, "previous")
 used, excluded = temperature_series.leave_out_probes(used, excluded)
 for item in excluded:
     print(f"WARNING: {item['run_name']} excluded: {item['reason']}")
@@ -62,12 +64,15 @@ tables.compact(per_T, ["temperature_K", "n_runs", "D_cm2_s", "D_err_cm2_s", "chi
 # %%
 pending = temperature_series.analyse_pending(pending_used, pending_excluded, fit_start_ps, rule, n_li=data.EXPECTED_COMPOSITION["Li"],
                                              volume_A3=dataset["volume_A3"], seed=seed)
+previous = temperature_series.analyse_previous(previous_used, previous_excluded, fit_start_ps, rule,
+                                               n_li=data.EXPECTED_COMPOSITION["Li"], volume_A3=dataset["volume_A3"],
+                                               seed=seed, reference_ps=reference_ps)
 md_compute = compute.by_set(planned_all, plan.md_sets(the_plan), paths.runs_dir())  # device time per plan set
 plotting.save(plotting.msd_curves(result["msd_curves"], per_run["fit_start_ps"].min()), "msd")
 plotting.save(plotting.arrhenius(per_run, per_T, fit), "arrhenius")
 runs.write_json(paths.derived_dir() / "diffusion.json", {
     "per_run": result["per_run"], "per_temperature": result["per_temperature"], "arrhenius": fit,
-    "excluded": excluded, "conductivity": conductivity, "pending": pending, "md_compute": md_compute, "plan": paths.relative(paths.ROOT / plan_file), "plan_sets": plan.md_sets(the_plan),
+    "excluded": excluded, "conductivity": conductivity, "pending": pending, "previous": previous, "md_compute": md_compute, "plan": paths.relative(paths.ROOT / plan_file), "plan_sets": plan.md_sets(the_plan),
     "selection": plan.selection(the_plan), "convergence": rule,
     "fit_start_ps": fit_start_ps, "min_intact_ps": min_intact_ps, "reference_ps": reference_ps,
     "model_sha256": model.file_sha256(model_file),
@@ -81,7 +86,7 @@ tables.compact(fit or {}, ["Ea_eV", "Ea_err_eV", "D0_cm2_s", "chi2_red", "n_temp
 # %%
 from IPython.display import Markdown
 
-from analysis.report_values import LITERATURE, experiment_gap_values, haven_values, lognormal_range
+from analysis.report_values import LITERATURE, experiment_gap_values, haven_values, lognormal_range, previous_values
 
 published = {item["cite"]: item for item in LITERATURE}
 experiment, dft_barrier = published["@seino2014"], published["@lepley2012"]
@@ -119,6 +124,8 @@ if rule:
            "failures say where D is not yet converged."))
 else:
     convergence_text = "the plan declares no convergence rule."
+changed = previous_values(fit, previous)["previous_sentence"]  # the sentence the report quotes
+changed = f"\n**What changed from the series this fit replaced?**{changed}\n" if changed else ""
 text = f"""
 **Which runs are in the analysis?** {len(per_run)} runs at {', '.join(f'{T:g}' for T in per_T['temperature_K'])} K.
 Left out: {left_out}.
@@ -143,6 +150,7 @@ smaller than the scatter shows.
 means the {reference_ps:g}-ps runs at that temperature have not converged.
 
 **Is D converged by the plan's rule?** {convergence_text}
+{changed}
 
 **Is the Haven ratio 1?** σ measured directly from the collective Li displacement of the pooled runs, against the
 Nernst–Einstein σ of the tracer D: {'; '.join(

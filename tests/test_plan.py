@@ -277,7 +277,7 @@ def test_the_pending_series_is_analysed_apart_from_the_fit_each_run_against_its_
     assert [e["run_name"] for e in excluded] == ["md-T500-seed1", "md-T650-seed1"]
     planned = temperature_series.planned_runs(p, root, tiny_model)
     used, excluded = temperature_series.collect_runs(root, planned)
-    (used, excluded), (pending_used, pending_excluded) = temperature_series.pending_series(used, excluded)
+    (used, excluded), (pending_used, pending_excluded) = temperature_series.take_role(used, excluded, "pending")
     assert [r["run_name"] for r in pending_used] == ["md-T500-seed1-pt"] and pending_excluded == []
     assert "md-T500-seed1-pt" not in [r["run_name"] for r in used + excluded]
     rule = {"min_msd_A2": 1e6, "min_slope_ratio": 0.0, "max_halves_pull": 100.0, "enforce": False}
@@ -388,3 +388,26 @@ def test_supercell_runs_are_compared_with_the_cell_at_the_same_temperature_not_p
     assert sc["D_cm2_s"] != cell["D_cm2_s"]
     assert row["ratio"] == pytest.approx(sc["D_cm2_s"] / cell["D_cm2_s"])
     assert row["pull"] == pytest.approx((sc["D_cm2_s"] - cell["D_cm2_s"]) / np.hypot(sc["D_err_cm2_s"], cell["D_err_cm2_s"]))
+
+
+def test_a_superseded_series_is_analysed_as_it_was_fitted_and_kept_out_of_the_fit(tiny_model, tmp_path):
+    root = tmp_path / "runs"
+    short = dict(timestep_fs=1.0, equilibration_ps=0.01, production_ps=0.06, sample_interval_fs=2.0, chunk_ps=0.02,
+                 min_distance_A=0.5)
+    for T in (500, 650):
+        md.run_md(md.MDSettings(temperature_K=float(T), seed=1, **short), tiny_model, root / f"md-T{T}-seed1")
+        run_files.export_positions(root / f"md-T{T}-seed1", 2.0, stride_fs=4.0)
+    p = plan.load(write(tmp_path, SMALL.replace('role = "probe"', 'role = "previous"')))
+    used, excluded = temperature_series.collect_runs(root, plan.md_runs(p))
+    used, excluded = temperature_series.restrict_to_intact(used, excluded, 0.0)
+    (used, excluded), (old, old_excluded) = temperature_series.take_role(used, excluded, "previous")
+    assert [r["run_name"] for r in used] == ["md-T500-seed1"] and excluded == []
+    assert [(r["run_name"], r["role"]) for r in old] == [("md-T650-seed1", "previous")] and old_excluded == []
+    # the same runs as a superseded series of two temperatures: its own Arrhenius fit, the verdicts only reported
+    both = [{**r, "role": "previous", "set": "series"} for r in used] + old
+    rule = {"min_msd_A2": 1e6, "min_slope_ratio": 0.0, "max_halves_pull": 100.0, "enforce": False}
+    previous = temperature_series.analyse_previous(both, [], 0.01, rule, n_li=27, volume_A3=1676.0)
+    assert previous["sets"] == ["probes", "series"] and previous["n_runs"] == 2
+    assert [r["converged"] for r in previous["per_run"]] == [False, False]  # judged, yet both in its fit
+    assert previous["arrhenius"]["T_range_K"] == [500, 650] and previous["arrhenius"]["n_temperatures"] == 2
+    assert temperature_series.analyse_previous([], [], 0.01, rule, 27, 1676.0) is None
