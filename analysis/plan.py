@@ -84,9 +84,10 @@ def load(path: Path | str) -> dict:
         if cells > 1 and not s.get("name_suffix"):
             raise PlanError(f"{label}: a supercell set needs a name_suffix (its runs must not share names with the "
                             "83-atom runs')")
-        if s.get("model") and not s.get("name_suffix"):
-            raise PlanError(f"{label}: a set with its own model needs a name_suffix (its runs must not share names "
-                            "with the production model's)")
+        if s.get("model") and not s.get("name_suffix") and s.get("role") == "pending":
+            # sets made before a model change (fit or probe then, probe or previous after) keep their runs' names
+            raise PlanError(f"{label}: a pending set with its own model needs a name_suffix (its runs must not share "
+                            "names with the production model's)")
     names = [r["run_name"] for r in md_runs(plan)]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:

@@ -478,7 +478,8 @@ def previous_values(now: dict | None, previous: dict | None) -> dict[str, str]:
     if not a or not now:
         return v
     change_eV = now["Ea_eV"] - a["Ea_eV"]
-    v.update(prev_sets=" and ".join(previous["sets"]), prev_n_runs=str(previous["n_runs"]),
+    sets = previous["sets"]
+    v.update(prev_sets=" and ".join([", ".join(sets[:-1]), sets[-1]] if len(sets) > 1 else sets), prev_n_runs=str(previous["n_runs"]),
              prev_T_min=fixed(a["T_range_K"][0], 0), prev_T_max=fixed(a["T_range_K"][1], 0),
              prev_Ea=fixed(a["Ea_eV"], 3), prev_Ea_err=fixed(a["Ea_err_eV"], 3), prev_D300=sci(a["D300K_cm2_s"]),
              prev_Ea_change_meV=fixed(1000 * change_eV, 0),

@@ -274,7 +274,7 @@ def analyse_previous(used: list[dict], excluded: list[dict], fit_start_ps: float
         return None
     result = analyse(used, fit_start_ps, seed=seed, reference_ps=reference_ps, convergence_rule=rule) \
         if used else {"per_run": [], "per_temperature": []}
-    return {"sets": sorted({r["set"] for r in used + excluded if r.get("set")}),
+    return {"sets": list(dict.fromkeys(r["set"] for r in used + excluded if r.get("set"))),  # in plan order
             "n_runs": len(result["per_run"]), "per_run": result["per_run"],
             "per_temperature": result["per_temperature"], "arrhenius": arrhenius_summary(result["per_temperature"], n_li, volume_A3)
             if len(result["per_temperature"]) >= 2 else None,

@@ -84,6 +84,8 @@ tables.compact(fit or {}, ["Ea_eV", "Ea_err_eV", "D0_cm2_s", "chi2_red", "n_temp
 # ## Discussion
 
 # %%
+import re
+
 from IPython.display import Markdown
 
 from analysis.report_values import LITERATURE, experiment_gap_values, haven_values, lognormal_range, previous_values
@@ -124,7 +126,8 @@ if rule:
            "failures say where D is not yet converged."))
 else:
     convergence_text = "the plan declares no convergence rule."
-changed = previous_values(fit, previous)["previous_sentence"]  # the sentence the report quotes
+changed = previous_values(fit, previous)["previous_sentence"]  # the sentence the report quotes,
+changed = re.sub(r" × 10\^(−?\d+)\^", r"e\1", changed)  # its 10^n^ (Pandoc superscript) written as e-notation
 changed = f"\n**What changed from the series this fit replaced?**{changed}\n" if changed else ""
 text = f"""
 **Which runs are in the analysis?** {len(per_run)} runs at {', '.join(f'{T:g}' for T in per_T['temperature_K'])} K.

@@ -89,7 +89,8 @@ def test_the_study_plan_declares_every_committed_md_run_once_with_a_role_and_a_r
     (("runs = [[650, 1]]", "runs = [[500, 1]]"), "md-T500-seed1 is declared in two [[md]] sets"),
     (("[production]", "[productoin]"), "unknown section [productoin]"),
     (("seeds = [1]\n\n[[md]]", "seeds = [1\n\n[[md]]"), "not valid TOML"),
-    (('rule = "hotter"', 'rule = "hotter"\nmodel = "train-other"'), "set 'probes': a set with its own model needs a name_suffix"),
+    (('role = "probe"\nrule = "hotter"', 'role = "pending"\nrule = "hotter"\nmodel = "train-other"'),
+     "set 'probes': a pending set with its own model needs a name_suffix"),
 ])
 def test_a_bad_plan_is_refused_with_the_file_and_the_problem(tmp_path, change, message):
     path = write(tmp_path, SMALL.replace(*change, 1))
@@ -397,7 +398,10 @@ def test_a_superseded_series_is_analysed_as_it_was_fitted_and_kept_out_of_the_fi
     for T in (500, 650):
         md.run_md(md.MDSettings(temperature_K=float(T), seed=1, **short), tiny_model, root / f"md-T{T}-seed1")
         run_files.export_positions(root / f"md-T{T}-seed1", 2.0, stride_fs=4.0)
-    p = plan.load(write(tmp_path, SMALL.replace('role = "probe"', 'role = "previous"')))
+    # a superseded series (or a probe) keeps its runs' names while naming the model it was made with (no name_suffix)
+    p = plan.load(write(tmp_path, SMALL.replace('role = "probe"', 'role = "previous"\nmodel = "train-other"')))
+    assert [(r["run_name"], r["role"], r["model"]) for r in plan.md_runs(p)] == [
+        ("md-T500-seed1", "fit", None), ("md-T650-seed1", "previous", "train-other")]
     used, excluded = temperature_series.collect_runs(root, plan.md_runs(p))
     used, excluded = temperature_series.restrict_to_intact(used, excluded, 0.0)
     (used, excluded), (old, old_excluded) = temperature_series.take_role(used, excluded, "previous")
@@ -407,7 +411,7 @@ def test_a_superseded_series_is_analysed_as_it_was_fitted_and_kept_out_of_the_fi
     both = [{**r, "role": "previous", "set": "series"} for r in used] + old
     rule = {"min_msd_A2": 1e6, "min_slope_ratio": 0.0, "max_halves_pull": 100.0, "enforce": False}
     previous = temperature_series.analyse_previous(both, [], 0.01, rule, n_li=27, volume_A3=1676.0)
-    assert previous["sets"] == ["probes", "series"] and previous["n_runs"] == 2
+    assert previous["sets"] == ["series", "probes"] and previous["n_runs"] == 2
     assert [r["converged"] for r in previous["per_run"]] == [False, False]  # judged, yet both in its fit
     assert previous["arrhenius"]["T_range_K"] == [500, 650] and previous["arrhenius"]["n_temperatures"] == 2
     assert temperature_series.analyse_previous([], [], 0.01, rule, 27, 1676.0) is None

@@ -321,8 +321,8 @@ def test_previous_series_values_compare_its_fit_with_the_present_one():
     assert report_values.previous_values({"Ea_eV": 0.2}, None)["previous_sentence"] == ""
     before = {"Ea_eV": 0.158, "Ea_err_eV": 0.018, "D300K_cm2_s": 6.0e-7, "T_range_K": [300, 600]}
     now = {"Ea_eV": 0.208, "Ea_err_eV": 0.024, "D300K_cm2_s": 1.5e-7, "T_range_K": [350, 600]}
-    previous = {"sets": ["temperature series", "added seeds"], "n_runs": 17, "arrhenius": before}
+    previous = {"sets": ["series", "added seeds", "long runs"], "n_runs": 17, "arrhenius": before}
     v = report_values.previous_values(now, previous)
     assert (v["prev_Ea"], v["prev_Ea_change_meV"], v["prev_Ea_pull"], v["prev_D300_ratio"]) == ("0.158", "50", "1.7", "0.25")
-    assert v["previous_sentence"].startswith(" The series this fit replaced (temperature series and added seeds: 17 runs "
+    assert v["previous_sentence"].startswith(" The series this fit replaced (series, added seeds and long runs: 17 runs "
                                              "at 300–600 K) gave Ea = 0.158 ± 0.018 eV")
