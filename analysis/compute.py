@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from analysis import md, runs
+from analysis import md, plan, runs
 
 CPU = "cpu"
 
@@ -66,4 +66,79 @@ def by_set(planned: list[dict], plan_sets: list[dict], runs_dir: Path) -> list[d
                     "cpu_core_hours": cpu_s / 3600.0, "gpu_hours": gpu_s / 3600.0,
                     "cpu_ns_per_day_per_core": cpu_ps / 1000.0 / (cpu_s / 86400.0) if cpu_s > 0 else None,
                     "declared_core_hours": declared.get(s["set"])})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- what is left to make
+A2_PS_PER_CM2_S = 1e4  # 1 cm²/s = 1e16 Å² / 1e12 ps
+
+
+def length_needed_ps(D_cm2_s: float, min_msd_A2: float) -> float:
+    """Production length (ps) at which the Li MSD at the end of the fit window (half the run) reaches ``min_msd_A2``
+    for a diffusion coefficient ``D_cm2_s``: MSD = 6 D L/2. The vibrational plateau (about 1 Å²) is left out, so the
+    estimate errs long."""
+    return min_msd_A2 / (3.0 * D_cm2_s * A2_PS_PER_CM2_S)
+
+
+def doubled_length_ps(next_ps: float, needed_ps: float, cap_ps: float) -> float:
+    """The length a run doubled from ``next_ps`` (the piece it makes next) reaches once it is at least ``needed_ps``,
+    at most ``cap_ps``."""
+    length = next_ps
+    while length < needed_ps and length < cap_ps:
+        length *= 2.0
+    return min(length, cap_ps)
+
+
+def forecast(runs_left: list[dict], D_by_T: dict[float, float], min_msd_A2: float, equilibration_ps: float,
+             ps_per_core_hour: float | None) -> list[dict]:
+    """Per temperature, a rough estimate of the MD still to make before every run of a doubled (``cap_ps``) series
+    passes the MSD part of the convergence rule or reaches its cap. ``runs_left``: one entry per run still in play
+    (``run_name``, ``temperature_K``, ``next_ps``: the production length it makes next, ``cap_ps``, ``converged``:
+    True/False/None as last judged, ``made_ps``: simulated ps so far, equilibration included); ``D_by_T``: the D
+    (cm²/s) assumed at each temperature. The halves, slope and grid tests can still add doublings. Returns, per
+    temperature: runs, D assumed, the length needed, the lengths the runs reach, ps and core-hours left (None without
+    a measured rate) and how many runs reach the cap short of the MSD."""
+    out: dict[float, dict] = {}
+    for run in runs_left:
+        T = float(run["temperature_K"])
+        D = D_by_T[T]
+        needed = length_needed_ps(D, min_msd_A2)
+        target = run["next_ps"] if run["converged"] else doubled_length_ps(run["next_ps"], needed, run["cap_ps"])
+        row = out.setdefault(T, {"temperature_K": T, "n_runs": 0, "D_assumed_cm2_s": D, "needed_ps": needed,
+                                 "target_ps": [], "ps_left": 0.0, "n_capped_short": 0})
+        row["n_runs"] += 1
+        row["target_ps"].append(target)
+        row["ps_left"] += max(0.0, equilibration_ps + target - run["made_ps"])
+        row["n_capped_short"] += int(not run["converged"] and target < needed)
+    for row in out.values():
+        row["core_hours_left"] = row["ps_left"] / ps_per_core_hour if ps_per_core_hour else None
+    return sorted(out.values(), key=lambda r: r["temperature_K"])
+
+
+def mean_D_by_T(per_run: list[dict]) -> dict[float, float]:
+    """The mean of the runs' own D (cm²/s) per temperature, 83-atom cell only: for the forecast, steadier than one kinisi
+    fit of the pooled short runs, which the plateau can pull far below every run's own D."""
+    by_T: dict[float, list[float]] = defaultdict(list)
+    for r in per_run:
+        if r.get("supercell", 1) == 1:
+            by_T[float(r["temperature_K"])].append(r["D_cm2_s"])
+    return {T: sum(D) / len(D) for T, D in by_T.items()}
+
+
+def runs_left(planned: list[dict], judged: list[dict], excluded: list[str], runs_dir: Path) -> list[dict]:
+    """The entries ``forecast`` needs for every planned run of a pending, doubled (``cap_ps``) set in the 83-atom cell,
+    except those the rules left out (``excluded``: run names, e.g. a run that stopped). ``judged``: notebook 6's
+    per-run records of the pending series (length and verdict); a run not among them (not started, or in the middle
+    of a piece) counts as not converged."""
+    verdicts = {r["run_name"]: {"production_ps": r["production_ps"], "converged": r.get("converged")} for r in judged}
+    out = []
+    for run in planned:
+        if run["role"] != "pending" or run.get("cap_ps") is None or run["supercell"] != 1 \
+                or run["run_name"] in excluded:
+            continue
+        cost = run_cost(Path(runs_dir) / run["run_name"])
+        out.append({"run_name": run["run_name"], "temperature_K": run["temperature_K"], "cap_ps": run["cap_ps"],
+                    "next_ps": plan.run_length_ps(run, Path(runs_dir), verdicts),
+                    "converged": bool(verdicts.get(run["run_name"], {}).get("converged")),
+                    "made_ps": cost["simulated_ps"] if cost else 0.0})
     return out

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import bench, compute, data, model, paths, plan, plotting, runs, tables, temperature_series
+from analysis import arrhenius, bench, compute, data, model, paths, plan, plotting, runs, tables, temperature_series
 
 warnings.simplefilter("always")
 model_file = Path(model_path) if model_path else paths.production_model()
@@ -68,11 +68,27 @@ previous = temperature_series.analyse_previous(previous_used, previous_excluded,
                                                n_li=data.EXPECTED_COMPOSITION["Li"], volume_A3=dataset["volume_A3"],
                                                seed=seed, reference_ps=reference_ps)
 md_compute = compute.by_set(planned_all, plan.md_sets(the_plan), paths.runs_dir())  # device time per plan set
+# a rough estimate of the MD the pending series still needs: D per temperature, the mean of its runs so far, or from
+# the fit above where it has none yet (compute.forecast)
+md_forecast = None
+if pending and rule:
+    left = compute.runs_left(planned_all, pending["per_run"], [e["run_name"] for e in pending["excluded"]],
+                             paths.runs_dir())
+    D_by_T = {float(r["temperature_K"]): arrhenius.extrapolate(fit, r["temperature_K"])[0]
+              for r in left if fit is not None}
+    D_by_T.update(compute.mean_D_by_T(pending["per_run"]))
+    pending_compute = [c for c in md_compute if c["role"] == "pending"]
+    cpu_hours = sum(c["cpu_core_hours"] for c in pending_compute)
+    md_forecast = compute.forecast([r for r in left if float(r["temperature_K"]) in D_by_T], D_by_T,
+                                   rule["min_msd_A2"], the_plan["md_protocol"]["equilibration_ps"],
+                                   sum(c["cpu_ps"] for c in pending_compute) / cpu_hours if cpu_hours else None)
 plotting.save(plotting.msd_curves(result["msd_curves"], per_run["fit_start_ps"].min()), "msd")
 plotting.save(plotting.arrhenius(per_run, per_T, fit), "arrhenius")
 runs.write_json(paths.derived_dir() / "diffusion.json", {
     "per_run": result["per_run"], "per_temperature": result["per_temperature"], "arrhenius": fit,
-    "excluded": excluded, "conductivity": conductivity, "pending": pending, "previous": previous, "md_compute": md_compute, "plan": paths.relative(paths.ROOT / plan_file), "plan_sets": plan.md_sets(the_plan),
+    "excluded": excluded, "conductivity": conductivity, "pending": pending, "previous": previous,
+    "md_compute": md_compute, "md_forecast": md_forecast, "plan": paths.relative(paths.ROOT / plan_file),
+    "plan_sets": plan.md_sets(the_plan),
     "selection": plan.selection(the_plan), "convergence": rule,
     "fit_start_ps": fit_start_ps, "min_intact_ps": min_intact_ps, "reference_ps": reference_ps,
     "model_sha256": model.file_sha256(model_file),
@@ -204,6 +220,21 @@ if pending_cost['cpu_core_hours'] else float('nan'):.2f} ns/day per core, one th
 busy) and {pending_cost['gpu_hours']:.2f} GPU hours on lent GPU machines ({pending_cost['gpu_ps']:.0f} ps); the table at
 the end gives every set.
 """
+    if md_forecast:
+        short = [r for r in md_forecast if r["n_capped_short"]]
+        ps_left = sum(r["ps_left"] for r in md_forecast)
+        hours_left = sum(r["core_hours_left"] or 0 for r in md_forecast)
+        text += f"""
+**What is left, roughly.** If the Li MSD of every run keeps growing as 6 D t, with D the mean of its temperature's
+runs so far (from the fit above where none has finished yet), the rule's {rule['min_msd_A2']:g} Å² at the end of the
+fit window (half the run) needs runs of about {'; '.join(f"{r['needed_ps']:.0f} ps at {r['temperature_K']:g} K"
+        for r in md_forecast if r['ps_left'] > 0)}. Doubled piece by piece up to {max(x['cap_ps'] for x in left):g} ps,
+the series still needs about {ps_left / 1000:.1f} ns of MD, {hours_left:.0f} core-hours at the rate measured so far
+({ps_left / hours_left if hours_left else float('nan'):.0f} ps per core-hour){(': ' + '; '.join(
+        f"at {r['temperature_K']:g} K {r['n_capped_short']} of {r['n_runs']} runs would reach the cap short of it"
+        for r in short)) if short else ''}. The plateau left out of 6 D t makes this err long; the halves, slope and
+grid tests can add doublings, and a D that rises as runs lengthen shortens them.
+"""
     finite = (pending or {}).get("finite_size") or []
     text += "".join(f"""
 **Finite size at {r['temperature_K']:g} K.** In the {r['supercell']}×{r['supercell']}×{r['supercell']} supercell
@@ -258,3 +289,13 @@ Markdown(text)
 tables.compact([{"set": c["set"], "runs": f"{c['runs_started']}/{c['runs_planned']}", "ps": c["simulated_ps"],
                  "core-h": c["cpu_core_hours"], "GPU h": c["gpu_hours"], "ns/day": c["cpu_ns_per_day_per_core"],
                  "declared": c["declared_core_hours"]} for c in md_compute])  # narrow enough for the PDF
+
+# %% [markdown]
+# **What the pending series still needs**, per temperature (the estimate above, `diffusion.json` → `md_forecast`): D
+# assumed (cm²/s, the mean of the runs so far), the run length at which the MSD reaches the rule's limit, the lengths the runs reach by doubling,
+# the ps still to make (equilibration included) and the core-hours at the measured rate.
+
+# %%
+tables.compact([{"T (K)": r["temperature_K"], "runs": r["n_runs"], "D assumed": r["D_assumed_cm2_s"],
+                 "needed ps": r["needed_ps"], "lengths": "/".join(f"{x:g}" for x in r["target_ps"]),
+                 "ps left": r["ps_left"], "core-h": r["core_hours_left"]} for r in md_forecast or []])
