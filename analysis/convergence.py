@@ -80,9 +80,12 @@ def verdict(measures: dict, rule: dict) -> dict:
         reasons.append(f"MSD {measures['msd_end_A2']:.1f} Å² < {rule['min_msd_A2']:g} Å² at the end of the fit window")
     if not abs(measures["halves_pull"]) <= rule["max_halves_pull"]:
         reasons.append(f"halves differ by {abs(measures['halves_pull']):.1f} σ > {rule['max_halves_pull']:g} σ")
-    if not measures["msd_slope_ratio"] >= rule["min_slope_ratio"]:
-        reasons.append(f"MSD slope falls to {measures['msd_slope_ratio']:.2f} of its early value "
-                       f"(< {rule['min_slope_ratio']:g}): still caged")
+    ratio = measures["msd_slope_ratio"]
+    if ratio != ratio or ratio is None:  # NaN: no rise over the first half of the fit window, or too few lags
+        reasons.append("MSD slope ratio undefined (no rise of the MSD over the first half of the fit window, "
+                       "or too few time lags)")
+    elif not ratio >= rule["min_slope_ratio"]:
+        reasons.append(f"MSD slope falls to {ratio:.2f} of its early value (< {rule['min_slope_ratio']:g}): still caged")
     if rule.get("max_grid_pull") is not None and not abs(measures["grid_pull"]) <= rule["max_grid_pull"]:
         reasons.append(f"D changes by {abs(measures['grid_pull']):.1f} σ > {rule['max_grid_pull']:g} σ on a coarser "
                        f"lag grid: kinisi's fit is unstable")

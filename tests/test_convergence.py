@@ -29,6 +29,11 @@ def test_the_verdict_names_every_failed_criterion():
     assert not v["converged"] and len(v["convergence_reasons"]) == 3
     assert "MSD 4.2 Å² < 20 Å²" in v["convergence_reasons"][0] and "3.1 σ > 2 σ" in v["convergence_reasons"][1]
     assert not convergence.verdict({**good, "halves_pull": float("nan")}, RULE)["converged"]  # unknown fails
+    flat = convergence.verdict({**good, "msd_slope_ratio": float("nan")}, RULE)  # e.g. a caged 350-K run
+    assert not flat["converged"] and flat["convergence_reasons"] == [
+        "MSD slope ratio undefined (no rise of the MSD over the first half of the fit window, or too few time lags)"]
+    t = np.linspace(0.0, 50.0, 101)
+    assert np.isnan(convergence.msd_slope_ratio(t, 1.0 - 0.01 * t, 5.0, 50.0))  # an MSD that does not rise
 
 
 def test_halves_of_a_random_walk_agree_and_too_short_runs_say_so():
