@@ -12,6 +12,7 @@ line printed is the notebook's error, and the exit status is 1.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import sys
@@ -73,6 +74,7 @@ def run_notebook(source: Path, output: Path, parameters: dict) -> None:
                 partial.replace(failed)
             raise
         project_relative(partial)
+        record_source(partial, source)
         partial.replace(output)
         failed.unlink(missing_ok=True)
 
@@ -85,6 +87,16 @@ def project_relative(notebook_file: Path) -> None:
     relative = re.sub(re.escape(str(paths.ROOT)) + r"(?![\w.+-])", ".", relative)  # e.g. git's "cwd=<root>" in logs
     if relative != text:
         Path(notebook_file).write_text(relative)
+
+
+def record_source(notebook_file: Path, source: Path) -> None:
+    """Name the jupytext source, relative to the project, as the executed notebook's papermill input (papermill
+    records the temporary .ipynb it was converted to, a path that differs on every run and exists on no machine)."""
+    notebook = json.loads(Path(notebook_file).read_text())
+    source = Path(source).resolve()
+    shown = source.relative_to(paths.ROOT) if source.is_relative_to(paths.ROOT) else source
+    notebook.setdefault("metadata", {}).setdefault("papermill", {})["input_path"] = str(shown)
+    Path(notebook_file).write_text(json.dumps(notebook, sort_keys=True, indent=1, ensure_ascii=False) + "\n")
 
 
 def _discard_if_never_started(folder: Path, failed: Path, new_folder: bool) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -63,6 +64,14 @@ def test_executed_notebooks_hold_project_paths_relative_to_the_root(tmp_path):
     notebooks.project_relative(nb)
     assert nb.read_text() == ('{"text": [".venv/lib/site.py:10: UserWarning", "PosixPath(\'data/runs/x\')", "/tmp/other", '
                               '"Popen([\'git\'], cwd=., shell=False)", "%s-old/x"]}' % paths.ROOT)
+
+
+def test_the_executed_notebook_names_its_source_not_the_temporary_copy(tmp_path):
+    nb = tmp_path / "run.ipynb"
+    nb.write_text('{"cells": [], "metadata": {"papermill": {"input_path": "/tmp/tmpab12/04_md.ipynb", "parameters": {}}}}')
+    notebooks.record_source(nb, paths.ROOT / "study" / "04_md.py")
+    metadata = json.loads(nb.read_text())["metadata"]["papermill"]
+    assert metadata == {"input_path": "study/04_md.py", "parameters": {}}
 
 
 def test_no_committed_file_holds_this_machines_project_path():
