@@ -60,13 +60,16 @@ def notebook_defaults(notebook: Path = MD_NOTEBOOK) -> dict:
 
 
 def make_parameters(run_name: str) -> dict:
-    """The ``-p NAME VALUE`` pairs that ``make`` hands notebook 4 for the plan run ``run_name`` (from ``make -n``)."""
+    """The ``-p NAME VALUE`` pairs that ``make`` hands notebook 4 for the plan run ``run_name`` (from ``make -n -B``).
+
+    ``-B`` (``--always-make``) so that a run which is finished, or whose piece is running, still shows its command:
+    the parameters are the plan's whatever state the run is in."""
     target = f"{paths.relative(paths.run_dir(run_name))}/summary.json"
-    result = subprocess.run(["make", "-n", "-s", f"STUDY={paths.relative(paths.study_dir())}", target],
+    result = subprocess.run(["make", "-n", "-s", "-B", f"STUDY={paths.relative(paths.study_dir())}", target],
                             cwd=paths.ROOT, capture_output=True, text=True, check=False)
     lines = [line for line in result.stdout.splitlines() if "study/04_md.py" in line and f"run_name {run_name}" in line]
     if not lines:
-        raise ValueError(f"{run_name}: not a run of the plan (make -n {target} runs no notebook 4)"
+        raise ValueError(f"{run_name}: not a run of the plan (make -n -B {target} runs no notebook 4)"
                          f"{': ' + result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ''}")
     words = shlex.split(lines[-1])
     values = {}

@@ -24,8 +24,8 @@ def test_notebook_parameters_build_the_settings_the_notebook_builds(study):
 
 
 def test_a_plan_job_has_the_parameters_make_gives_notebook_4(monkeypatch):
-    """From the project's plan (make -n): the pending series' model, temperature and seed, floats as the
-    notebook's."""
+    """From the project's plan (make -n -B): the pending series' model, temperature and seed, floats as the
+    notebook's; for a run that is finished (md-T400-seed3-pt is) as for one still to run."""
     monkeypatch.delenv("LIPS_STUDY_DIR", raising=False)
     name = "md-T400-seed3-pt"
     job = gpu.job(name)
