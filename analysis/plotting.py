@@ -194,15 +194,25 @@ def msd_curves(curves: dict[float, list[tuple[np.ndarray, np.ndarray]]], fit_sta
     return fig
 
 
-def arrhenius(per_run, per_temperature, fit: dict | None, extrapolate_to_K: float = 300.0):
+def arrhenius(per_run, per_temperature, fit: dict | None, extrapolate_to_K: float = 300.0,
+              left_out: dict | None = None):
     """ln D against 1000/T with error bars, the weighted fit, and its extrapolation to ``extrapolate_to_K``;
-    where that temperature is in the series, also the fit without it (dashed)."""
+    where that temperature is in the series, also the fit without it (dashed). ``left_out`` (per_run and
+    per_temperature records the convergence rule took out of the fit) is drawn open, beside the fit."""
     from analysis.arrhenius import KB_EV_PER_K
 
     fig, ax = plt.subplots(figsize=(4.8, 3.4))
     ax.scatter(1000 / per_run["temperature_K"], per_run["D_cm2_s"], s=10, color="grey", label="single runs")
     ax.errorbar(1000 / per_temperature["temperature_K"], per_temperature["D_cm2_s"],
                 yerr=per_temperature["D_err_cm2_s"], fmt="o", color="k", capsize=3, label="per T")
+    if left_out and left_out.get("per_run"):
+        T_run, D_run = np.array([(r["temperature_K"], r["D_cm2_s"]) for r in left_out["per_run"]]).T
+        ax.scatter(1000 / T_run, D_run, s=12, facecolor="none", edgecolor="grey", label="runs not converged (left out)")
+    if left_out and left_out.get("per_temperature"):
+        T_out, D_out, err_out = np.array([(r["temperature_K"], r["D_cm2_s"], r["D_err_cm2_s"])
+                                          for r in left_out["per_temperature"]]).T
+        ax.errorbar(1000 / T_out, D_out, yerr=err_out, fmt="o", mfc="white", color="k", capsize=3,
+                    label="per T, no run converged (left out)")
     if fit is not None:
         T = np.linspace(extrapolate_to_K, per_temperature["temperature_K"].max(), 100)
         D = np.exp(fit["lnD0"] - fit["Ea_eV"] / (KB_EV_PER_K * T))

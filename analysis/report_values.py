@@ -447,23 +447,38 @@ def _room_temperature_values(summary: dict, target_K: float = 300.0) -> dict[str
     """D measured at the extrapolation target ``target_K`` (``D300_direct``, cm²/s, runs combined) and the test
     of the extrapolation: the Arrhenius fit without that temperature (``Ea_heldout``, eV) predicts D there
     (``D300_heldout`` with its log-normal 1σ range) from ``heldout_T_min``–``T_max`` K, extrapolating
-    ``heldout_ratio`` times its fitted 1/T span; ``heldout_pull`` is (ln D − ln D_predicted) over their combined σ."""
+    ``heldout_ratio`` times its fitted 1/T span; ``heldout_pull`` is (ln D − ln D_predicted) over their combined σ.
+    Where the convergence rule left ``target_K`` out of the fit (``diffusion_left_out``), its runs are compared
+    with the fit itself, which then holds no ``target_K`` to leave out; ``D300_direct_in_fit`` says which.
+    ``heldout_reading`` reads the pull: within 2σ the two agree."""
     keys = ("D300_direct", "D300_direct_err", "D300_heldout", "D300_heldout_lo", "D300_heldout_hi", "heldout_pull",
-            "Ea_heldout", "Ea_heldout_err", "heldout_T_min", "heldout_ratio")
+            "Ea_heldout", "Ea_heldout_err", "heldout_T_min", "heldout_ratio", "heldout_reading", "D300_direct_in_fit")
     v: dict[str, str] = dict.fromkeys(keys, "n/a")
-    measured = next((r for r in summary.get("diffusion_per_temperature") or [] if r["temperature_K"] == target_K), None)
-    if measured:
-        v.update(D300_direct=sci(measured["D_cm2_s"]), D300_direct_err=sci(measured["D_err_cm2_s"]))
+    at_target = lambda rows: next((r for r in rows or [] if r["temperature_K"] == target_K), None)  # noqa: E731
+    measured = at_target(summary.get("diffusion_per_temperature"))
+    left_out = None if measured else at_target((summary.get("diffusion_left_out") or {}).get("per_temperature"))
+    if measured or left_out:
+        m = measured or left_out
+        v.update(D300_direct=sci(m["D_cm2_s"]), D300_direct_err=sci(m["D_err_cm2_s"]),
+                 D300_direct_in_fit="yes" if measured else "no")
     a = summary.get("arrhenius") or {}
     held = next((r for r in a.get("Ea_leave_one_out") or [] if r["left_out_K"] == target_K), None)
-    if held:
+    if not held and left_out and a.get("D300K_cm2_s") and target_K == 300.0:  # the fit (D300K) is without it
+        D, err, pred, pred_err = (left_out["D_cm2_s"], left_out["D_err_cm2_s"], a["D300K_cm2_s"], a["D300K_err_cm2_s"])
+        held = {"D_predicted_cm2_s": pred, "D_predicted_err_cm2_s": pred_err, "Ea_eV": a["Ea_eV"],
+                "Ea_err_eV": a["Ea_err_eV"], "pull": float(np.log(D / pred) / np.hypot(err / D, pred_err / pred))}
+        rest = [float(T) for T in a["T_range_K"]]
+    elif held:
         rest = sorted(r["left_out_K"] for r in a["Ea_leave_one_out"] if r["left_out_K"] != target_K)
+    if held:
         lo, hi = lognormal_range(held["D_predicted_cm2_s"], held["D_predicted_err_cm2_s"] / held["D_predicted_cm2_s"])
         v.update(D300_heldout=sci(held["D_predicted_cm2_s"]), D300_heldout_lo=sci(lo), D300_heldout_hi=sci(hi),
                  heldout_pull=fixed(round(held["pull"], 1) or 0.0, 1),  # 0.0, not "−0.0"
                  Ea_heldout=fixed(held["Ea_eV"], 3),
                  Ea_heldout_err=fixed(held["Ea_err_eV"], 3), heldout_T_min=fixed(rest[0], 0),
-                 heldout_ratio=fixed((1 / target_K - 1 / rest[0]) / (1 / rest[0] - 1 / rest[-1]), 1))
+                 heldout_ratio=fixed((1 / target_K - 1 / rest[0]) / (1 / rest[0] - 1 / rest[-1]), 1),
+                 heldout_reading=("consistent, though from few hops" if abs(held["pull"]) <= 2.0 else
+                                  "more than 2σ apart: the extrapolation or the few hops at 300 K fail"))
     return v
 
 
@@ -722,7 +737,10 @@ def tables(summary: dict) -> dict[str, str]:
     out["pretraining"] = (pretraining_table(summary["pretraining"]) if summary.get("pretraining") else
                           "\n".join([_row(["Synthetic pre-training"]), _row(["---"]), _row(["not part of this study's plan"])]))
     per_T = summary.get("diffusion_per_temperature")
+    # a temperature the convergence rule left out of the fit is shown among the fitted ones, marked
+    left_out_T = (summary.get("diffusion_left_out") or {}).get("per_temperature") or []
     if per_T:
+        per_T = sorted(per_T + [{**r, "left_out": True} for r in left_out_T], key=lambda r: r["temperature_K"])
         lines = [_row(["T (K)", "runs", "D (cm²/s)", "σ~D~ (cm²/s)", "χ²~red~", "MSD slope", "RMS (Å)",
                        "broken PS~4~ (%)", "passed"]),
                  _row(["----:", "---:", "------:", "------:", "---:", "----:", "----:", "------:", "-----:"])]
@@ -734,7 +752,8 @@ def tables(summary: dict) -> dict[str, str]:
                                fixed(r["chi2_red"], 2) if r["n_runs"] > 1 else "—",
                                fixed(r.get("msd_exponent_min"), 2), fixed(r.get("rms_displacement_min_A"), 1),
                                fixed(100 * broken, 0) if broken is not None else "n/a",
-                               f"{converged}/{r['n_runs']}" if converged is not None else "—"]))
+                               (f"{converged}/{r['n_runs']}" + (", left out" if r.get("left_out") else ""))
+                               if converged is not None else "—"]))
         out["diffusion"] = "\n".join(lines)
     a = summary.get("arrhenius")
     if a:

@@ -76,6 +76,8 @@ def build() -> dict:
         summary["diffusion"] = df["per_run"]
         summary["diffusion_per_temperature"] = df["per_temperature"]
         summary["diffusion_excluded"] = df["excluded"]
+        # runs and temperatures the plan's convergence rule left out of the fit, shown beside it
+        summary["diffusion_left_out"] = df.get("left_out")
         summary["diffusion_plan_sets"] = df.get("plan_sets")
         summary["diffusion_convergence"] = df.get("convergence")
         summary["diffusion_min_intact_ps"] = df.get("min_intact_ps")

@@ -83,10 +83,11 @@ if pending and rule:
                                    rule["min_msd_A2"], the_plan["md_protocol"]["equilibration_ps"],
                                    sum(c["cpu_ps"] for c in pending_compute) / cpu_hours if cpu_hours else None)
 plotting.save(plotting.msd_curves(result["msd_curves"], per_run["fit_start_ps"].min()), "msd")
-plotting.save(plotting.arrhenius(per_run, per_T, fit), "arrhenius")
+left_out = result.get("left_out")  # what the convergence rule took out of the fit, shown beside it
+plotting.save(plotting.arrhenius(per_run, per_T, fit, left_out=left_out), "arrhenius")
 runs.write_json(paths.derived_dir() / "diffusion.json", {
     "per_run": result["per_run"], "per_temperature": result["per_temperature"], "arrhenius": fit,
-    "excluded": excluded, "conductivity": conductivity, "pending": pending, "previous": previous,
+    "excluded": excluded, "left_out": left_out, "conductivity": conductivity, "pending": pending, "previous": previous,
     "md_compute": md_compute, "md_forecast": md_forecast, "plan": paths.relative(paths.ROOT / plan_file),
     "plan_sets": plan.md_sets(the_plan),
     "selection": plan.selection(the_plan), "convergence": rule,

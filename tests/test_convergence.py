@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from ase import Atoms
 
-from analysis import convergence
+from analysis import convergence, temperature_series
 
 RULE = {"min_msd_A2": 20.0, "max_halves_pull": 2.0, "min_slope_ratio": 0.7}
 
@@ -67,3 +68,30 @@ def test_a_random_walk_fits_the_same_d_on_either_lag_grid():
     fit = convergence.diffusion.diffusion_coefficient([frames], 0.1, 1.0)
     check = convergence.grid_check(frames, 0.1, fit)
     assert abs(check["grid_pull"]) < 1 and check["D_grid_cm2_s"] > 0
+
+
+def _judged_run(T: float, seed: int, D: float, converged: bool) -> dict:
+    """An analysed run as temperature_series.analyse records it, with the verdict of the plan's rule."""
+    return {"run_name": f"md-T{T:g}-seed{seed}", "temperature_K": T, "seed": seed, "D_cm2_s": D,
+            "D_err_cm2_s": 0.2 * D, "production_ps": 160.0, "msd_exponent": 0.8, "rms_displacement_at_fit_end_A": 3.0,
+            "broken_PS4_fraction": 0.0, "msd_end_A2": 25.0 if converged else 9.0, "converged": converged,
+            "convergence_reasons": [] if converged else ["MSD 9.0 Å² < 20 Å² at the end of the fit window"]}
+
+
+def test_a_temperature_without_a_converged_run_leaves_the_fit_but_is_kept_to_be_shown():
+    runs = [_judged_run(300, 1, 1e-7, False), _judged_run(300, 2, 3e-7, False),
+            _judged_run(400, 1, 2e-6, True), _judged_run(400, 2, 1e-6, False)]
+    result = {"per_run": runs, "per_temperature": temperature_series.per_temperature(runs),
+              "msd_curves": {300: ["a", "b"], 400: ["c", "d"]}, "frames": {300: ["a", "b"], 400: ["c", "d"]}}
+    with pytest.warns(UserWarning, match="not converged"):
+        fit, excluded = temperature_series.leave_out_unconverged(result, [])
+    assert [r["run_name"] for r in fit["per_run"]] == ["md-T400-seed1"]
+    assert [(r["temperature_K"], r["n_runs"]) for r in fit["per_temperature"]] == [(400, 1)]
+    assert fit["frames"] == {400: ["c"]} and set(fit["msd_curves"]) == {400}
+    assert [e["run_name"] for e in excluded] == ["md-T300-seed1", "md-T300-seed2", "md-T400-seed2"]
+    assert all(e["reason"].startswith("not converged: MSD") for e in excluded)
+    left = fit["left_out"]  # every failed run, and per temperature only where no run passed
+    assert [r["run_name"] for r in left["per_run"]] == [e["run_name"] for e in excluded]
+    [cold] = left["per_temperature"]
+    assert cold["temperature_K"] == 300 and cold["n_runs"] == 2 and cold["n_converged"] == 0
+    assert 1e-7 < cold["D_cm2_s"] < 3e-7

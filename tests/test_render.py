@@ -260,6 +260,28 @@ def test_room_temperature_values_compare_the_direct_d_with_the_fit_without_it():
     assert v["heldout_ratio"] == "1.0"  # 1/300 - 1/400 = 1/400 - 1/600
     held = summary["arrhenius"]["Ea_leave_one_out"][0]
     assert v["heldout_pull"] == report_values.fixed(held["pull"], 1) and held["pull"] > 2  # ln 2 over ~0.25
+    assert v["heldout_reading"].startswith("more than 2σ apart") and v["D300_direct_in_fit"] == "yes"
+    # the convergence rule left 300 K out of the fit: its runs are compared with the fit over the rest itself
+    rest = arrhenius.fit(T[1:], D[1:], [0.1 * d for d in D[1:]])
+    predicted, predicted_err = arrhenius.extrapolate(rest, 300.0)
+    cold = {"temperature_K": 300.0, "D_cm2_s": predicted * 1.1, "D_err_cm2_s": 0.5 * predicted}
+    left = {"diffusion_per_temperature": summary["diffusion_per_temperature"][1:], "diffusion_left_out":
+            {"per_run": [], "per_temperature": [cold]},
+            "arrhenius": {**rest, "T_range_K": [400.0, 600.0], "D300K_cm2_s": predicted,
+                          "D300K_err_cm2_s": predicted_err,
+                          "Ea_leave_one_out": arrhenius.leave_one_out(T[1:], D[1:], [0.1 * d for d in D[1:]])}}
+    v = report_values._room_temperature_values(left)
+    assert (v["D300_direct"], v["D300_heldout"]) == (report_values.sci(cold["D_cm2_s"]), report_values.sci(predicted))
+    assert v["D300_direct_in_fit"] == "no" and v["heldout_T_min"] == "400" and v["Ea_heldout"] == "0.200"
+    assert v["heldout_reading"] == "consistent, though from few hops" and 0 < float(v["heldout_pull"]) < 1
+    # and the diffusion table shows it among the fitted temperatures, marked
+    row = {"n_runs": 2, "chi2_red": 0.5, "msd_exponent_min": 0.7, "rms_displacement_min_A": 3.0,
+           "broken_PS4_fraction_max": 0.0}
+    left["diffusion_per_temperature"] = [{**r, **row, "n_converged": 2} for r in left["diffusion_per_temperature"]]
+    left["diffusion_left_out"]["per_temperature"] = [{**cold, **row, "n_converged": 0}]
+    table = report_values.tables({k: x for k, x in left.items() if k != "arrhenius"})["diffusion"].splitlines()[2:]
+    assert [line.split("|")[1].strip() for line in table] == ["300", "400", "500", "600"]
+    assert table[0].endswith("| 0/2, left out |") and table[1].endswith("| 2/2 |")
     # a series without the target temperature: nothing to compare
     del summary["diffusion_per_temperature"][0]
     summary["arrhenius"]["Ea_leave_one_out"] = arrhenius.leave_one_out(T[1:], D[1:], [0.1 * d for d in D[1:]])
