@@ -18,6 +18,7 @@ from pathlib import Path
 # once its role becomes fit; previous: a series superseded by a later one, analysed for comparison, never fitted
 ROLES = ("fit", "probe", "pending", "previous")
 OUTSIDE = "outside the plan"  # the role of a run found on disk that no set of the plan declares
+NOT_CONVERGED = "not converged: "  # how the reason begins for a run that [convergence], when enforced, leaves out
 
 _SECTIONS = {
     "selection": {"min_distance_A", "pair_min_fraction", "committee_limit_factor", "min_intact_ps", "fit_start_ps"},

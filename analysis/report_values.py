@@ -130,7 +130,7 @@ def variables(summary: dict) -> dict:
     if runs:
         v.update(md_temperatures=_temperatures(r["temperature_K"] for r in runs), md_n_runs=str(len(runs)),
                  md_n_temperatures=str(len({r["temperature_K"] for r in runs})),
-                 md_production_ps=fixed(min(r["production_ps"] for r in runs), 0),
+                 md_production_ps=_span([r["production_ps"] for r in runs]),  # "100" or, extended runs, "40–640"
                  md_total_ns=fixed(sum(r["production_ps"] for r in runs) / 1000, 2),
                  md_min_distance=fixed(min(r["min_distance_A"] for r in runs), 2),
                  md_fit_start_ps=fixed(min(r["fit_start_ps"] for r in runs), 1),
@@ -337,6 +337,12 @@ def _range_text(values: list[float]) -> str:
     return low if low == high else f"{low} to {high}"
 
 
+def _span(values: list[float], digits: int = 0) -> str:
+    """``40–640`` from the smallest to the largest value, or one value when all round alike."""
+    low, high = fixed(min(values), digits), fixed(max(values), digits)
+    return low if low == high else f"{low}–{high}"
+
+
 def _count_word(n: int) -> str:
     return ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"][n] if n < 10 else str(n)
 
@@ -411,7 +417,8 @@ def _seed_values(summary: dict) -> dict[str, str]:
     per temperature in the first fit set, the series (``md_seeds_base``); the further fit sets with their
     temperatures, each added by a rule of the plan (``md_sets_added``); runs made outside the plan
     (``md_outside``, never in the fit); and the temperatures where half of the fit runs or more were left out,
-    whose D rests on the runs that stayed usable (``md_selected_*``)."""
+    whose D rests on the runs that stayed usable (``md_selected_*``; a run left out only because it has not
+    converged stayed usable)."""
     v = {"md_seeds_base": "n/a", "md_sets_added": "no further runs", "md_outside": "none", "md_outside_sentence": "",
          "md_selected_T": "none", "md_selected_kept": "n/a", "md_selected_runs": "n/a"}
     used = summary.get("diffusion") or []
@@ -432,7 +439,8 @@ def _seed_values(summary: dict) -> dict[str, str]:
         v["md_outside"] = ", ".join(outside)
         v["md_outside_sentence"] = f" Runs made outside the plan are never fitted: {v['md_outside']}."
     fit = [r for r in every if r.get("role") == "fit"]
-    kept = {r["run_name"] for r in used}
+    kept = {r["run_name"] for r in used} | {r["run_name"] for r in every
+                                             if str(r.get("reason", "")).startswith(plan.NOT_CONVERGED)}
     selected = sorted(T for T in {r["temperature_K"] for r in fit}
                       if 2 * sum(r["run_name"] in kept for r in fit if r["temperature_K"] == T)
                       <= sum(1 for r in fit if r["temperature_K"] == T))

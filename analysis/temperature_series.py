@@ -223,7 +223,7 @@ def leave_out_unconverged(result: dict, excluded: list[dict]) -> tuple[dict, lis
     keep = [r for r in result["per_run"] if r.get("converged") is not False]
     failed = [r for r in result["per_run"] if r.get("converged") is False]
     kept_T = {r["temperature_K"] for r in keep}
-    dropped = list(excluded) + [_exclusion(r["run_name"], r, "not converged: " + "; ".join(r["convergence_reasons"]),
+    dropped = list(excluded) + [_exclusion(r["run_name"], r, plan.NOT_CONVERGED + "; ".join(r["convergence_reasons"]),
                                            failure=None)
                                 for r in result["per_run"] if r.get("converged") is False]
     kept = {r["run_name"] for r in keep}

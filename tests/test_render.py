@@ -238,6 +238,10 @@ def test_seed_sentence_reads_the_roles_the_plan_recorded_with_each_run():
     assert (v["md_outside"], v["md_outside_sentence"]) == ("none", "")
     # 600 K: 2 of 4 fit runs kept; the probe at 900 K does not count
     assert (v["md_selected_T"], v["md_selected_kept"], v["md_selected_runs"]) == ("600", "2", "4")
+    # a run the convergence rule left out stayed usable: it does not make a temperature one of these
+    not_converged = {**run(400, 4, "long runs"), "reason": plan.NOT_CONVERGED + "MSD 9.0 Å² < 20 Å²"}
+    v = report_values._seed_values({**summary, "diffusion_excluded": excluded + [not_converged] * 3})
+    assert (v["md_selected_T"], v["md_selected_runs"]) == ("600", "4")
     # a run made with make md, outside the plan: named, and never fitted
     summary["diffusion_excluded"] = excluded + [run(650, 1, None, plan.OUTSIDE)]
     v = report_values._seed_values(summary)
@@ -348,3 +352,9 @@ def test_previous_series_values_compare_its_fit_with_the_present_one():
     assert (v["prev_Ea"], v["prev_Ea_change_meV"], v["prev_Ea_pull"], v["prev_D300_ratio"]) == ("0.158", "50", "1.7", "0.25")
     assert v["previous_sentence"].startswith(" The series this fit replaced (series, added seeds and long runs: 17 runs "
                                              "at 300–600 K) gave Ea = 0.158 ± 0.018 eV")
+
+
+def test_run_lengths_are_given_as_a_span_when_runs_were_extended():
+    assert report_values._span([100.0, 100.0]) == "100"
+    assert report_values._span([40.0, 640.0, 160.0]) == "40–640"
+    assert report_values._span([0.5, 0.54], 1) == "0.5"  # values that round alike
