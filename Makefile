@@ -80,6 +80,7 @@ EPOCHS ?= 40
 STAGE2 ?= null
 
 PROD_RUN := $(RUNS)/$(PROD_RUN_NAME)
+MODEL_RUN := $(RUNS)/$(MODEL_RUN_NAME)
 MODEL := $(STUDY)/model/lips_mace.model
 DATASET := $(DERIVED)/dataset.json
 SPLIT := $(DERIVED)/split.json
@@ -190,13 +191,13 @@ TRAIN_TARGETS = $(call run_files,$(sort $(TRAIN_RUNS) $(FT_RUNS) $(PT_LC_RUNS)),
 $(TRAIN_TARGETS): $(RUNS)/%/evaluation.json: | $(SPLIT) $(XYZ) study/02_train.py $(INSTALLED)
 	$(NB) study/02_train.py $(RUNS)/$*/notebook.ipynb $($*.params) -p run_name $*
 
-$(MODEL): FORCE $(PROD_RUN)/evaluation.json
-	$(call step,model,$(MODEL)) $(PY) -m analysis.summary promote $(PROD_RUN)
+$(MODEL): FORCE $(MODEL_RUN)/evaluation.json
+	$(call step,model,$(MODEL)) $(PY) -m analysis.summary promote $(MODEL_RUN)
 
-# (a minute: it evaluates the saved model again and writes no result or figure, record=False; the run's own notebook
-# keeps the training log)
-$(TRAIN_NOTEBOOK): FORCE study/02_train.py $(ANALYSIS_SRC) $(PROD_RUN)/evaluation.json | $(XYZ) $(INSTALLED)
-	$(call step,train_notebook,$@) $(NB) study/02_train.py $@ $($(PROD_RUN_NAME).params) -p run_name $(PROD_RUN_NAME) \
+# (a minute: it evaluates the saved model again, record=False, and writes only the report's parity figure; the run's
+# own notebook keeps the training log)
+$(TRAIN_NOTEBOOK): FORCE study/02_train.py $(ANALYSIS_SRC) $(MODEL_RUN)/evaluation.json | $(XYZ) $(INSTALLED)
+	$(call step,train_notebook,$@ $(DERIVED)/figures/production_parity.png) $(NB) study/02_train.py $@ $($(MODEL_RUN_NAME).params) -p run_name $(MODEL_RUN_NAME) \
 	  -p record False
 
 train: $(INSTALLED) $(SPLIT) $(XYZ)

@@ -27,7 +27,7 @@ _SECTIONS = {
                     "committee_every_ps"},
     "md": {"set", "role", "rule", "temperatures_K", "seeds", "runs", "production_ps", "model", "core_repulsion_fraction",
            "name_suffix", "core_hours", "cap_ps", "supercell"},
-    "production": {"rule", "architecture", "n_train", "epochs", "stage_two_start_epoch"},
+    "production": {"rule", "architecture", "n_train", "epochs", "stage_two_start_epoch", "fine_tuned"},
     "learning_curve": {"rule", "architecture", "sizes", "seeds", "epochs_at_160", "max_epochs", "stage_two_percent",
                        "name_suffix"},
     "architecture": {"rule", "candidates", "n_train", "epochs", "stage_two_start_epoch", "name_suffix", "md_steps"},
@@ -162,8 +162,9 @@ def training_runs(plan: dict) -> list[dict]:
     """Every training run from the DFT data: production, learning curve, architecture candidates, extra models;
     each once (a run two sets share, e.g. the reference candidate, is listed under the first)."""
     p, lc = plan["production"], plan["learning_curve"]
+    # the report's parity figure comes from the production model: this run, unless a fine-tuned one replaced it
     runs = [_train(p["architecture"], p["n_train"], 1, p["epochs"], p["stage_two_start_epoch"], "production",
-                   figure_prefix="production")]
+                   **({} if p.get("fine_tuned") else {"figure_prefix": "production"}))]
     percent = lc.get("stage_two_percent", 0)
     for n in lc["sizes"]:
         for seed in lc["seeds"]:
@@ -185,6 +186,21 @@ def training_runs(plan: dict) -> list[dict]:
             seen.add(r["run_name"])
             unique.append(r)
     return unique
+
+
+def production_model_run(plan: dict) -> str:
+    """The training run whose model is the production model (``data/model``): the from-scratch run of
+    ``[production]``, or with ``fine_tuned = true`` the same architecture and budget fine-tuned from its pre-trained
+    model (``[pretraining.production_budget]``, run name ``...-pt``)."""
+    p = plan["production"]
+    scratch = train_name(p["architecture"], p["n_train"], 1, p["epochs"])
+    if not p.get("fine_tuned"):
+        return scratch
+    budget = (plan.get("pretraining") or {}).get("production_budget") or {}
+    if p["architecture"] not in budget.get("architectures", []):
+        raise PlanError(f"{plan.get('_path', 'plan')}: [production] fine_tuned = true needs "
+                        f"[pretraining.production_budget] to fine-tune {p['architecture']!r}")
+    return scratch + "-pt"
 
 
 def architecture_runs(plan: dict) -> list[str]:
@@ -345,6 +361,7 @@ def makefile(plan: dict, runs_dir: str, n_synthetic: int) -> str:
     lines += [f"{k} ?= {_param(v)}" for k, v in defaults.items()]
     p = plan["production"]
     lines += ["", f"PROD_RUN_NAME := {train_name(p['architecture'], p['n_train'], 1, p['epochs'])}",
+              f"MODEL_RUN_NAME := {production_model_run(plan)}",
               f"LC_GROUP := {learning_curve_group(plan)}"]
 
     md = [{**r, "production_ps": run_length_ps(r, Path(runs_dir), verdicts)} for r in md_runs(plan)]
@@ -396,7 +413,8 @@ def makefile(plan: dict, runs_dir: str, n_synthetic: int) -> str:
         lines.append(f"{r['finetune']}.params := " + _params(
             architecture=r["architecture"], n_train=r["finetune_n_train"], seed=1,
             max_epochs=r["finetune_epochs"], stage_two_start_epoch=r["finetune_stage_two_start_epoch"],
-            group="finetuned", foundation_model=model))
+            group="finetuned", foundation_model=model,
+            **({"figure_prefix": "production"} if r["finetune"] == production_model_run(plan) else {})))
         lines.append(f"{runs_dir}/{r['finetune']}/evaluation.json: | {runs_dir}/{r['pretrain']}/evaluation.json")
         ps = plan["pretraining"]["screen_ps"]
         for T in r["screen_temperatures_K"]:

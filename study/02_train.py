@@ -16,7 +16,8 @@ figure_prefix = ""           # "" : figures stay in the run folder; "production"
 group = ""                   # "learning_curve" marks the runs notebook 3 collects
 train_file = None            # None: the DFT training pool; a project-relative extxyz (e.g. the synthetic set) to pre-train on
 foundation_model = None      # None: from scratch; a project-relative model to fine-tune (mace-torch --foundation_model)
-record = True                # False: only show a finished run again (the hand-in's copy); writes no result or figure
+record = True                # False: only show a finished run again (the hand-in's copy); writes no result, only
+                             # the report's figure where figure_prefix asks for it
 
 # %%
 import logging
@@ -57,8 +58,8 @@ tables.fields(metrics)  # meV/atom and meV/Å
 fig = plotting.parity(pred)
 if record:
     plotting.save(fig, "parity", run)
-    if figure_prefix:
-        plotting.save(fig, f"{figure_prefix}_parity")
+if figure_prefix:  # the report's figure, also when a finished run is shown again (a fine-tuned production model)
+    plotting.save(fig, f"{figure_prefix}_parity")
 
 # %%
 summary = runs.read_json(runs.summary_path(run))

@@ -209,6 +209,29 @@ def test_the_production_architecture_can_be_fine_tuned_with_the_production_budge
         plan.pretraining_runs(plan.load(write(tmp_path, text.replace('["c32-L1-r5"]\nscreen', '["c64-L0-r5"]\nscreen'))), 1200)
 
 
+def test_a_fine_tuned_production_model_replaces_the_from_scratch_one_only_when_the_plan_says_so(tmp_path):
+    text = PLAN.read_text()  # the study's plan: [pretraining.production_budget] fine-tunes the production architecture
+    scratch, fine_tuned = "train-c32-L1-r5-n160-seed1-ep120", "train-c32-L1-r5-n160-seed1-ep120-pt"
+    params = lambda mk, run: next(x for x in mk.splitlines() if x.startswith(f"{run}.params"))  # noqa: E731
+    p = plan.load(write(tmp_path, text))
+    mk = plan.makefile(p, "data/runs", 1200)
+    assert plan.production_model_run(p) == scratch and f"MODEL_RUN_NAME := {scratch}" in mk
+    assert "figure_prefix production" in params(mk, scratch) and "figure_prefix" not in params(mk, fine_tuned)
+    p = plan.load(write(tmp_path, text.replace('[production]\n', '[production]\nfine_tuned = true\n', 1)))
+    mk = plan.makefile(p, "data/runs", 1200)
+    # the model is the fine-tuned run, whose notebook now draws the report's parity figure; the from-scratch run
+    # stays the production run of notebook 9's comparison
+    assert plan.production_model_run(p) == fine_tuned and f"MODEL_RUN_NAME := {fine_tuned}" in mk
+    assert f"PROD_RUN_NAME := {scratch}" in mk
+    assert "figure_prefix production" in params(mk, fine_tuned) and "figure_prefix" not in params(mk, scratch)
+    # without a production-budget fine-tuning there is no such model: the plan is refused
+    without = re.sub(r"(?s)\n\[pretraining\.production_budget\]\n.*?\n(?=\[ps4_dft\])", "\n",
+                     text.replace('[production]\n', '[production]\nfine_tuned = true\n', 1))
+    assert "production_budget]\n" not in without
+    with pytest.raises(plan.PlanError, match="fine_tuned = true needs \\[pretraining.production_budget\\]"):
+        plan.production_model_run(plan.load(write(tmp_path, without)))
+
+
 PENDING = """
 [[md]]
 set = "next"
