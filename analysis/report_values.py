@@ -664,7 +664,10 @@ def labels_table(summary: dict) -> str:
                     f"{h['r_max_A']:g} Å cutoff (cN-LM-rR: N channels, order M, cutoff R Å)"),
             ("ell2", "spherical harmonics up to ℓ = 2 instead of 3 (faster, less angular detail)"),
             ("production model", f"{label} trained on all {summary['model']['n_train']} training configurations "
-                                 f"for {h['max_epochs']} epochs: the model of every production MD run"),
+                                 f"for {h['max_epochs']} epochs: the model of every production MD run"
+             if not h.get("foundation_model") else  # promoted from the pre-training decision (plan: fine_tuned)
+             f"{label} pre-trained on the teacher's labels, then fine-tuned on all {summary['model']['n_train']} "
+             f"training configurations for {h['max_epochs']} epochs: the model of the fitted MD runs"),
             ("stage two", f"the last epochs of training (from epoch {h['stage_two_start_epoch']} of "
                           f"{h['max_epochs']}) with the energy weight raised from {h['energy_weight']:g} to "
                           f"{h['stage_two_energy_weight']:g}, which fixes the energy scale")]

@@ -358,3 +358,13 @@ def test_run_lengths_are_given_as_a_span_when_runs_were_extended():
     assert report_values._span([100.0, 100.0]) == "100"
     assert report_values._span([40.0, 640.0, 160.0]) == "40–640"
     assert report_values._span([0.5, 0.54], 1) == "0.5"  # values that round alike
+
+
+def test_the_production_model_is_named_for_how_it_was_trained():
+    h = {"num_channels": 32, "max_L": 1, "r_max_A": 5.0, "max_epochs": 120, "stage_two_start_epoch": 90,
+         "energy_weight": 1.0, "stage_two_energy_weight": 1000.0}
+    row = lambda hyper: next(line for line in report_values.labels_table(  # noqa: E731
+        {"model": {"hyperparameters": hyper, "n_train": 160}}).splitlines() if line.startswith("| production model"))
+    assert "c32-L1-r5 trained on all 160 training configurations for 120 epochs" in row({**h, "foundation_model": None})
+    fine_tuned = row({**h, "foundation_model": "data/runs/pretrain-c32-L1-r5-n1200-seed1-ep8/mace_stagetwo.model"})
+    assert "pre-trained on the teacher's labels, then fine-tuned on all 160 training configurations" in fine_tuned
