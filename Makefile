@@ -148,8 +148,8 @@ report: $(INSTALLED)
 
 # synthetic pre-training (notebook 9) is part of the study when the plan's [pretraining] names architectures
 PT_RESULTS = $(if $(strip $(PT_ARCHS)),$(DERIVED)/pretraining.json)
-# the MD run whose notebook 4 is part of the hand-in (defined before the study target, whose prerequisites Make
-# expands as it reads them)
+# the MD run whose notebook 4 is part of the hand-in: the plan's [handin] md_run, else this (defined before the study
+# target, whose prerequisites Make expands as it reads them)
 HANDIN_MD_RUN ?= md-T500-seed1
 HANDIN_MD_NOTEBOOK = $(if $(filter $(HANDIN_MD_RUN),$(MD_RUNS)),$(RUNS)/$(HANDIN_MD_RUN)/notebook.ipynb)
 # notebook 2 as the hand-in shows it: the production training run's notebook executed again on the finished run
@@ -353,7 +353,7 @@ render: $(INSTALLED)
 # ---- the practical's hand-in: every executed notebook as .ipynb and PDF, the report, an index -----------------
 HANDIN ?= handin
 handin: render
-	$(PY) -m analysis.handin --out $(HANDIN) --report $(REPORT_OUT)
+	$(PY) -m analysis.handin --out $(HANDIN) --report $(REPORT_OUT) --md-run $(HANDIN_MD_RUN)
 
 # ---- smoke pipeline and tests ---------------------------------------------------------------
 SMOKE_DIR ?= data/smoke

@@ -26,7 +26,7 @@ NOTEBOOKS = {
     "01_dataset": ("derived/notebooks/01_dataset.ipynb", "the DFT data: what the 200 configurations sample"),
     "02_train": ("derived/notebooks/02_train.ipynb", "training and validating the production MACE model"),
     "03_learning_curve": ("derived/notebooks/03_learning_curve.ipynb", "learning curve: error against data"),
-    "04_md": ("runs/md-T500-seed1/notebook.ipynb", "one production MD run (500 K, seed 1)"),
+    "04_md": ("runs/{md_run}/notebook.ipynb", "one production MD run ({md_run})"),
     "05_committee": ("derived/notebooks/05_committee.ipynb", "committee monitor: how far MD leaves the data"),
     "06_diffusion": ("derived/notebooks/06_diffusion.ipynb", "diffusion coefficients and the Arrhenius fit"),
     "07_stability": ("derived/notebooks/07_stability.ipynb", "MD stability of candidate models"),
@@ -35,11 +35,15 @@ NOTEBOOKS = {
 }
 
 
-def notebook_sources(study: Path | None = None) -> dict[str, tuple[Path, str]]:
-    """The executed notebook of each study notebook that exists, with its description."""
+DEFAULT_MD_RUN = "md-T500-seed1"  # notebook 4's run when the plan names none ([handin] md_run, make's HANDIN_MD_RUN)
+
+
+def notebook_sources(study: Path | None = None, md_run: str = DEFAULT_MD_RUN) -> dict[str, tuple[Path, str]]:
+    """The executed notebook of each study notebook that exists, with its description (notebook 4: ``md_run``'s)."""
     study = Path(study or paths.study_dir())
-    return {name: (study / relative, what) for name, (relative, what) in NOTEBOOKS.items()
-            if (study / relative).exists()}
+    named = {name: (relative.format(md_run=md_run), what.format(md_run=md_run))
+             for name, (relative, what) in NOTEBOOKS.items()}
+    return {name: (study / relative, what) for name, (relative, what) in named.items() if (study / relative).exists()}
 
 
 # code and printed tables a little smaller than the prose, so that a table of about 100 characters keeps its rows
@@ -121,11 +125,12 @@ def notebook_pdf(notebook: Path, pdf: Path) -> Path:
     return pdf
 
 
-def make_handin(out: Path, report_dir: Path | None = None, study: Path | None = None) -> list[Path]:
+def make_handin(out: Path, report_dir: Path | None = None, study: Path | None = None,
+                md_run: str = DEFAULT_MD_RUN) -> list[Path]:
     """Copy each executed notebook into ``out``, convert it to PDF, add the report PDF and an index."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    sources = notebook_sources(study)
+    sources = notebook_sources(study, md_run)
     if not sources:
         raise FileNotFoundError(f"{study or paths.study_dir()}: no executed notebooks (run make study first)")
     written, lines = [], ["# Hand-in: the LiPS diffusion study", "",
@@ -153,9 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=paths.ROOT / "handin")
     parser.add_argument("--report", type=Path, default=None, help="folder with the rendered report.pdf")
+    parser.add_argument("--md-run", default=DEFAULT_MD_RUN, help="the MD run whose notebook 4 is shown")
     args = parser.parse_args(argv)
     try:
-        files = make_handin(args.out, args.report)
+        files = make_handin(args.out, args.report, md_run=args.md_run)
     except (OSError, subprocess.CalledProcessError) as exc:
         print(f"ERROR: {exc}", file=sys.stderr)
         return 1

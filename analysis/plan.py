@@ -39,6 +39,7 @@ _SECTIONS = {
                     "screen_temperatures_K", "screen_seeds", "screen_ps", "learning_curve_seeds",
                     "production_budget"},
     "ps4_dft": {"rule", "runs", "frames_per_kind", "mode"},
+    "handin": {"md_run"},
 }
 _REQUIRED = {"selection", "md_protocol", "md", "production", "learning_curve"}
 
@@ -359,6 +360,12 @@ def makefile(plan: dict, runs_dir: str, n_synthetic: int) -> str:
                 "NVE_PS": plan.get("stability_nve", {}).get("duration_ps", 1.0),
                 "ARCH_STEPS": plan.get("architecture", {}).get("md_steps", 40)}
     lines += [f"{k} ?= {_param(v)}" for k, v in defaults.items()]
+    handin_run = plan.get("handin", {}).get("md_run")  # the MD run whose notebook 4 the hand-in shows
+    if handin_run:
+        if handin_run not in {r["run_name"] for r in md_runs(plan) if r["role"] != "pending"}:
+            raise PlanError(f"{plan['_path']}: [handin] md_run {handin_run!r} is not an MD run of the plan "
+                            "(pending runs are not made by make report)")
+        lines.append(f"HANDIN_MD_RUN ?= {handin_run}")
     p = plan["production"]
     lines += ["", f"PROD_RUN_NAME := {train_name(p['architecture'], p['n_train'], 1, p['epochs'])}",
               f"MODEL_RUN_NAME := {production_model_run(plan)}",

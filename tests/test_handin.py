@@ -27,6 +27,11 @@ def test_handin_holds_every_executed_notebook_as_ipynb_and_pdf(tmp_path):
     index = (out / "index.md").read_text()
     assert all(f"{name}.pdf" in index for name in sources) and "report.pdf" in index
     assert out / "report.pdf" in written
+    # notebook 4 is the run the plan names ([handin] md_run); one that has no executed notebook is not shown
+    assert sources["04_md"][0] == paths.ROOT / "data" / "runs" / "md-T500-seed1" / "notebook.ipynb"
+    other = handin.notebook_sources(paths.ROOT / "data", "md-T400-seed1")["04_md"]
+    assert other == (paths.ROOT / "data" / "runs" / "md-T400-seed1" / "notebook.ipynb", "one production MD run (md-T400-seed1)")
+    assert "04_md" not in handin.notebook_sources(paths.ROOT / "data", "md-T999-seed1")
 
 
 def test_notebook_pdf_carries_the_discussion_text(tmp_path):

@@ -232,6 +232,17 @@ def test_a_fine_tuned_production_model_replaces_the_from_scratch_one_only_when_t
         plan.production_model_run(plan.load(write(tmp_path, without)))
 
 
+def test_the_hand_in_shows_notebook_4_of_the_md_run_the_plan_names(tmp_path):
+    text = PLAN.read_text()
+    mk = plan.makefile(plan.load(write(tmp_path, text)), "data/runs", 1200)
+    assert "HANDIN_MD_RUN ?= md-T500-seed1" in mk.splitlines()
+    moved = text.replace('md_run = "md-T500-seed1"', 'md_run = "md-T500-seed1-pt"')
+    with pytest.raises(plan.PlanError, match="md_run 'md-T500-seed1-pt' is not an MD run of the plan"):
+        plan.makefile(plan.load(write(tmp_path, moved)), "data/runs", 1200)  # pending: make report never makes it
+    flipped = moved.replace('set = "converged series"\nrole = "pending"', 'set = "converged series"\nrole = "fit"')
+    assert "HANDIN_MD_RUN ?= md-T500-seed1-pt" in plan.makefile(plan.load(write(tmp_path, flipped)), "data/runs", 1200)
+
+
 PENDING = """
 [[md]]
 set = "next"
