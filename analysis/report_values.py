@@ -183,6 +183,7 @@ def variables(summary: dict) -> dict:
     events = (summary.get("committee") or {}).get("production_events") or []
     broken_T = [e["temperature_K"] for e in events if (e.get("broken_PS4_fraction") or 0) > 0]
     v["md_broken_T_min"] = fixed(min(broken_T), 0) if broken_T else "n/a"  # lowest T with a broken PS4 unit in any run
+    v.update(_broken_sentences(v["md_broken_T_min"], v["md_selected_T"], v["md_selected_kept"], v["md_selected_runs"]))
     rule = summary.get("diffusion_convergence") or {}
     v.update(conv_min_msd=fixed(rule.get("min_msd_A2"), 0), conv_min_ratio=fixed(rule.get("min_slope_ratio"), 1),
              conv_max_pull=fixed(rule.get("max_halves_pull"), 0), conv_max_grid=fixed(rule.get("max_grid_pull"), 0),
@@ -449,6 +450,20 @@ def _seed_values(summary: dict) -> dict[str, str]:
                  md_selected_kept=str(sum(r["run_name"] in kept for r in fit if r["temperature_K"] in selected)),
                  md_selected_runs=str(sum(1 for r in fit if r["temperature_K"] in selected)))
     return v
+
+
+def _broken_sentences(broken_T_min: str, selected_T: str, selected_kept: str, selected_runs: str) -> dict[str, str]:
+    """What the report says of broken PS4 units in the production model's runs (``md_broken_T_min``: the lowest
+    temperature with one, "n/a" for none) and of temperatures where half the fit runs or more were left out:
+    ``broken_abstract_sentence`` and ``broken_runs_sentence``, each with its leading space."""
+    if broken_T_min == "n/a":
+        abstract, runs = " No run of the model broke a thiophosphate unit.", " No run broke a PS~4~ unit"
+    else:
+        abstract = f" From {broken_T_min} K on, the model breaks thiophosphate units it was never shown broken."
+        runs = f" From {broken_T_min} K on, runs break PS~4~ units"
+    if selected_T != "none":
+        runs += f"; at {selected_T} K only {selected_kept} of {selected_runs} runs stayed usable"
+    return {"broken_abstract_sentence": abstract, "broken_runs_sentence": runs + "."}
 
 
 def _room_temperature_values(summary: dict, target_K: float = 300.0) -> dict[str, str]:

@@ -368,3 +368,13 @@ def test_the_production_model_is_named_for_how_it_was_trained():
     assert "c32-L1-r5 trained on all 160 training configurations for 120 epochs" in row({**h, "foundation_model": None})
     fine_tuned = row({**h, "foundation_model": "data/runs/pretrain-c32-L1-r5-n1200-seed1-ep8/mace_stagetwo.model"})
     assert "pre-trained on the teacher's labels, then fine-tuned on all 160 training configurations" in fine_tuned
+
+
+def test_what_the_report_says_of_broken_ps4_units_follows_the_runs():
+    v = report_values._broken_sentences("500", "600", "1", "4")
+    assert v["broken_abstract_sentence"] == " From 500 K on, the model breaks thiophosphate units it was never shown broken."
+    assert v["broken_runs_sentence"] == " From 500 K on, runs break PS~4~ units; at 600 K only 1 of 4 runs stayed usable."
+    v = report_values._broken_sentences("n/a", "none", "n/a", "n/a")  # a model that broke none, no runs lost
+    assert v == {"broken_abstract_sentence": " No run of the model broke a thiophosphate unit.",
+                 "broken_runs_sentence": " No run broke a PS~4~ unit."}
+    assert "n/a" not in "".join(report_values._broken_sentences("n/a", "350", "0", "3").values())
