@@ -604,6 +604,16 @@ def _pair(reason: str) -> str:
     return pair.group(1).replace("-", "–", 1) if pair else reason
 
 
+def screened_production_model(summary: dict) -> str | None:
+    """The production model as the stability screens know it: its training run, or for a model fine-tuned from the
+    pre-trained one (the pre-training decision) its from-scratch twin, the model the screens and NVE runs tested."""
+    production = summary.get("model", {}).get("source_run")
+    rows = (summary.get("pretraining") or {}).get("table") or []
+    twin = {r["candidate"]: r["run_name"] for r in rows if r["kind"] == "scratch"}
+    return next((twin.get(r["candidate"], production) for r in rows
+                 if r["kind"] == "fine-tuned" and r["run_name"] == production), production)
+
+
 def _stability_values(summary: dict) -> dict[str, str]:
     """The stability screen (failed / total runs per candidate) and the core repulsion in production MD."""
     keys = ("stab_prod_failed", "stab_prod_runs", "stab_prod_core_failed", "stab_prod_core_runs", "stab_other_failed",
@@ -613,7 +623,7 @@ def _stability_values(summary: dict) -> dict[str, str]:
             "nve_T", "nve_kT")
     v: dict[str, str] = dict.fromkeys(keys, "n/a")  # a stage not run (e.g. in the smoke run) reads as n/a
     table = summary.get("stability", {}).get("table", [])
-    production = summary.get("model", {}).get("source_run")
+    production = screened_production_model(summary)
     # the text compares the candidates screened at every temperature of the production model's screen
     prod_temps = {r["temperature_K"] for r in table if r["model"] == production}
     full = {m for m in {r["model"] for r in table}
@@ -797,6 +807,9 @@ def tables(summary: dict) -> dict[str, str]:
     events = (summary.get("committee") or {}).get("production_events")
     if events:
         analysed = {r["run_name"]: r.get("analysed_ps", r["production_ps"]) for r in summary.get("diffusion") or []}
+        # runs analysed but left out of the fit by the convergence rule
+        unconverged = {r["run_name"]: r.get("analysed_ps", r["production_ps"])
+                       for r in (summary.get("diffusion_left_out") or {}).get("per_run") or []}
         ps = lambda x: "—" if x is None else f"{x:g}"  # noqa: E731
         # a run the distance monitor stopped is not checked along its length, only over its last 2 ps
         last = {r["run_name"]: r for r in (summary.get("committee") or {}).get("before_failure") or []}
@@ -827,6 +840,8 @@ def tables(summary: dict) -> dict[str, str]:
             broken = r["broken_PS4_fraction"]
             lines.append(_row([f"{r['temperature_K']:g}", str(r["seed"]), stopped, committee_cell(r),
                                ps(r["PS4_break_ps"]), "—" if broken is None else fixed(100 * broken, 0),
-                               ps(round(analysed[r["run_name"]], 1)) if r["run_name"] in analysed else "left out"]))
+                               ps(round(analysed[r["run_name"]], 1)) if r["run_name"] in analysed else
+                               f"{ps(round(unconverged[r['run_name']], 1))}, not converged"
+                               if r["run_name"] in unconverged else "left out"]))
         out["events"] = "\n".join(lines)
     return out

@@ -202,6 +202,13 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
            "diffusion": [*summary["diffusion"], {"run_name": "md-T450-seed2", "production_ps": 150, "analysed_ps": 149.9}]}
     assert report_values.tables(two)["events"].splitlines()[2:] == [
         "| 400–450 | 2 runs | — | — | — | 0 | 99.9–149.9 |", "| 900 | 1 | 33.68 (S–S) | — | 1 | 50 | left out |"]
+    # a quiet run the convergence rule left out of the fit keeps its own row, with the ps analysed and why
+    cold = {**events[1], "run_name": "md-T300-seed1", "temperature_K": 300, "seed": 1}
+    three = {**two, "committee": {"production_events": [*events, quiet, cold]},
+             "diffusion_left_out": {"per_run": [{"run_name": "md-T300-seed1", "production_ps": 160.0,
+                                                 "analysed_ps": 159.9}]}}
+    assert report_values.tables(three)["events"].splitlines()[2:4] == [
+        "| 400–450 | 2 runs | — | — | — | 0 | 99.9–149.9 |", "| 300 | 1 | — | — | — | 0 | 159.9, not converged |"]
     # a stopped run is not checked along its length: the table says what its last 2 ps showed, not "never"
     stopped = [{**e, "committee_checked": e["run_name"] != "md-T900-seed1"} for e in events]
     for sigma, cell in ((0.3, "in last 2 ps"), (0.1, "— (last 2 ps)")):
@@ -378,3 +385,13 @@ def test_what_the_report_says_of_broken_ps4_units_follows_the_runs():
     assert v == {"broken_abstract_sentence": " No run of the model broke a thiophosphate unit.",
                  "broken_runs_sentence": " No run broke a PS~4~ unit."}
     assert "n/a" not in "".join(report_values._broken_sentences("n/a", "350", "0", "3").values())
+
+
+def test_the_stability_screens_are_quoted_for_the_model_they_tested():
+    table = [{"candidate": "c32-L1-r5 (120 epochs)", "kind": "scratch", "run_name": "train-c32-L1-r5-n160-seed1-ep120"},
+             {"candidate": "c32-L1-r5 (120 epochs)", "kind": "fine-tuned", "run_name": "train-c32-L1-r5-n160-seed1-ep120-pt"}]
+    model = lambda run: {"model": {"source_run": run}, "pretraining": {"table": table}}  # noqa: E731
+    assert report_values.screened_production_model(model("train-c32-L1-r5-n160-seed1-ep120")) == table[0]["run_name"]
+    # the promoted fine-tuned model was screened as its from-scratch twin
+    assert report_values.screened_production_model(model(table[1]["run_name"])) == table[0]["run_name"]
+    assert report_values.screened_production_model({"model": {"source_run": "train-x"}}) == "train-x"
