@@ -501,7 +501,7 @@ def _room_temperature_values(summary: dict, target_K: float = 300.0) -> dict[str
                  Ea_heldout_err=fixed(held["Ea_err_eV"], 3), heldout_T_min=fixed(rest[0], 0),
                  heldout_ratio=fixed((1 / target_K - 1 / rest[0]) / (1 / rest[0] - 1 / rest[-1]), 1),
                  heldout_reading=("consistent, though from few hops" if abs(held["pull"]) <= 2.0 else
-                                  "more than 2σ apart: the extrapolation or the few hops at 300 K fail"))
+                                  "beyond 2σ, so the extrapolation fails or the 300 K runs count too few hops"))
     return v
 
 
