@@ -69,11 +69,16 @@ def leave_one_out(temperature_K, D_cm2_s, D_err_cm2_s) -> list[dict]:
         keep = np.arange(len(T)) != i
         r = fit(T[keep], D[keep], err[keep])
         predicted, predicted_err = extrapolate(r, T[i])
-        pull = np.log(D[i] / predicted) / np.hypot(err[i] / D[i], predicted_err / predicted)
+        pull = log_pull(D[i], err[i], predicted, predicted_err)
         out.append({"left_out_K": float(T[i]), "Ea_eV": r["Ea_eV"], "Ea_err_eV": r["Ea_err_eV"], "lnD0": r["lnD0"],
                     "D_cm2_s": float(D[i]), "D_err_cm2_s": float(err[i]), "D_predicted_cm2_s": predicted,
                     "D_predicted_err_cm2_s": predicted_err, "pull": float(pull)})
     return out
+
+
+def log_pull(D: float, err: float, predicted: float, predicted_err: float) -> float:
+    """(ln D − ln D_predicted) / √(σ_ln D² + σ_ln D_predicted²), the relative errors standing for σ_ln."""
+    return float(np.log(D / predicted) / np.hypot(err / D, predicted_err / predicted))
 
 
 def extrapolate(result: dict, temperature_K: float) -> tuple[float, float]:

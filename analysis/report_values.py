@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis import plan
+from analysis import arrhenius, plan
 from analysis.core_repulsion import STRENGTH_EV
 from analysis.data import AIMD_TEMPERATURE_K, N_ATOMS
 from analysis.structure import P_S_BOND_CUTOFF_A
@@ -486,10 +486,11 @@ def _room_temperature_values(summary: dict, target_K: float = 300.0) -> dict[str
                  D300_direct_in_fit="yes" if measured else "no")
     a = summary.get("arrhenius") or {}
     held = next((r for r in a.get("Ea_leave_one_out") or [] if r["left_out_K"] == target_K), None)
-    if not held and left_out and a.get("D300K_cm2_s") and target_K == 300.0:  # the fit (D300K) is without it
-        D, err, pred, pred_err = (left_out["D_cm2_s"], left_out["D_err_cm2_s"], a["D300K_cm2_s"], a["D300K_err_cm2_s"])
+    if not held and left_out and a.get("cov_lnD0_Ea"):  # the fit is already without it: it predicts D there
+        pred, pred_err = arrhenius.extrapolate(a, target_K)
         held = {"D_predicted_cm2_s": pred, "D_predicted_err_cm2_s": pred_err, "Ea_eV": a["Ea_eV"],
-                "Ea_err_eV": a["Ea_err_eV"], "pull": float(np.log(D / pred) / np.hypot(err / D, pred_err / pred))}
+                "Ea_err_eV": a["Ea_err_eV"],
+                "pull": arrhenius.log_pull(left_out["D_cm2_s"], left_out["D_err_cm2_s"], pred, pred_err)}
         rest = [float(T) for T in a["T_range_K"]]
     elif held:
         rest = sorted(r["left_out_K"] for r in a["Ea_leave_one_out"] if r["left_out_K"] != target_K)
