@@ -217,17 +217,16 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, reference_ps: 
 
 def leave_out_unconverged(result: dict, excluded: list[dict]) -> tuple[dict, list[dict]]:
     """Apply the plan's convergence rule: runs that fail it leave the fit, with the reasons; the per-temperature
-    values are made again from the rest (a temperature with no converged run drops out). What left is kept to be
+    values are made again from the rest (a temperature with no converged run drops out). What left is kept, to be
     shown beside the fit (``left_out``): every run that failed the rule, and per temperature, combined over its
     runs, each temperature that has no converged run."""
     keep = [r for r in result["per_run"] if r.get("converged") is not False]
     failed = [r for r in result["per_run"] if r.get("converged") is False]
     kept_T = {r["temperature_K"] for r in keep}
     dropped = list(excluded) + [_exclusion(r["run_name"], r, plan.NOT_CONVERGED + "; ".join(r["convergence_reasons"]),
-                                           failure=None)
-                                for r in result["per_run"] if r.get("converged") is False]
+                                           failure=None) for r in failed]
     kept = {r["run_name"] for r in keep}
-    curves = {T: c for T, c in result["msd_curves"].items() if any(r["temperature_K"] == T for r in keep)}
+    curves = {T: c for T, c in result["msd_curves"].items() if T in kept_T}
     frames = {T: [f for f, r in zip(result["frames"][T], [r for r in result["per_run"] if r["temperature_K"] == T])
                   if r["run_name"] in kept] for T in curves}
     left_out = {"per_run": failed,
