@@ -232,7 +232,7 @@ finite-size: $(call run_files,$(SUPERCELL_MD_RUNS),summary.json)
 # (HANDIN_MD_RUN and HANDIN_MD_NOTEBOOK are defined above the study target, which lists it)
 $(HANDIN_MD_NOTEBOOK): FORCE study/04_md.py $(ANALYSIS_SRC) $(RUNS)/$(HANDIN_MD_RUN)/summary.json $(BENCH_RESULTS) \
   | $(MODEL) $(INSTALLED)
-	$(call step,md_notebook,$@) $(NB) study/04_md.py $@ $($(HANDIN_MD_RUN).params) $(MD_PARAMS) -p run_name $(HANDIN_MD_RUN)
+	$(call step,md_notebook,$@) $(NB) study/04_md.py $@ $(MD_PARAMS) $($(HANDIN_MD_RUN).params) -p run_name $(HANDIN_MD_RUN)
 
 md: $(INSTALLED) $(MODEL) $(XYZ)
 	$(NB) study/04_md.py $(RUNS)/md-T$(T)-seed$(SEED)/notebook.ipynb -p temperature_K $(T) -p seed $(SEED) \

@@ -241,6 +241,18 @@ def test_the_hand_in_shows_notebook_4_of_the_md_run_the_plan_names(tmp_path):
         plan.makefile(plan.load(write(tmp_path, moved)), "data/runs", 1200)  # pending: make report never makes it
     flipped = moved.replace('set = "converged series"\nrole = "pending"', 'set = "converged series"\nrole = "fit"')
     assert "HANDIN_MD_RUN ?= md-T500-seed1-pt" in plan.makefile(plan.load(write(tmp_path, flipped)), "data/runs", 1200)
+    # the hand-in's notebook 4 is executed with the run's own settings, which follow the protocol's and win: the
+    # converged series' core_repulsion_fraction 0.0 and model, not the protocol's 0.9 (then the run refuses to resume)
+    study = tmp_path / "study"
+    notebook = study / "runs" / "md-T500-seed1-pt" / "notebook.ipynb"
+    dry = subprocess.run(["make", "-n", "-B", f"STUDY={study}", f"PLAN={write(tmp_path, flipped)}", str(notebook)],
+                         cwd=paths.ROOT, capture_output=True, text=True, env={**os.environ, "MAKEFLAGS": ""})
+    commands = [line for line in dry.stdout.splitlines() if f"study/04_md.py {notebook}" in line]
+    assert len(commands) == 2, dry.stdout + dry.stderr  # the run itself and the hand-in's re-execution
+    for command in commands:
+        settings = dict(re.findall(r"-p (\S+) (\S+)", command))  # the last value of each parameter
+        assert settings["core_repulsion_fraction"] == "0.0", command
+        assert settings["model_path"].endswith("runs/train-c32-L1-r5-n160-seed1-ep120-pt/mace_stagetwo.model")
 
 
 PENDING = """
