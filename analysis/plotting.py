@@ -269,15 +269,18 @@ def stability(df):
     return fig
 
 
-def committee(along, reference_eV_A: float, limit_eV_A: float | None = None, probe_runs=(), pending_runs=()):
+def committee(along, reference_eV_A: float, limit_eV_A: float | None = None, probe_runs=(), pending_runs=(),
+              previous_runs=()):
     """Committee force disagreement along each MD run (meV/Å), coloured by temperature; dashed: test-set 95th pct.,
-    dotted: the trained-region limit. The runs of the temperature series, the hotter probes named in ``probe_runs``
-    and the pending series named in ``pending_runs`` (another model) in panels of their own, so that each panel has
-    few series."""
+    dotted: the trained-region limit. The runs of the temperature series, the hotter probes named in ``probe_runs``,
+    the pending series named in ``pending_runs`` (another model) and the series the fit replaced, named in
+    ``previous_runs``, in panels of their own, so that each panel has few series."""
     probes, pending = along["run_name"].isin(list(probe_runs)), along["run_name"].isin(list(pending_runs))
+    previous = along["run_name"].isin(list(previous_runs))
     groups = [(title, along[rows], ratio) for title, rows, ratio in
-              [("temperature series", ~probes & ~pending, 3), ("probes (not in the fit)", probes, 2),
-               ("pending series (not in the fit)", pending, 3)] if rows.any()]
+              [("temperature series", ~probes & ~pending & ~previous, 3), ("probes (not in the fit)", probes, 2),
+               ("pending series (not in the fit)", pending, 3), ("previous series (not in the fit)", previous, 3)]
+              if rows.any()]
     fig, axes = plt.subplots(1, len(groups), figsize=(6.8 if len(groups) < 3 else 8.0, 3.4), sharey=True,
                              squeeze=False, gridspec_kw={"width_ratios": [g[2] for g in groups]})
     groups = [g[:2] for g in groups]

@@ -178,7 +178,8 @@ def variables(summary: dict) -> dict:
                                   summary.get("model", {}).get("hyperparameters", {}).get("architecture")))
     per_T = [r for r in summary.get("diffusion_per_temperature", []) if r["n_runs"] > 1]
     v["md_between_runs_chi2_max"] = fixed(max(r["chi2_red"] for r in per_T), 1) if per_T else "n/a"
-    v.update(_pretraining_values(summary.get("pretraining")))
+    v.update(_pretraining_values(summary.get("pretraining"), m.get("source_run")))
+    v.update(_fine_tuned_values(summary))
     v.update(_ps4_dft_values((summary.get("stability") or {}).get("ps4_dft")))
     events = (summary.get("committee") or {}).get("production_events") or []
     broken_T = [e["temperature_K"] for e in events if (e.get("broken_PS4_fraction") or 0) > 0]
@@ -192,10 +193,36 @@ def variables(summary: dict) -> dict:
     judged = [r for r in summary.get("diffusion_per_temperature") or [] if r.get("n_converged") is not None]
     v.update(conv_n_pass=str(sum(r["n_converged"] for r in judged)) if judged else "n/a",
              conv_n_runs=str(sum(r["n_runs"] for r in judged)) if judged else "n/a")
+    v.update(_how_far_values(runs, judged, (summary.get("diffusion_left_out") or {}).get("per_temperature") or []))
     v.update(haven_values(summary.get("diffusion_conductivity")))
     v.update(experiment_gap_values(summary.get("arrhenius")))
     v.update(_non_monotonic_values(summary.get("diffusion_per_temperature") or []))
-    v.update(previous_values(summary.get("arrhenius"), summary.get("diffusion_previous")))
+    v.update(previous_values(summary.get("arrhenius"), summary.get("diffusion_previous"),
+                             "the from-scratch model" if v["stab_model_label"] == "from-scratch" else ""))
+    return v
+
+
+HOP_A = 2.75  # Å, the middle of the 2.5-3 Å between neighbouring Li sites that the report quotes
+
+
+def _how_far_values(md_runs: list[dict], judged: list[dict], left_out: list[dict]) -> dict[str, str]:
+    """How far a Li moves at the coldest fitted temperature, read against a hop between sites (``hop_reading``:
+    MSD / HOP_A², the hops per Li of uncorrelated hops), and how many runs pass the convergence rule
+    (``conv_sentence``: of the fitted temperatures, ``judged``, and those it left out, ``left_out``; both per
+    temperature with ``n_runs`` and ``n_converged``)."""
+    v = {"hop_reading": "n/a", "conv_sentence": "n/a"}
+    if md_runs:
+        hops = min(r["rms_displacement_at_fit_end_A"] for r in md_runs) ** 2 / HOP_A ** 2
+        v["hop_reading"] = ("less than one hop between sites (2.5–3 Å apart), so D there counts few events"
+                            if hops < 1 else f"about {hops:.0f} hops between sites 2.5–3 Å apart")
+    if judged:
+        n_pass, n_runs = sum(r["n_converged"] for r in judged), sum(r["n_runs"] for r in judged)
+        v["conv_sentence"] = (f"all {n_runs} fitted runs pass the convergence rule" if n_pass == n_runs else
+                              f"{'only ' if 2 * n_pass < n_runs else ''}{n_pass} of {n_runs} runs pass the convergence "
+                              "rule")
+        if left_out:
+            v["conv_sentence"] += (f", none of the {sum(r['n_runs'] for r in left_out)} at "
+                                   f"{_temperatures(r['temperature_K'] for r in left_out)} K yet (left out)")
     return v
 
 
@@ -304,9 +331,10 @@ def _pretrained_curve_values(scratch: list[dict], pretrained: list[dict]) -> dic
             "lc_pt_change_last": change(sizes[-1]), "lc_pt_n_first": str(sizes[0]), "lc_pt_n_last": str(sizes[-1])}
 
 
-def _pretraining_values(pt: dict | None) -> dict[str, str]:
+def _pretraining_values(pt: dict | None, production_run: str | None = None) -> dict[str, str]:
     """Synthetic pre-training (notebook 9): the set, the change of force error per candidate, failed plain screens
-    from scratch and fine-tuned, and the decision (the side-by-side numbers: ``pretraining_table``)."""
+    from scratch and fine-tuned, and the decision (the side-by-side numbers: ``pretraining_table``), which says
+    whether the production model (``production_run``, the MD's) is the adopted one or predates it."""
     keys = ("pt_n", "pt_n_md", "pt_teacher", "pt_archs", "pt_change", "pt_change_range", "pt_n_candidates",
             "pt_decision", "pt_scratch_failed", "pt_ft_failed")
     v = {k: "n/a" for k in keys}
@@ -324,9 +352,10 @@ def _pretraining_values(pt: dict | None) -> dict[str, str]:
              pt_change=", ".join(f"{100 * (f / s - 1):+.0f}" for s, f in zip(scratch, ft)),
              pt_change_range=_range_text([100 * (f / s - 1) for s, f in zip(scratch, ft)]),
              pt_n_candidates=_count_word(len(names)),
-             pt_decision=(f"adopts the fine-tuned {_candidate_of(decision, decision['adopted'])}; "
-                          "the MD below predates it" if decision["adopted"]
-                          else "keeps the production model"),
+             pt_decision=("keeps the production model" if not decision["adopted"] else
+                          f"adopts the fine-tuned {_candidate_of(decision, decision['adopted'])}"
+                          + (", the model of the MD below" if decision["adopted"] == production_run
+                             else "; the MD below predates it")),
              pt_scratch_failed=_failed_of(r for r in rows if r["kind"] == "scratch"),
              pt_ft_failed=_failed_of(r for r in rows if r["kind"] == "fine-tuned"))
     return v
@@ -475,7 +504,8 @@ def _room_temperature_values(summary: dict, target_K: float = 300.0) -> dict[str
     with the fit itself, which then holds no ``target_K`` to leave out; ``D300_direct_in_fit`` says which.
     ``heldout_reading`` reads the pull: within 2σ the two agree."""
     keys = ("D300_direct", "D300_direct_err", "D300_heldout", "D300_heldout_lo", "D300_heldout_hi", "heldout_pull",
-            "Ea_heldout", "Ea_heldout_err", "heldout_T_min", "heldout_ratio", "heldout_reading", "D300_direct_in_fit")
+            "Ea_heldout", "Ea_heldout_err", "heldout_T_min", "heldout_ratio", "heldout_reading", "D300_direct_in_fit",
+            "heldout_intro")
     v: dict[str, str] = dict.fromkeys(keys, "n/a")
     at_target = lambda rows: next((r for r in rows or [] if r["temperature_K"] == target_K), None)  # noqa: E731
     measured = at_target(summary.get("diffusion_per_temperature"))
@@ -483,7 +513,9 @@ def _room_temperature_values(summary: dict, target_K: float = 300.0) -> dict[str
     if measured or left_out:
         m = measured or left_out
         v.update(D300_direct=sci(m["D_cm2_s"]), D300_direct_err=sci(m["D_err_cm2_s"]),
-                 D300_direct_in_fit="yes" if measured else "no")
+                 D300_direct_in_fit="yes" if measured else "no",
+                 heldout_intro=(f"Fitted without {target_K:g} K, the hotter temperatures predict" if measured else
+                                "The fit predicts"))
     a = summary.get("arrhenius") or {}
     held = next((r for r in a.get("Ea_leave_one_out") or [] if r["left_out_K"] == target_K), None)
     if not held and left_out and a.get("cov_lnD0_Ea"):  # the fit is already without it: it predicts D there
@@ -506,10 +538,12 @@ def _room_temperature_values(summary: dict, target_K: float = 300.0) -> dict[str
     return v
 
 
-def previous_values(now: dict | None, previous: dict | None) -> dict[str, str]:
+def previous_values(now: dict | None, previous: dict | None, made_with: str = "") -> dict[str, str]:
     """The series the fit replaced (``diffusion.json`` → ``previous``) against the fit ``now`` (both Arrhenius
     summaries): its Ea (eV) and D(300 K) (cm²/s), the change of Ea in meV and in combined standard deviations
-    (``prev_Ea_pull``) and the ratio of D(300 K) now over before; ``previous_sentence`` is empty without one."""
+    (``prev_Ea_pull``) and the ratio of D(300 K) now over before; ``previous_sentence`` says so, and how the old
+    series was made (``made_with``, e.g. "the from-scratch model"; it was never held to the convergence rule), and
+    is empty without one."""
     keys = ("prev_sets", "prev_n_runs", "prev_T_min", "prev_T_max", "prev_Ea", "prev_Ea_err", "prev_D300",
             "prev_Ea_change_meV", "prev_Ea_pull", "prev_D300_ratio")
     v = {**dict.fromkeys(keys, "n/a"), "previous_sentence": ""}
@@ -522,11 +556,11 @@ def previous_values(now: dict | None, previous: dict | None) -> dict[str, str]:
              prev_T_min=fixed(a["T_range_K"][0], 0), prev_T_max=fixed(a["T_range_K"][1], 0),
              prev_Ea=fixed(a["Ea_eV"], 3), prev_Ea_err=fixed(a["Ea_err_eV"], 3), prev_D300=sci(a["D300K_cm2_s"]),
              prev_Ea_change_meV=fixed(1000 * change_eV, 0),
-             prev_Ea_pull=fixed(change_eV / math.hypot(now["Ea_err_eV"], a["Ea_err_eV"]), 1),
+             prev_Ea_pull=fixed(round(change_eV / math.hypot(now["Ea_err_eV"], a["Ea_err_eV"]), 1) or 0.0, 1),
              prev_D300_ratio=fixed(now["D300K_cm2_s"] / a["D300K_cm2_s"], 2))
     v["previous_sentence"] = (
-        f" The series this fit replaced ({v['prev_sets']}: {v['prev_n_runs']} runs at {v['prev_T_min']}–"
-        f"{v['prev_T_max']} K) gave Ea = {v['prev_Ea']} ± {v['prev_Ea_err']} eV and D(300 K) = {v['prev_D300']} cm²/s; "
+        f" The series this fit replaced ({v['prev_n_runs']} runs at {v['prev_T_min']}–{v['prev_T_max']} K"
+        f"{' with ' + made_with if made_with else ''}, not held to the convergence rule) gave Ea = {v['prev_Ea']} ± {v['prev_Ea_err']} eV and D(300 K) = {v['prev_D300']} cm²/s; "
         f"the present fit moves Ea by {v['prev_Ea_change_meV']} meV ({v['prev_Ea_pull']} combined standard deviations) "
         f"and D(300 K) by a factor of {v['prev_D300_ratio']}.")
     return v
@@ -615,6 +649,24 @@ def screened_production_model(summary: dict) -> str | None:
                  if r["kind"] == "fine-tuned" and r["run_name"] == production), production)
 
 
+def _fine_tuned_values(summary: dict) -> dict[str, str]:
+    """What the text says of how the production model was made and of the core repulsion in the fit's MD:
+    ``pretrain_after`` (abstract, conclusion) and ``pretrain_model_note`` (methods) are empty for a model trained
+    from scratch; ``stab_model_label`` names the model the stability screens tested (``screened_production_model``);
+    ``core_md_sentence`` says whether the MD of the fit uses the core repulsion (each with its leading space)."""
+    production = summary.get("model", {}).get("source_run")
+    fine_tuned = production is not None and screened_production_model(summary) != production
+    n_synthetic = ((summary.get("pretraining") or {}).get("synthetic_set") or {}).get("n_configurations")
+    runs = summary.get("diffusion") or []
+    uses_core = bool(runs) and all(r.get("core_repulsion_onset_A") for r in runs)
+    return {"pretrain_after": f" after pre-training on {n_synthetic} synthetic ones" if fine_tuned else "",
+            "pretrain_model_note": " and pre-trained on synthetic data (below)" if fine_tuned else "",
+            "stab_model_label": "from-scratch" if fine_tuned else "production",
+            "core_md_sentence": (" The MD below uses it." if uses_core else
+                                 " The MD below, with the fine-tuned model, runs without it." if fine_tuned else
+                                 " The MD below runs without it.")}
+
+
 def _stability_values(summary: dict) -> dict[str, str]:
     """The stability screen (failed / total runs per candidate) and the core repulsion in production MD."""
     keys = ("stab_prod_failed", "stab_prod_runs", "stab_prod_core_failed", "stab_prod_core_runs", "stab_other_failed",
@@ -659,20 +711,23 @@ def _stability_values(summary: dict) -> dict[str, str]:
                  nve_kT=fixed(nve[0]["kT_meV"], 0),
                  nve_drift_run=fixed(drift * min(r.get("production_ps", math.nan) for r in md_runs), 1) if md_runs else "n/a")
     minima = summary.get("dataset", {}).get("min_pair_distance_A", {})
-    onsets = [r.get("core_repulsion_onset_A") or {} for r in md_runs]
     if md_runs and minima and all("pair_limit_A" in r for r in md_runs):
         fractions = {round(r["pair_limit_A"][pair] / minima[pair], 2) for r in md_runs for pair in r["pair_limit_A"]}
         v["monitor_fraction_percent"] = "/".join(fixed(100 * f, 0) for f in sorted(fractions)) or "n/a"
         v["monitor_min_distance"] = fixed(min(r["limit_A"] for r in md_runs), 1)
-    if md_runs and all(onsets) and minima:
+    # the core repulsion as the fit's MD used it or, where that runs without it, as the series before it did
+    previous = (summary.get("diffusion_previous") or {}).get("per_run") or []
+    core_runs = next((rs for rs in (md_runs, previous) if rs and all(r.get("core_repulsion_onset_A") for r in rs)), [])
+    if core_runs and minima:
+        onsets = [r["core_repulsion_onset_A"] for r in core_runs]
         fractions = {round(o[pair] / minima[pair], 2) for o in onsets for pair in o}
         v["core_fraction_percent"] = "/".join(fixed(100 * f, 0) for f in sorted(fractions))
         v["core_onset_LiLi"] = fixed(onsets[0]["Li-Li"], 2)
         v["core_strength_eV"] = fixed(STRENGTH_EV, 0)
-        active = [r["core_active_fraction"] for r in md_runs if r.get("core_active_fraction") is not None]
+        active = [r["core_active_fraction"] for r in core_runs if r.get("core_active_fraction") is not None]
         if active:
             v["core_active_percent"] = fixed(100 * float(np.mean(active)), 2)
-            v["core_max_eV"] = fixed(max(r["core_max_eV"] for r in md_runs if r.get("core_max_eV") is not None), 3)
+            v["core_max_eV"] = fixed(max(r["core_max_eV"] for r in core_runs if r.get("core_max_eV") is not None), 3)
     elif md_runs:
         v["core_fraction_percent"] = "off"
     return v

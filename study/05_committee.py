@@ -53,13 +53,16 @@ members[["run_name", "n_train", "seed", "test_force_rmse_meV_per_A"]]
 
 # %%
 # per temperature: the runs of the production model (series and probes) apart from the pending series (another
-# model, analysed apart in notebook 6), whose supercell runs stay out (their largest σ is over 8 times the atoms)
+# model, analysed apart in notebook 6), whose supercell runs stay out (their largest σ is over 8 times the atoms),
+# and from the series the fit replaced (another model), which has a panel of its own
 pending_names = {r["run_name"] for r in planned if r["role"] == "pending"}
 pending_cell = {r["run_name"] for r in planned if r["role"] == "pending" and r["supercell"] == 1}
-per_T = pd.DataFrame(committee.per_temperature([r for r in along_rows if r["run_name"] not in pending_names], reference))
+previous_names = {r["run_name"] for r in planned if r["role"] == "previous"}
+per_T = pd.DataFrame(committee.per_temperature([r for r in along_rows if r["run_name"] not in pending_names | previous_names],
+                                               reference))
 per_T_pending = committee.per_temperature([r for r in along_rows if r["run_name"] in pending_cell], reference)
 plotting.save(plotting.committee(along, reference, limit, [r["run_name"] for r in planned if r["role"] == "probe"],
-                                 pending_names), "committee")
+                                 pending_names, previous_names), "committee")
 runs.write_json(paths.derived_dir() / "committee.json", {
     "members": [paths.relative(p) for p in model_paths],
     "test_sigma_eV_A": {"median": float(np.median(test_sigma)), "p95": reference, "max": float(test_sigma.max())},

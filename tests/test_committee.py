@@ -67,3 +67,19 @@ def test_runs_above_the_limit_leave_the_diffusion_analysis():
     assert excluded[0]["run_name"] == "md-T750-seed1" and excluded[0]["temperature_K"] == 750
     with pytest.raises(ValueError, match="md-T640-seed1: not in the committee results"):
         temperature_series.exclude_extrapolating([{**used[0], "run_name": "md-T640-seed1"}], [], table)
+
+
+def test_the_series_the_fit_replaced_gets_a_panel_of_its_own():
+    import pandas as pd
+
+    from analysis import plotting
+
+    along = pd.DataFrame([{"run_name": name, "temperature_K": T, "time_ps": t, "sigma_max_eV_A": 0.05 + 0.01 * t}
+                          for name, T in [("md-T500-seed1-pt", 500), ("md-T500-seed1", 500), ("md-T750-seed1", 750)]
+                          for t in range(5)])
+    fig = plotting.committee(along, 0.1, 0.4, probe_runs=["md-T750-seed1"], previous_runs=["md-T500-seed1"])
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["temperature series", "probes (not in the fit)", "previous series (not in the fit)"]
+    assert [len(ax.get_lines()) - 2 for ax in fig.axes] == [1, 1, 1]  # one run each, besides the two reference lines
+    fig = plotting.committee(along, 0.1, 0.4, probe_runs=["md-T750-seed1"])  # no previous series: it is the series
+    assert [ax.get_title() for ax in fig.axes] == ["temperature series", "probes (not in the fit)"]

@@ -175,6 +175,9 @@ def test_pretraining_table_and_values_read_each_candidate_and_the_decision():
     assert (v["pt_scratch_failed"], v["pt_ft_failed"]) == ("9 of 15", "1 of 9")
     # an adopted model does not silently become the MD series' model: the report says the runs predate it
     assert v["pt_decision"] == "adopts the fine-tuned c32-L1-r5 (120 epochs); the MD below predates it"
+    # once the plan has made it the production model, the MD below is its own
+    assert report_values._pretraining_values(pt, "f120")["pt_decision"] == \
+        "adopts the fine-tuned c32-L1-r5 (120 epochs), the model of the MD below"
     lines = report_values.pretraining_table(pt).splitlines()
     assert "| 600 K | 800 K |" in lines[0] and len(lines) == 4
     assert lines[2].split(" | ")[1:] == ["46.7", "34.5", "0/3", "—", "—", "1.5", "RMSE 34.5 > 32 |"]
@@ -272,6 +275,7 @@ def test_room_temperature_values_compare_the_direct_d_with_the_fit_without_it():
     held = summary["arrhenius"]["Ea_leave_one_out"][0]
     assert v["heldout_pull"] == report_values.fixed(held["pull"], 1) and held["pull"] > 2  # ln 2 over ~0.25
     assert v["heldout_reading"].startswith("beyond 2σ") and v["D300_direct_in_fit"] == "yes"
+    assert v["heldout_intro"] == "Fitted without 300 K, the hotter temperatures predict"
     # the convergence rule left 300 K out of the fit: its runs are compared with the fit over the rest itself
     rest = arrhenius.fit(T[1:], D[1:], [0.1 * d for d in D[1:]])
     predicted, predicted_err = arrhenius.extrapolate(rest, 300.0)
@@ -284,6 +288,7 @@ def test_room_temperature_values_compare_the_direct_d_with_the_fit_without_it():
     v = report_values._room_temperature_values(left)
     assert (v["D300_direct"], v["D300_heldout"]) == (report_values.sci(cold["D_cm2_s"]), report_values.sci(predicted))
     assert v["D300_direct_in_fit"] == "no" and v["heldout_T_min"] == "400" and v["Ea_heldout"] == "0.200"
+    assert v["heldout_intro"] == "The fit predicts"  # it holds no 300 K to leave out
     assert v["heldout_reading"] == "consistent, though from few hops" and 0 < float(v["heldout_pull"]) < 1
     # and the diffusion table shows it among the fitted temperatures, marked
     row = {"n_runs": 2, "chi2_red": 0.5, "msd_exponent_min": 0.7, "rms_displacement_min_A": 3.0,
@@ -357,8 +362,13 @@ def test_previous_series_values_compare_its_fit_with_the_present_one():
     previous = {"sets": ["series", "added seeds", "long runs"], "n_runs": 17, "arrhenius": before}
     v = report_values.previous_values(now, previous)
     assert (v["prev_Ea"], v["prev_Ea_change_meV"], v["prev_Ea_pull"], v["prev_D300_ratio"]) == ("0.158", "50", "1.7", "0.25")
-    assert v["previous_sentence"].startswith(" The series this fit replaced (series, added seeds and long runs: 17 runs "
-                                             "at 300–600 K) gave Ea = 0.158 ± 0.018 eV")
+    assert v["prev_sets"] == "series, added seeds and long runs"
+    assert v["previous_sentence"].startswith(" The series this fit replaced (17 runs at 300–600 K, not held to the "
+                                             "convergence rule) gave Ea = 0.158 ± 0.018 eV")
+    # why it changed: the model it was made with; a change below 0.05 σ reads 0.0, not −0.0
+    w = report_values.previous_values({**now, "Ea_eV": 0.1579}, previous, "the from-scratch model")
+    assert "(17 runs at 300–600 K with the from-scratch model, not held to the convergence rule)" in w["previous_sentence"]
+    assert w["prev_Ea_pull"] == "0.0" and "(0.0 combined standard deviations)" in w["previous_sentence"]
 
 
 def test_run_lengths_are_given_as_a_span_when_runs_were_extended():
@@ -395,3 +405,46 @@ def test_the_stability_screens_are_quoted_for_the_model_they_tested():
     # the promoted fine-tuned model was screened as its from-scratch twin
     assert report_values.screened_production_model(model(table[1]["run_name"])) == table[0]["run_name"]
     assert report_values.screened_production_model({"model": {"source_run": "train-x"}}) == "train-x"
+
+
+def test_how_far_the_ions_move_is_read_against_a_hop_and_the_convergence_rule():
+    runs = lambda *rms: [{"rms_displacement_at_fit_end_A": r} for r in rms]  # noqa: E731
+    v = report_values._how_far_values(runs(1.5, 4.0), [{"n_runs": 17, "n_converged": 4}], [])
+    assert v["hop_reading"] == "less than one hop between sites (2.5–3 Å apart), so D there counts few events"
+    assert v["conv_sentence"] == "only 4 of 17 runs pass the convergence rule"
+    # the converged series: MSD 20 Å² at 4.5 Å RMS, (4.5 / 2.75)² = 2.7 hops per Li; the cold end left out
+    left = [{"temperature_K": 300, "n_runs": 2, "n_converged": 0}, {"temperature_K": 350, "n_runs": 3, "n_converged": 0}]
+    v = report_values._how_far_values(runs(4.5, 5.5), [{"n_runs": 12, "n_converged": 12}, {"n_runs": 3, "n_converged": 3}],
+                                      left)
+    assert v["hop_reading"] == "about 3 hops between sites 2.5–3 Å apart"
+    assert v["conv_sentence"] == "all 15 fitted runs pass the convergence rule, none of the 5 at 300 and 350 K yet (left out)"
+    assert report_values._how_far_values(runs(4.5), [{"n_runs": 10, "n_converged": 6}], [])["conv_sentence"] == \
+        "6 of 10 runs pass the convergence rule"
+    assert set(report_values._how_far_values([], [], []).values()) == {"n/a"}
+
+
+def test_the_text_says_how_the_production_model_was_made_and_whether_the_md_uses_the_core_repulsion():
+    table = [{"candidate": "c32-L1-r5 (120 epochs)", "kind": "scratch", "run_name": "train-s"},
+             {"candidate": "c32-L1-r5 (120 epochs)", "kind": "fine-tuned", "run_name": "train-s-pt"}]
+    core = {"Li-Li": 1.65, "S-S": 1.81}
+    minima = {"Li-Li": 1.832, "S-S": 2.007}
+    old_runs = [{"core_repulsion_onset_A": core, "core_active_fraction": 0.001, "core_max_eV": 0.02}] * 2
+    new_runs = [{"core_repulsion_onset_A": {}, "core_active_fraction": 0.0, "core_max_eV": 0.0}] * 2
+
+    def summary(production, runs, previous=None):
+        return {"model": {"source_run": production}, "dataset": {"min_pair_distance_A": minima},
+                "pretraining": {"table": table, "synthetic_set": {"n_configurations": 1200}}, "diffusion": runs,
+                "diffusion_previous": {"per_run": previous} if previous else None}
+
+    v = report_values._fine_tuned_values(summary("train-s", old_runs))
+    assert v == {"pretrain_after": "", "pretrain_model_note": "", "stab_model_label": "production",
+                 "core_md_sentence": " The MD below uses it."}
+    flipped = summary("train-s-pt", new_runs, previous=old_runs)
+    v = report_values._fine_tuned_values(flipped)
+    assert v["pretrain_after"] == " after pre-training on 1200 synthetic ones" and v["stab_model_label"] == "from-scratch"
+    assert v["core_md_sentence"] == " The MD below, with the fine-tuned model, runs without it."
+    # the repulsion the screens and the series before used is still described, from that series' runs
+    w = report_values._stability_values(flipped)
+    assert (w["core_fraction_percent"], w["core_onset_LiLi"]) == ("90", "1.65")
+    assert w["core_strength_eV"] == report_values.fixed(report_values.STRENGTH_EV, 0) != "n/a"
+    assert report_values._stability_values(summary("train-s", new_runs))["core_fraction_percent"] == "off"
