@@ -460,8 +460,9 @@ def _seed_values(summary: dict) -> dict[str, str]:
     series = [r for r in every if r.get("set") == fit_sets[0]["set"]]
     per_T = [sum(1 for r in series if r["temperature_K"] == T) for T in {r["temperature_K"] for r in series}]
     v["md_seeds_base"] = str(min(per_T)) if per_T else "n/a"
-    added = [f"{s['set']} ({_temperatures(sorted({r['temperature_K'] for r in every if r.get('set') == s['set']}))} K)"
-             for s in fit_sets[1:]]
+    temperatures = {s["set"]: _temperatures({r["temperature_K"] for r in every if r.get("set") == s["set"]}) + " K"
+                    for s in fit_sets[1:]}
+    added = [name if T in name else f"{name} ({T})" for name, T in temperatures.items()]  # "300 K direct" as it is
     if added:
         v["md_sets_added"] = added[0] if len(added) == 1 else ", ".join(added[:-1]) + " and " + added[-1]
     outside = [r["run_name"] for r in every if r.get("role") == plan.OUTSIDE]
@@ -505,7 +506,7 @@ def _room_temperature_values(summary: dict, target_K: float = 300.0) -> dict[str
     ``heldout_reading`` reads the pull: within 2σ the two agree."""
     keys = ("D300_direct", "D300_direct_err", "D300_heldout", "D300_heldout_lo", "D300_heldout_hi", "heldout_pull",
             "Ea_heldout", "Ea_heldout_err", "heldout_T_min", "heldout_ratio", "heldout_reading", "D300_direct_in_fit",
-            "heldout_intro")
+            "heldout_clause")
     v: dict[str, str] = dict.fromkeys(keys, "n/a")
     at_target = lambda rows: next((r for r in rows or [] if r["temperature_K"] == target_K), None)  # noqa: E731
     measured = at_target(summary.get("diffusion_per_temperature"))
@@ -514,8 +515,7 @@ def _room_temperature_values(summary: dict, target_K: float = 300.0) -> dict[str
         m = measured or left_out
         v.update(D300_direct=sci(m["D_cm2_s"]), D300_direct_err=sci(m["D_err_cm2_s"]),
                  D300_direct_in_fit="yes" if measured else "no",
-                 heldout_intro=(f"Fitted without {target_K:g} K, the hotter temperatures predict" if measured else
-                                "The fit predicts"))
+                 heldout_clause=f"The {target_K:g} K runs, left out, give" if not measured else "n/a")
     a = summary.get("arrhenius") or {}
     held = next((r for r in a.get("Ea_leave_one_out") or [] if r["left_out_K"] == target_K), None)
     if not held and left_out and a.get("cov_lnD0_Ea"):  # the fit is already without it: it predicts D there
@@ -526,6 +526,9 @@ def _room_temperature_values(summary: dict, target_K: float = 300.0) -> dict[str
         rest = [float(T) for T in a["T_range_K"]]
     elif held:
         rest = sorted(r["left_out_K"] for r in a["Ea_leave_one_out"] if r["left_out_K"] != target_K)
+    if held and measured:
+        v["heldout_clause"] = (f"Fitted without {target_K:g} K, the hotter temperatures predict "
+                               f"D({target_K:g} K) = {sci(held['D_predicted_cm2_s'])} cm²/s; the {target_K:g} K runs give")
     if held:
         lo, hi = lognormal_range(held["D_predicted_cm2_s"], held["D_predicted_err_cm2_s"] / held["D_predicted_cm2_s"])
         v.update(D300_heldout=sci(held["D_predicted_cm2_s"]), D300_heldout_lo=sci(lo), D300_heldout_hi=sci(hi),
@@ -663,7 +666,7 @@ def _fine_tuned_values(summary: dict) -> dict[str, str]:
             "pretrain_model_note": " and pre-trained on synthetic data (below)" if fine_tuned else "",
             "stab_model_label": "from-scratch" if fine_tuned else "production",
             "core_md_sentence": (" The MD below uses it." if uses_core else
-                                 " The MD below, with the fine-tuned model, runs without it." if fine_tuned else
+                                 " The fine-tuned model's MD below runs without it." if fine_tuned else
                                  " The MD below runs without it.")}
 
 

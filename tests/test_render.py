@@ -245,6 +245,11 @@ def test_seed_sentence_reads_the_roles_the_plan_recorded_with_each_run():
     v = report_values._seed_values(summary)
     assert v["md_seeds_base"] == "2"
     assert v["md_sets_added"] == "replacement seeds (600 K) and long runs (400 K)"
+    # a set named by its temperature is not followed by it again
+    direct = [{"set": "300 K direct", "role": "fit", "rule": "r"}]
+    v300 = report_values._seed_values({**summary, "diffusion_plan_sets": sets + direct,
+                                       "diffusion": used + [run(300, 1, "300 K direct")]})
+    assert v300["md_sets_added"] == "replacement seeds (600 K), long runs (400 K) and 300 K direct"
     assert (v["md_outside"], v["md_outside_sentence"]) == ("none", "")
     # 600 K: 2 of 4 fit runs kept; the probe at 900 K does not count
     assert (v["md_selected_T"], v["md_selected_kept"], v["md_selected_runs"]) == ("600", "2", "4")
@@ -275,7 +280,8 @@ def test_room_temperature_values_compare_the_direct_d_with_the_fit_without_it():
     held = summary["arrhenius"]["Ea_leave_one_out"][0]
     assert v["heldout_pull"] == report_values.fixed(held["pull"], 1) and held["pull"] > 2  # ln 2 over ~0.25
     assert v["heldout_reading"].startswith("beyond 2σ") and v["D300_direct_in_fit"] == "yes"
-    assert v["heldout_intro"] == "Fitted without 300 K, the hotter temperatures predict"
+    assert v["heldout_clause"] == (f"Fitted without 300 K, the hotter temperatures predict D(300 K) = "
+                                   f"{report_values.sci(D[0] / 2)} cm²/s; the 300 K runs give")
     # the convergence rule left 300 K out of the fit: its runs are compared with the fit over the rest itself
     rest = arrhenius.fit(T[1:], D[1:], [0.1 * d for d in D[1:]])
     predicted, predicted_err = arrhenius.extrapolate(rest, 300.0)
@@ -288,7 +294,7 @@ def test_room_temperature_values_compare_the_direct_d_with_the_fit_without_it():
     v = report_values._room_temperature_values(left)
     assert (v["D300_direct"], v["D300_heldout"]) == (report_values.sci(cold["D_cm2_s"]), report_values.sci(predicted))
     assert v["D300_direct_in_fit"] == "no" and v["heldout_T_min"] == "400" and v["Ea_heldout"] == "0.200"
-    assert v["heldout_intro"] == "The fit predicts"  # it holds no 300 K to leave out
+    assert v["heldout_clause"] == "The 300 K runs, left out, give"  # compared with the fit itself, quoted before
     assert v["heldout_reading"] == "consistent, though from few hops" and 0 < float(v["heldout_pull"]) < 1
     # and the diffusion table shows it among the fitted temperatures, marked
     row = {"n_runs": 2, "chi2_red": 0.5, "msd_exponent_min": 0.7, "rms_displacement_min_A": 3.0,
@@ -442,7 +448,7 @@ def test_the_text_says_how_the_production_model_was_made_and_whether_the_md_uses
     flipped = summary("train-s-pt", new_runs, previous=old_runs)
     v = report_values._fine_tuned_values(flipped)
     assert v["pretrain_after"] == " after pre-training on 1200 synthetic ones" and v["stab_model_label"] == "from-scratch"
-    assert v["core_md_sentence"] == " The MD below, with the fine-tuned model, runs without it."
+    assert v["core_md_sentence"] == " The fine-tuned model's MD below runs without it."
     # the repulsion the screens and the series before used is still described, from that series' runs
     w = report_values._stability_values(flipped)
     assert (w["core_fraction_percent"], w["core_onset_LiLi"]) == ("90", "1.65")
