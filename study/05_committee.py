@@ -87,8 +87,8 @@ from IPython.display import Markdown
 left = "; ".join(f"{r.run_name} after {r.first_above_limit_ps:g} ps of production (largest σ {r.sigma_max_eV_A * 1000:.0f} meV/Å)"
                  for r in run_table.itertuples() if r.left_trained_region) or "none"
 # over every frame of positions.npz (stability.production_events), the same count notebook 6 and the report use
-broken = ", ".join(f"{r.broken_PS4_fraction:.0%} in {r.run_name}" for r in events.itertuples()
-                   if r.broken_PS4_fraction) or "0 % in every run"
+broken = ", ".join(f"{r.broken_PS4_fraction:.1%} in {r.run_name}" for r in events.itertuples()
+                   if r.broken_PS4_fraction > 0) or "0 % in every run"  # (nan: a run stopped before production)
 
 hot, cold = per_T.iloc[-1], per_T.iloc[0]
 trend = ("only one temperature so far, so no trend can be read" if len(per_T) < 2 else

@@ -143,7 +143,9 @@ if rule:
            "failures say where D is not yet converged."))
 else:
     convergence_text = "the plan declares no convergence rule."
-changed = previous_values(fit, previous)["previous_sentence"]  # the sentence the report quotes,
+runs_per_T = "–".join(dict.fromkeys(str(n) for n in (per_T["n_runs"].min(), per_T["n_runs"].max())))  # "3" or "2–5"
+previous_models = {x.get("model") for x in plan.md_sets(the_plan) if x["role"] == "previous"} - {None}
+changed = previous_values(fit, previous, " and ".join(sorted(previous_models)))["previous_sentence"]  # the report's,
 changed = re.sub(r" × 10\^(−?\d+)\^", r"e\1", changed)  # its 10^n^ (Pandoc superscript) written as e-notation
 changed = f"\n**What changed from the series this fit replaced?**{changed}\n" if changed else ""
 text = f"""
@@ -180,7 +182,7 @@ Nernst–Einstein σ of the tracer D: {'; '.join(
 displacement is one number per run where the tracer MSD averages 27 ions, so the direct σ is far noisier; where its
 relative error exceeds about 50 % one temperature says little. {haven['haven_n_below']} of {haven['haven_n']} temperatures
 lie below 1 by more than their error (H_R = {haven['haven_lo']}–{haven['haven_hi']}), a sign of correlated hops, which
-would raise σ above the Nernst–Einstein value; with 2–5 runs per temperature the collective displacement rests on few
+would raise σ above the Nernst–Einstein value; with {runs_per_T} runs per temperature the collective displacement rests on few
 independent numbers, so σ at 300 K below is still given for H_R = {haven_ratio:g} and the measured ratios beside it.
 
 **Finite size and statistics.** The cell holds {data.EXPECTED_COMPOSITION['Li']} Li, and by the end of the fit window a Li has moved
@@ -191,7 +193,7 @@ lowest temperatures carry the largest relative errors. {finite_size_status}
 
 **Did the model keep the PS4 units intact?** {int((per_run['broken_PS4_fraction'] > 0).sum())} of {len(per_run)} runs have
 frames with a P bonded to fewer than four S within 3 Å, which no DFT configuration has (largest fraction
-{per_run['broken_PS4_fraction'].max():.0%}, {per_run.loc[per_run['broken_PS4_fraction'].idxmax(), 'run_name']}).
+{per_run['broken_PS4_fraction'].max():.1%}, {per_run.loc[per_run['broken_PS4_fraction'].idxmax(), 'run_name']}).
 Such runs are analysed over their longest intact stretch when it lasts at least {min_intact_ps:g} ps and are left
 out otherwise. D from all frames instead:
 {'; '.join(f"{r.run_name} {r.D_full_cm2_s:.2e} vs {r.D_cm2_s:.2e} cm²/s ({r.analysed_ps:.0f} ps analysed)"
@@ -205,21 +207,23 @@ if pending_sets:
     pending_cost = {k: sum(c[k] for c in md_compute if c["role"] == "pending")
                     for k in ("simulated_ps", "cpu_ps", "gpu_ps", "cpu_core_hours", "gpu_hours")}
     text += f"""
-**The converged series, so far.** The plan's pending sets ({'; '.join(
+**The pending sets, so far.** The plan's pending sets ({'; '.join(
         ', '.join(x['set'] for x in pending_sets if x.get('model') == m) + ' with ' + str(m or 'the production model')
         for m in dict.fromkeys(x.get('model') for x in pending_sets))};
 {sum(x.get('core_hours', 0) for x in pending_sets)} core-hours declared) are made piece by piece by `make series` (the supercell
 runs by `make finite-size`) and analysed here apart
-from the fit above: {len(made)} of its {len(declared)} runs finished so far{(
+from the fit above: {(f"{len(made)} of their {len(declared)} runs in the {data.EXPECTED_COMPOSITION['Li']}-Li cell finished so far"
+    if declared else "their runs are all supercell runs (the finite-size check)")}{(
         ': ' + '; '.join(f"{r['run_name']} ({r['analysed_ps']:.0f} ps): D = {r['D_cm2_s']:.2e} ± {r['D_err_cm2_s']:.1e} cm²/s, MSD "
                          f"{r['msd_end_A2']:.1f} Å² at the end of the fit window, "
                          f"{'converged' if r['converged'] else 'not converged yet'}" for r in made)) if made else ''}{(
         '; left out by the rules: ' + '; '.join(f"{e['run_name']} ({e['reason']})" for e in pending['excluded']))
-        if pending and pending['excluded'] else ''}. Made so far for them: {pending_cost['simulated_ps']:.0f} ps of MD in
-{pending_cost['cpu_core_hours']:.1f} CPU core-hours ({pending_cost['cpu_ps'] / 1000 / (pending_cost['cpu_core_hours'] / 24)
-if pending_cost['cpu_core_hours'] else float('nan'):.2f} ns/day per core, one thread per run, both cores of this machine
-busy) and {pending_cost['gpu_hours']:.2f} GPU hours on lent GPU machines ({pending_cost['gpu_ps']:.0f} ps); the table at
-the end gives every set.
+        if pending and pending['excluded'] else ''}. Made so far for them: {pending_cost['simulated_ps']:.0f} ps of MD{(
+        f", {pending_cost['cpu_ps']:.0f} ps in {pending_cost['cpu_core_hours']:.1f} CPU core-hours "
+        f"({pending_cost['cpu_ps'] / 1000 / (pending_cost['cpu_core_hours'] / 24):.2f} ns/day per core, one thread per "
+        "run, both cores of this machine busy)") if pending_cost['cpu_core_hours'] else ''}{(
+        f", {pending_cost['gpu_ps']:.0f} ps in {pending_cost['gpu_hours']:.2f} GPU hours on lent GPU machines")
+        if pending_cost['gpu_hours'] else ''}; the table at the end gives every set.
 """
     if md_forecast:
         short = [r for r in md_forecast if r["n_capped_short"]]
