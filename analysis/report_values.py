@@ -198,7 +198,7 @@ def variables(summary: dict) -> dict:
     v.update(experiment_gap_values(summary.get("arrhenius")))
     v.update(_non_monotonic_values(summary.get("diffusion_per_temperature") or []))
     v.update(previous_values(summary.get("arrhenius"), summary.get("diffusion_previous"),
-                             "the from-scratch model" if v["stab_model_label"] == "from-scratch" else ""))
+                             "the from-scratch model" if _fine_tuned(summary) else ""))
     return v
 
 
@@ -563,7 +563,8 @@ def previous_values(now: dict | None, previous: dict | None, made_with: str = ""
              prev_D300_ratio=fixed(now["D300K_cm2_s"] / a["D300K_cm2_s"], 2))
     v["previous_sentence"] = (
         f" The series this fit replaced ({v['prev_n_runs']} runs at {v['prev_T_min']}–{v['prev_T_max']} K"
-        f"{' with ' + made_with if made_with else ''}, not held to the convergence rule) gave Ea = {v['prev_Ea']} ± {v['prev_Ea_err']} eV and D(300 K) = {v['prev_D300']} cm²/s; "
+        f"{' with ' + made_with if made_with else ''}, not held to the convergence rule) gave Ea = {v['prev_Ea']} ± "
+        f"{v['prev_Ea_err']} eV and D(300 K) = {v['prev_D300']} cm²/s; "
         f"the present fit moves Ea by {v['prev_Ea_change_meV']} meV ({v['prev_Ea_pull']} combined standard deviations) "
         f"and D(300 K) by a factor of {v['prev_D300_ratio']}.")
     return v
@@ -652,16 +653,25 @@ def screened_production_model(summary: dict) -> str | None:
                  if r["kind"] == "fine-tuned" and r["run_name"] == production), production)
 
 
+def _fine_tuned(summary: dict) -> bool:
+    """Whether the production model was fine-tuned from the pre-trained one (its screens tested a from-scratch twin)."""
+    production = summary.get("model", {}).get("source_run")
+    return production is not None and screened_production_model(summary) != production
+
+
+def _with_core_repulsion(md_runs: list[dict]) -> bool:
+    """Whether every one of these MD runs was made with the core repulsion (a run without it records no onsets)."""
+    return bool(md_runs) and all(r.get("core_repulsion_onset_A") for r in md_runs)
+
+
 def _fine_tuned_values(summary: dict) -> dict[str, str]:
     """What the text says of how the production model was made and of the core repulsion in the fit's MD:
     ``pretrain_after`` (abstract, conclusion) and ``pretrain_model_note`` (methods) are empty for a model trained
     from scratch; ``stab_model_label`` names the model the stability screens tested (``screened_production_model``);
     ``core_md_sentence`` says whether the MD of the fit uses the core repulsion (each with its leading space)."""
-    production = summary.get("model", {}).get("source_run")
-    fine_tuned = production is not None and screened_production_model(summary) != production
+    fine_tuned = _fine_tuned(summary)
     n_synthetic = ((summary.get("pretraining") or {}).get("synthetic_set") or {}).get("n_configurations")
-    runs = summary.get("diffusion") or []
-    uses_core = bool(runs) and all(r.get("core_repulsion_onset_A") for r in runs)
+    uses_core = _with_core_repulsion(summary.get("diffusion") or [])
     return {"pretrain_after": f" after pre-training on {n_synthetic} synthetic ones" if fine_tuned else "",
             "pretrain_model_note": " and pre-trained on synthetic data (below)" if fine_tuned else "",
             "stab_model_label": "from-scratch" if fine_tuned else "production",
@@ -720,7 +730,7 @@ def _stability_values(summary: dict) -> dict[str, str]:
         v["monitor_min_distance"] = fixed(min(r["limit_A"] for r in md_runs), 1)
     # the core repulsion as the fit's MD used it or, where that runs without it, as the series before it did
     previous = (summary.get("diffusion_previous") or {}).get("per_run") or []
-    core_runs = next((rs for rs in (md_runs, previous) if rs and all(r.get("core_repulsion_onset_A") for r in rs)), [])
+    core_runs = next((rs for rs in (md_runs, previous) if _with_core_repulsion(rs)), [])
     if core_runs and minima:
         onsets = [r["core_repulsion_onset_A"] for r in core_runs]
         fractions = {round(o[pair] / minima[pair], 2) for o in onsets for pair in o}
