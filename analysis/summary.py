@@ -85,12 +85,11 @@ def build() -> dict:
         summary["diffusion_conductivity"] = df.get("conductivity")  # σ from the collective displacement, Haven ratio
         summary["arrhenius"] = df["arrhenius"]
         previous = df.get("previous")  # a series the plan superseded, analysed as it was fitted, for the comparison
-        # (per run only what the report reads of it: D, and the core repulsion it was made with)
+        # (per run only what the report reads of it: the core repulsion it was made with)
         summary["diffusion_previous"] = previous and {
             **{k: previous[k] for k in ("sets", "n_runs", "per_temperature", "arrhenius")},
-            "per_run": [{k: r.get(k) for k in ("run_name", "temperature_K", "D_cm2_s", "D_err_cm2_s",
-                                               "core_repulsion_onset_A", "core_active_fraction", "core_max_eV")}
-                        for r in previous["per_run"]]}
+            "per_run": [{k: r.get(k) for k in ("run_name", "core_repulsion_onset_A", "core_active_fraction",
+                                               "core_max_eV")} for r in previous["per_run"]]}
     stability = derived / "stability.json"
     if stability.exists():
         st = runs.read_json(stability)

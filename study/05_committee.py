@@ -58,8 +58,8 @@ members[["run_name", "n_train", "seed", "test_force_rmse_meV_per_A"]]
 pending_names = {r["run_name"] for r in planned if r["role"] == "pending"}
 pending_cell = {r["run_name"] for r in planned if r["role"] == "pending" and r["supercell"] == 1}
 previous_names = {r["run_name"] for r in planned if r["role"] == "previous"}
-per_T = pd.DataFrame(committee.per_temperature([r for r in along_rows if r["run_name"] not in pending_names | previous_names],
-                                               reference))
+other_model = pending_names | previous_names
+per_T = pd.DataFrame(committee.per_temperature([r for r in along_rows if r["run_name"] not in other_model], reference))
 per_T_pending = committee.per_temperature([r for r in along_rows if r["run_name"] in pending_cell], reference)
 plotting.save(plotting.committee(along, reference, limit, [r["run_name"] for r in planned if r["role"] == "probe"],
                                  pending_names, previous_names), "committee")
