@@ -79,12 +79,18 @@ def run_notebook(source: Path, output: Path, parameters: dict) -> None:
         failed.unlink(missing_ok=True)
 
 
+# a warning raised in a cell names the kernel's temporary copy of it, e.g. "/tmp/ipykernel_18194/3543885733.py:16:"
+KERNEL_CELL_FILE = re.compile(r"[^\s\"']*ipykernel_\d+/\d+\.py:(?=\d+:)")
+
+
 def project_relative(notebook_file: Path) -> None:
     """Write the executed notebook with paths inside the project relative to its root (warnings print the
-    environment's absolute paths; committed files hold no machine's paths)."""
+    environment's absolute paths; committed files hold no machine's paths) and a warning raised in a cell
+    attributed to ``<cell>:<line>`` instead of the kernel's temporary file (whose name differs on every run)."""
     text = Path(notebook_file).read_text()
     relative = text.replace(f"{paths.ROOT}/", "")
     relative = re.sub(re.escape(str(paths.ROOT)) + r"(?![\w.+-])", ".", relative)  # e.g. git's "cwd=<root>" in logs
+    relative = KERNEL_CELL_FILE.sub("<cell>:", relative)
     if relative != text:
         Path(notebook_file).write_text(relative)
 

@@ -197,8 +197,7 @@ def variables(summary: dict) -> dict:
     v.update(haven_values(summary.get("diffusion_conductivity")))
     v.update(experiment_gap_values(summary.get("arrhenius")))
     v.update(_non_monotonic_values(summary.get("diffusion_per_temperature") or []))
-    v.update(previous_values(summary.get("arrhenius"), summary.get("diffusion_previous"),
-                             "the from-scratch model" if _fine_tuned(summary) else ""))
+    v.update(previous_values(summary.get("arrhenius"), summary.get("diffusion_previous"), previous_made_with(summary)))
     return v
 
 
@@ -657,6 +656,18 @@ def _fine_tuned(summary: dict) -> bool:
     """Whether the production model was fine-tuned from the pre-trained one (its screens tested a from-scratch twin)."""
     production = summary.get("model", {}).get("source_run")
     return production is not None and screened_production_model(summary) != production
+
+
+def previous_made_with(summary: dict) -> str:
+    """How the report names the model(s) the superseded series was made with (``diffusion_previous`` → ``models``):
+    "the from-scratch model" for the fine-tuned production model's from-scratch twin, nothing for the production
+    model itself, else the training runs' names."""
+    models = (summary.get("diffusion_previous") or {}).get("models") or []
+    if not models or models == [summary.get("model", {}).get("source_run")]:
+        return ""
+    if models == [screened_production_model(summary)] and _fine_tuned(summary):
+        return "the from-scratch model"
+    return "model " + " and ".join(models)
 
 
 def _with_core_repulsion(md_runs: list[dict]) -> bool:

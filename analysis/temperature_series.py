@@ -274,13 +274,15 @@ def analyse_previous(used: list[dict], excluded: list[dict], fit_start_ps: float
                      volume_A3: float, seed: int = 0, reference_ps: float | None = None) -> dict | None:
     """A series the plan has superseded (role "previous", ``take_role``), analysed as it was when it was the fit:
     every run that passes the selection rules, with the convergence verdicts reported but not applied (it was made
-    before the rule), per temperature and its Arrhenius fit; the sets it came from and the runs the rules left out.
+    before the rule), per temperature and its Arrhenius fit; the sets it came from, the models its runs were made
+    with (their training runs' names, from each run's model path) and the runs the rules left out.
     None when the plan declares no previous series."""
     if not used and not excluded:
         return None
     result = analyse(used, fit_start_ps, seed=seed, reference_ps=reference_ps, convergence_rule=rule) \
         if used else {"per_run": [], "per_temperature": []}
     return {"sets": list(dict.fromkeys(r["set"] for r in used + excluded if r.get("set"))),  # in plan order
+            "models": list(dict.fromkeys(Path(r["model_path"]).parent.name for r in used)),
             "n_runs": len(result["per_run"]), "per_run": result["per_run"],
             "per_temperature": result["per_temperature"], "arrhenius": arrhenius_summary(result["per_temperature"], n_li, volume_A3)
             if len(result["per_temperature"]) >= 2 else None,

@@ -144,8 +144,8 @@ if rule:
 else:
     convergence_text = "the plan declares no convergence rule."
 runs_per_T = "–".join(dict.fromkeys(str(n) for n in (per_T["n_runs"].min(), per_T["n_runs"].max())))  # "3" or "2–5"
-previous_models = {x.get("model") for x in plan.md_sets(the_plan) if x["role"] == "previous"} - {None}
-changed = previous_values(fit, previous, " and ".join(sorted(previous_models)))["previous_sentence"]  # the report's,
+previous_models = (previous or {}).get("models") or []  # the training runs its runs were made with
+changed = previous_values(fit, previous, " and ".join(previous_models))["previous_sentence"]  # the report's,
 changed = re.sub(r" × 10\^(−?\d+)\^", r"e\1", changed)  # its 10^n^ (Pandoc superscript) written as e-notation
 changed = f"\n**What changed from the series this fit replaced?**{changed}\n" if changed else ""
 text = f"""

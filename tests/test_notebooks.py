@@ -66,6 +66,15 @@ def test_executed_notebooks_hold_project_paths_relative_to_the_root(tmp_path):
                               '"Popen([\'git\'], cwd=., shell=False)", "%s-old/x"]}' % paths.ROOT)
 
 
+def test_a_warning_from_a_cell_names_the_cell_not_the_kernels_temporary_file(tmp_path):
+    nb = tmp_path / "run.ipynb"
+    nb.write_text('{"text": ["/tmp/ipykernel_18194/3543885733.py:16: UserWarning: md-T900-seed1: excluded\\n", '
+                  '"/var/folders/x/T/ipykernel_7/12.py:3: RuntimeWarning: overflow", "/tmp/ipykernel_notes.py:4: x"]}')
+    notebooks.project_relative(nb)
+    assert nb.read_text() == ('{"text": ["<cell>:16: UserWarning: md-T900-seed1: excluded\\n", '
+                              '"<cell>:3: RuntimeWarning: overflow", "/tmp/ipykernel_notes.py:4: x"]}')
+
+
 def test_the_executed_notebook_names_its_source_not_the_temporary_copy(tmp_path):
     nb = tmp_path / "run.ipynb"
     nb.write_text('{"cells": [], "metadata": {"papermill": {"input_path": "/tmp/tmpab12/04_md.ipynb", "parameters": {}}}}')
@@ -80,7 +89,8 @@ def test_no_committed_file_holds_this_machines_project_path():
     import subprocess
 
     for pattern in (["-F", str(paths.ROOT)], ["-E", r"/[A-Za-z0-9_.+-]+/\.venv[A-Za-z0-9_-]*/lib/"],  # any clone's
-                    ["-F", '"input_path": "/']):  # papermill's temporary copy instead of the study/ source
+                    ["-F", '"input_path": "/'],  # papermill's temporary copy instead of the study/ source
+                    ["-E", r"ipykernel_[0-9]+/[0-9]+\.py"]):  # the kernel's temporary file for a cell's warning
         listed = subprocess.run(["git", "grep", "-l", "-I", *pattern, "--", "data", "report", "study"],
                                 cwd=paths.ROOT, capture_output=True, text=True)
         assert listed.stdout.split() == [], listed.stdout

@@ -413,6 +413,19 @@ def test_the_stability_screens_are_quoted_for_the_model_they_tested():
     assert report_values.screened_production_model({"model": {"source_run": "train-x"}}) == "train-x"
 
 
+def test_the_previous_series_is_named_by_the_models_its_runs_were_made_with():
+    table = [{"candidate": "c32-L1-r5 (120 epochs)", "kind": "scratch", "run_name": "train-c32-L1-r5-n160-seed1-ep120"},
+             {"candidate": "c32-L1-r5 (120 epochs)", "kind": "fine-tuned", "run_name": "train-c32-L1-r5-n160-seed1-ep120-pt"}]
+    summary = lambda run, models: {"model": {"source_run": run}, "pretraining": {"table": table},  # noqa: E731
+                                   "diffusion_previous": {"models": models}}
+    scratch, tuned = table[0]["run_name"], table[1]["run_name"]
+    assert report_values.previous_made_with(summary(tuned, [scratch])) == "the from-scratch model"
+    assert report_values.previous_made_with(summary(tuned, [tuned])) == ""  # the same model: nothing to say
+    assert report_values.previous_made_with(summary(scratch, ["train-old"])) == "model train-old"
+    assert report_values.previous_made_with(summary(tuned, [scratch, "train-old"])) == f"model {scratch} and train-old"
+    assert report_values.previous_made_with({"model": {"source_run": tuned}}) == ""  # no previous series
+
+
 def test_how_far_the_ions_move_is_read_against_a_hop_and_the_convergence_rule():
     runs = lambda *rms: [{"rms_displacement_at_fit_end_A": r} for r in rms]  # noqa: E731
     v = report_values._how_far_values(runs(1.5, 4.0), [{"n_runs": 17, "n_converged": 4}], [])
