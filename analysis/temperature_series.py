@@ -37,8 +37,9 @@ def collect_runs(runs_root: Path, planned: list[dict] | None = None,
                  model_sha256: str | None = None) -> tuple[list[dict], list[dict]]:
     """The finished MD runs of the plan made with ``model_sha256`` (all models when None), and those excluded.
 
-    ``planned``: the plan's MD runs (``plan.md_runs`` or ``planned_runs``), each record keeps its ``set`` and
-    ``role``, and an entry's own ``model_sha256`` (``planned_runs``) replaces ``model_sha256``; a finished
+    ``planned``: the plan's MD runs (``plan.md_runs`` or ``planned_runs``), each record keeps its ``set``, ``role``
+    and ``model`` (its set's training run; None: the production model), and an entry's own ``model_sha256``
+    (``planned_runs``) replaces ``model_sha256``, so a used run was made with the model its entry names; a finished
     ``md-*`` run on disk that the plan does not declare (e.g. ``make md``) is excluded as outside the plan.
     ``planned`` None: every ``md-*`` run on disk, all with role "fit". Unstable runs, unfinished runs and runs of
     another model are excluded with a warning, never silently used. A run being extended is read at its last
@@ -53,7 +54,7 @@ def collect_runs(runs_root: Path, planned: list[dict] | None = None,
         if path is None:
             raise FileNotFoundError(f"{Path(runs_root) / entry['run_name'] / 'summary.json'}: a run of the plan has not "
                                     f"been made (make study makes it)")
-        summary = {**runs.read_json(path), "set": entry["set"], "role": entry["role"]}
+        summary = {**runs.read_json(path), "set": entry["set"], "role": entry["role"], "model": entry.get("model")}
         reason = None
         if summary.get("status") == "unstable":
             failure = summary["failure"]
@@ -275,14 +276,15 @@ def analyse_previous(used: list[dict], excluded: list[dict], fit_start_ps: float
     """A series the plan has superseded (role "previous", ``take_role``), analysed as it was when it was the fit:
     every run that passes the selection rules, with the convergence verdicts reported but not applied (it was made
     before the rule), per temperature and its Arrhenius fit; the sets it came from, the models its runs were made
-    with (their training runs' names, from each run's model path) and the runs the rules left out.
+    with (the training runs the plan names for its sets, checked against each run's model by ``collect_runs``;
+    empty: the production model) and the runs the rules left out.
     None when the plan declares no previous series."""
     if not used and not excluded:
         return None
     result = analyse(used, fit_start_ps, seed=seed, reference_ps=reference_ps, convergence_rule=rule) \
         if used else {"per_run": [], "per_temperature": []}
     return {"sets": list(dict.fromkeys(r["set"] for r in used + excluded if r.get("set"))),  # in plan order
-            "models": list(dict.fromkeys(Path(r["model_path"]).parent.name for r in used)),
+            "models": list(dict.fromkeys(r["model"] for r in used if r.get("model"))),
             "n_runs": len(result["per_run"]), "per_run": result["per_run"],
             "per_temperature": result["per_temperature"], "arrhenius": arrhenius_summary(result["per_temperature"], n_li, volume_A3)
             if len(result["per_temperature"]) >= 2 else None,
