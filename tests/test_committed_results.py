@@ -72,3 +72,16 @@ def test_committed_per_run_D_is_reproduced_to_the_last_digit(summary):
     frames, interval_fs = run_files.read_positions(paths.ROOT / "data" / "runs" / "md-T400-seed1")
     again = diffusion.diffusion_coefficient([frames], interval_fs / 1000, committed["fit_start_ps"], seed=0)
     assert again["D_cm2_s"] == record["D_cm2_s"] and again["D_err_cm2_s"] == record["D_err_cm2_s"]
+
+
+MAX_COMMITTED_BYTES = 10_000_000  # no file over 10 MB in git (a run's positions.npz at the 1000-ps cap: about 9.1 MB)
+
+
+def test_no_committed_file_is_over_10_MB():
+    import subprocess
+
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=paths.ROOT, capture_output=True, text=True, check=True)
+    files = [paths.ROOT / name for name in listed.stdout.split("\0") if name]
+    too_big = {str(f.relative_to(paths.ROOT)): f.stat().st_size for f in files
+               if f.is_file() and f.stat().st_size > MAX_COMMITTED_BYTES}
+    assert too_big == {}, too_big
