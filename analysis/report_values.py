@@ -659,15 +659,16 @@ def _fine_tuned(summary: dict) -> bool:
 
 
 def previous_made_with(summary: dict) -> str:
-    """How the report names the model(s) the superseded series was made with (``diffusion_previous`` → ``models``):
-    "the from-scratch model" for the fine-tuned production model's from-scratch twin, nothing for the production
-    model itself, else the training runs' names."""
-    models = (summary.get("diffusion_previous") or {}).get("models") or []
-    if not models or models == [summary.get("model", {}).get("source_run")]:
+    """How the report names the model(s) the superseded series was made with (``diffusion_previous`` → ``models``,
+    training runs' names; None: the production model): nothing when it is the production model alone, "the
+    from-scratch model" for the fine-tuned production model's from-scratch twin alone, else each model (by name)."""
+    production = summary.get("model", {}).get("source_run")
+    models = list(dict.fromkeys(m or production for m in (summary.get("diffusion_previous") or {}).get("models") or []))
+    if not models or models == [production]:
         return ""
     if models == [screened_production_model(summary)] and _fine_tuned(summary):
         return "the from-scratch model"
-    return "model " + " and ".join(models)
+    return " and ".join("the production model" if m == production else f"model {m}" for m in models)
 
 
 def _with_core_repulsion(md_runs: list[dict]) -> bool:

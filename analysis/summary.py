@@ -87,7 +87,7 @@ def build() -> dict:
         previous = df.get("previous")  # a series the plan superseded, analysed as it was fitted, for the comparison
         # (per run only what the report reads of it: the core repulsion it was made with)
         summary["diffusion_previous"] = previous and {
-            **{k: previous.get(k) for k in ("sets", "models", "n_runs", "per_temperature", "arrhenius")},
+            **{k: previous[k] for k in ("sets", "n_runs", "per_temperature", "arrhenius")}, "models": previous.get("models"),
             "per_run": [{k: r.get(k) for k in ("run_name", "core_repulsion_onset_A", "core_active_fraction",
                                                "core_max_eV")} for r in previous["per_run"]]}
     stability = derived / "stability.json"

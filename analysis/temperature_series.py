@@ -277,14 +277,14 @@ def analyse_previous(used: list[dict], excluded: list[dict], fit_start_ps: float
     every run that passes the selection rules, with the convergence verdicts reported but not applied (it was made
     before the rule), per temperature and its Arrhenius fit; the sets it came from, the models its runs were made
     with (the training runs the plan names for its sets, checked against each run's model by ``collect_runs``;
-    empty: the production model) and the runs the rules left out.
+    None: the production model) and the runs the rules left out.
     None when the plan declares no previous series."""
     if not used and not excluded:
         return None
     result = analyse(used, fit_start_ps, seed=seed, reference_ps=reference_ps, convergence_rule=rule) \
         if used else {"per_run": [], "per_temperature": []}
     return {"sets": list(dict.fromkeys(r["set"] for r in used + excluded if r.get("set"))),  # in plan order
-            "models": list(dict.fromkeys(r["model"] for r in used if r.get("model"))),
+            "models": list(dict.fromkeys(r.get("model") for r in used)),
             "n_runs": len(result["per_run"]), "per_run": result["per_run"],
             "per_temperature": result["per_temperature"], "arrhenius": arrhenius_summary(result["per_temperature"], n_li, volume_A3)
             if len(result["per_temperature"]) >= 2 else None,

@@ -144,9 +144,11 @@ if rule:
 else:
     convergence_text = "the plan declares no convergence rule."
 runs_per_T = "–".join(dict.fromkeys(str(n) for n in (per_T["n_runs"].min(), per_T["n_runs"].max())))  # "3" or "2–5"
-previous_models = (previous or {}).get("models") or []  # the training runs its runs were made with
-changed = previous_values(fit, previous, " and ".join(previous_models))["previous_sentence"]  # the report's,
-changed = re.sub(r" × 10\^(−?\d+)\^", r"e\1", changed)  # its 10^n^ (Pandoc superscript) written as e-notation
+# the report's sentence, naming the models by their training runs (None: the production model) where the report
+# names the from-scratch twin by its role; its 10^n^ (Pandoc superscript) written as e-notation
+previous_models = (previous or {}).get("models") or []
+changed = previous_values(fit, previous, " and ".join(m or "the production model" for m in previous_models))["previous_sentence"]
+changed = re.sub(r" × 10\^(−?\d+)\^", r"e\1", changed)
 changed = f"\n**What changed from the series this fit replaced?**{changed}\n" if changed else ""
 text = f"""
 **Which runs are in the analysis?** {len(per_run)} runs at {', '.join(f'{T:g}' for T in per_T['temperature_K'])} K.

@@ -458,7 +458,7 @@ def test_a_superseded_series_is_analysed_as_it_was_fitted_and_kept_out_of_the_fi
     rule = {"min_msd_A2": 1e6, "min_slope_ratio": 0.0, "max_halves_pull": 100.0, "enforce": False}
     previous = temperature_series.analyse_previous(both, [], 0.01, rule, n_li=27, volume_A3=1676.0)
     assert previous["sets"] == ["series", "probes"] and previous["n_runs"] == 2
-    assert previous["models"] == ["train-other"]  # the model its set names in the plan (the fit's: the production one)
+    assert previous["models"] == [None, "train-other"]  # each set's model in the plan; None: the production model
     assert [r["converged"] for r in previous["per_run"]] == [False, False]  # judged, yet both in its fit
     assert previous["arrhenius"]["T_range_K"] == [500, 650] and previous["arrhenius"]["n_temperatures"] == 2
     assert temperature_series.analyse_previous([], [], 0.01, rule, 27, 1676.0) is None

@@ -422,7 +422,10 @@ def test_the_previous_series_is_named_by_the_models_its_runs_were_made_with():
     assert report_values.previous_made_with(summary(tuned, [scratch])) == "the from-scratch model"
     assert report_values.previous_made_with(summary(tuned, [tuned])) == ""  # the same model: nothing to say
     assert report_values.previous_made_with(summary(scratch, ["train-old"])) == "model train-old"
-    assert report_values.previous_made_with(summary(tuned, [scratch, "train-old"])) == f"model {scratch} and train-old"
+    assert report_values.previous_made_with(summary(tuned, [scratch, "train-old"])) == f"model {scratch} and model train-old"
+    assert report_values.previous_made_with(summary(tuned, [None])) == ""  # None: the production model
+    assert report_values.previous_made_with(summary(tuned, [None, "train-old"])) == (
+        "the production model and model train-old")
     assert report_values.previous_made_with({"model": {"source_run": tuned}}) == ""  # no previous series
 
 
