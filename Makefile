@@ -50,7 +50,7 @@ ANALYSIS_SRC := $(wildcard analysis/*.py)
 # STAB_RUNS, PT_RUNS, FT_RUNS, SCREEN_RUNS), each run's notebook parameters (<run>.params) and prerequisites, and the
 # defaults of the plan's settings (MIN_DIST, PAIR_FRAC, FIT_START_PS, MIN_INTACT_PS, COMMITTEE_LIMIT_FACTOR,
 # TIMESTEP_FS, EQUIL_PS, PROD_PS, CHUNK_PS, CORE, COMMITTEE_EVERY_PS, NVE_PS, ARCH_STEPS), which the command line
-# overrides (make study FIT_START_PS=8). `make -s plan` lists the MD runs with their roles.
+# overrides (make study FIT_START_PS=8). `make -s plan` lists the MD runs with their roles and where each stands.
 PLAN ?= study/plan.toml
 # (remade on every call, in milliseconds; written only when it changes, so Make rereads it only then)
 PLAN_MK := $(STUDY)/.plan.mk
@@ -129,7 +129,7 @@ help:
 	@echo "make handin      - the hand-in: every executed notebook as .ipynb and PDF, the report, an index (handin/)"
 	@echo "make smoke       - the whole pipeline on tiny settings into data/smoke/"
 	@echo "make test        - the test suite (includes the smoke pipeline)"
-	@echo "make -s plan     - every MD run of the plan (study/plan.toml) with its set and role"
+	@echo "make -s plan     - every MD run of the plan (study/plan.toml): role, ps asked and made, last verdict"
 	@echo "make series      - the next piece of the plan's pending series (role pending; never made by make report)"
 	@echo "make finite-size - the pending supercell runs (the finite-size check; long: ~12 core-hours each)"
 	@echo "make md T=650 SEED=2   - one MD run with the production model outside the plan (never in the fit)"

@@ -478,6 +478,58 @@ def run_length_ps(run: dict, runs_dir: Path, verdicts: dict[str, dict]) -> float
     return max(made_ps, run["production_ps"])
 
 
+def progress(run: dict, runs_dir: Path, verdicts: dict[str, dict]) -> dict:
+    """Where a planned MD run (``md_runs`` entry) stands: ``asked_ps`` (the production Make asks of it now,
+    ``run_length_ps``), ``made_ps`` (production reached: its latest checkpoint, or its summary for runs made before
+    checkpoints; None before it started), ``state`` (not started, unfinished, done or stopped: the distance monitor
+    stopped it) and ``verdict`` (notebook
+    6's last convergence verdict of a pending run: ``"converged at 640 ps"``, ``"not converged at 640 ps"`` or "")."""
+    folder = Path(runs_dir) / run["run_name"]
+    asked_ps = run_length_ps(run, Path(runs_dir), verdicts)
+    made_ps, state = None, "not started"
+    summary = folder / "summary.json"
+    record = json.loads(summary.read_text()) if summary.exists() else None
+    if (folder / "checkpoint.json").exists() and (folder / "settings.json").exists():
+        settings = json.loads((folder / "settings.json").read_text())["settings"]
+        step = json.loads((folder / "checkpoint.json").read_text())["step"]
+        made_ps = max(step * settings["timestep_fs"] / 1000.0 - settings["equilibration_ps"], 0.0)
+        state = "unfinished"
+    elif record is not None:
+        made_ps = record["settings"]["production_ps"]
+    if record is not None and record.get("status") == "unstable":
+        made_ps, state = record["production_ps"], "stopped"
+    elif record is not None and record["settings"]["production_ps"] >= asked_ps - 1e-9:
+        made_ps, state = record["settings"]["production_ps"], "done"
+    verdict = verdicts.get(run["run_name"])
+    text = "" if verdict is None or verdict["converged"] is None else (
+        f"{'' if verdict['converged'] else 'not '}converged at {verdict['production_ps']:g} ps")
+    return {"asked_ps": asked_ps, "made_ps": made_ps, "state": state, "verdict": text}
+
+
+def show(plan: dict, study_dir: Path | None = None) -> list[str]:
+    """``make plan``'s lines: every MD run with its role, the production asked of it and its set; with the study
+    folder also what each run has made and its last convergence verdict, and the MD runs outside the plan."""
+    lines = []
+    if study_dir is None:
+        for r in describe(plan):
+            lines.append(f"{r['run_name']:<20} {r['role']:<7} {r['production_ps']:>6g} ps  {r['set']}")
+    else:
+        runs_dir = Path(study_dir) / "runs"
+        verdicts = convergence_verdicts(Path(study_dir) / "derived" / "diffusion.json")
+        lines.append(f"{'run':<20} {'role':<7} {'asked':>9} {'made':>9}  {'state':<11} {'last verdict':<24} set")
+        for r in md_runs(plan):
+            p = progress(r, runs_dir, verdicts)
+            made = "-" if p["made_ps"] is None else f"{p['made_ps']:g} ps"
+            lines.append(f"{r['run_name']:<20} {r['role']:<7} {p['asked_ps']:>6g} ps {made:>9}  {p['state']:<11} "
+                         f"{p['verdict'] or '-':<24} {r['set']}")
+    lines.append(f"selection: {json.dumps(selection(plan))}")
+    if study_dir is not None:  # MD runs on disk that the plan does not declare: never in the fit
+        planned = {r["run_name"] for r in md_runs(plan)}
+        outside = sorted(p.name for p in (Path(study_dir) / "runs").glob("md-*") if p.name not in planned)
+        lines.append(f"{OUTSIDE} (never in the fit): {', '.join(outside) or 'none'}")
+    return lines
+
+
 def _shorter_than_planned(run: Path, production_ps: float) -> bool:
     """True when ``run`` finished (status done) with a shorter production than the plan now asks for: Make then
     extends it from its checkpoint (``analysis.md.run_md``). A stopped (unstable) run is never extended."""
@@ -496,7 +548,7 @@ def synthetic_size(study_dir: Path) -> int:
 
 def main(argv: list[str]) -> int:
     """``make PLAN STUDY_DIR OUT``: write the generated makefile (only if it changed);
-    ``show PLAN [STUDY_DIR]``: print every MD run with its set and role (and the MD runs outside the plan)."""
+    ``show PLAN [STUDY_DIR]``: print every MD run with its set and role (and where each stands, ``show``)."""
     try:
         if argv[:1] == ["make"] and len(argv) == 4:
             plan_file, study, out = argv[1:]
@@ -509,14 +561,7 @@ def main(argv: list[str]) -> int:
                 tmp.replace(out)
             return 0
         if argv[:1] == ["show"] and len(argv) in (2, 3):
-            plan = load(argv[1])
-            for r in describe(plan):
-                print(f"{r['run_name']:<16} {r['role']:<6} {r['production_ps']:>6g} ps  {r['set']}")
-            print(f"selection: {json.dumps(selection(plan))}")
-            if len(argv) == 3:  # MD runs on disk that the plan does not declare: never in the fit
-                planned = {r["run_name"] for r in md_runs(plan)}
-                outside = sorted(p.name for p in (Path(argv[2]) / "runs").glob("md-*") if p.name not in planned)
-                print(f"{OUTSIDE} (never in the fit): {', '.join(outside) or 'none'}")
+            print("\n".join(show(load(argv[1]), Path(argv[2]) if len(argv) == 3 else None)))
             return 0
     except PlanError as err:
         print(f"error: {err}", file=sys.stderr)
