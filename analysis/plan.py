@@ -480,26 +480,28 @@ def run_length_ps(run: dict, runs_dir: Path, verdicts: dict[str, dict]) -> float
 
 def progress(run: dict, runs_dir: Path, verdicts: dict[str, dict]) -> dict:
     """Where a planned MD run (``md_runs`` entry) stands: ``asked_ps`` (the production Make asks of it now,
-    ``run_length_ps``), ``made_ps`` (production reached: its latest checkpoint, or its summary for runs made before
-    checkpoints; None before it started), ``state`` (not started, unfinished, done or stopped: the distance monitor
-    stopped it) and ``verdict`` (notebook
-    6's last convergence verdict of a pending run: ``"converged at 640 ps"``, ``"not converged at 640 ps"`` or "")."""
+    ``run_length_ps``), ``made_ps`` (production made: a finished piece's summary, else the latest checkpoint; None
+    before it started), ``state`` and ``verdict`` (notebook 6's last convergence verdict of a pending run:
+    ``"converged at 640 ps"``, ``"not converged at 640 ps"`` or ""). The states: ``done`` (made what is asked),
+    ``to extend`` (a finished piece shorter than what is asked now: Make extends it from its checkpoint),
+    ``unfinished`` (started, its piece not finished yet), ``stopped`` (the stability monitors stopped it) and
+    ``not started``."""
     folder = Path(runs_dir) / run["run_name"]
     asked_ps = run_length_ps(run, Path(runs_dir), verdicts)
-    made_ps, state = None, "not started"
     summary = folder / "summary.json"
     record = json.loads(summary.read_text()) if summary.exists() else None
-    if (folder / "checkpoint.json").exists() and (folder / "settings.json").exists():
+    if record is not None:
+        made_ps = record["production_ps"]
+        state = ("stopped" if record.get("status") == "unstable"
+                 else "done" if made_ps >= asked_ps - 1e-9 else "to extend")
+    elif (folder / "settings.json").exists():
         settings = json.loads((folder / "settings.json").read_text())["settings"]
-        step = json.loads((folder / "checkpoint.json").read_text())["step"]
+        checkpoint = folder / "checkpoint.json"
+        step = json.loads(checkpoint.read_text())["step"] if checkpoint.exists() else 0
         made_ps = max(step * settings["timestep_fs"] / 1000.0 - settings["equilibration_ps"], 0.0)
         state = "unfinished"
-    elif record is not None:
-        made_ps = record["settings"]["production_ps"]
-    if record is not None and record.get("status") == "unstable":
-        made_ps, state = record["production_ps"], "stopped"
-    elif record is not None and record["settings"]["production_ps"] >= asked_ps - 1e-9:
-        made_ps, state = record["settings"]["production_ps"], "done"
+    else:
+        made_ps, state = None, "not started"
     verdict = verdicts.get(run["run_name"])
     text = "" if verdict is None or verdict["converged"] is None else (
         f"{'' if verdict['converged'] else 'not '}converged at {verdict['production_ps']:g} ps")
@@ -548,7 +550,8 @@ def synthetic_size(study_dir: Path) -> int:
 
 def main(argv: list[str]) -> int:
     """``make PLAN STUDY_DIR OUT``: write the generated makefile (only if it changed);
-    ``show PLAN [STUDY_DIR]``: print every MD run with its set and role (and where each stands, ``show``)."""
+    ``show PLAN [STUDY_DIR]``: print every MD run with its set and role (with STUDY_DIR also where each stands and
+    the MD runs outside the plan: ``show``)."""
     try:
         if argv[:1] == ["make"] and len(argv) == 4:
             plan_file, study, out = argv[1:]

@@ -378,34 +378,42 @@ def test_a_pending_run_is_doubled_until_notebook_6_judges_it_converged_or_it_rea
 
 
 def test_make_plan_shows_where_each_run_stands_and_its_last_verdict(tmp_path):
-    path = write(tmp_path, SMALL.replace("[production]", PENDING.replace(
-        "production_ps = 0.04", "production_ps = 20.0\ncap_ps = 80.0") + "\n[production]"))
+    pending = PENDING.replace("seeds = [1, 2]", "seeds = [1, 2, 3, 4]").replace(
+        "production_ps = 0.04", "production_ps = 20.0\ncap_ps = 80.0")
+    path = write(tmp_path, SMALL.replace("[production]", pending + "\n[production]"))
     study = tmp_path / "study"
     runs_dir = study / "runs"
     settings = '{"settings": {"timestep_fs": 2.0, "equilibration_ps": 10.0, "production_ps": %g}}'
-    for name, length, step, status in (("md-T500-seed1", 0.04, None, "done"),  # made before checkpoints were kept
-                                       ("md-T650-seed1", 0.02, None, "unstable"),
-                                       ("md-T500-seed1-pt", 40.0, 20000, None)):  # a doubling at 30 of 40 ps
+    for name, length, made, step, status in (
+            ("md-T500-seed1", 0.04, 0.04, None, "done"),  # made before checkpoints were kept
+            ("md-T650-seed1", 0.02, 0.01, None, "unstable"),
+            ("md-T500-seed1-pt", 40.0, None, 20000, None),  # a doubling, at 30 of 40 ps (its 20-ps summary set aside)
+            ("md-T500-seed2-pt", 20.0, 20.0, 15000, "done"),  # judged not converged at 20 ps: asked 40
+            ("md-T500-seed3-pt", 20.0, None, None, None)):  # started, no checkpoint yet
         (runs_dir / name).mkdir(parents=True)
         (runs_dir / name / "settings.json").write_text(settings % length)
         if step is not None:
             (runs_dir / name / "checkpoint.json").write_text('{"step": %d}' % step)
         if status is not None:
             (runs_dir / name / "summary.json").write_text(
-                '{"status": "%s", "production_ps": %g, "settings": {"production_ps": %g}}' % (status, length / 2, length))
+                '{"status": "%s", "production_ps": %g, "settings": {"production_ps": %g}}' % (status, made, length))
+    (runs_dir / "md-T500-seed1-pt" / "summary-production20ps.json").write_text(
+        '{"status": "done", "production_ps": 20, "settings": {"production_ps": 20}}')
     (study / "derived").mkdir()
-    (study / "derived" / "diffusion.json").write_text('{"pending": {"per_run": [{"run_name": "md-T500-seed1-pt", '
-                                                      '"production_ps": 20.0, "converged": false}]}}')
+    (study / "derived" / "diffusion.json").write_text(
+        '{"pending": {"per_run": [{"run_name": "md-T500-seed1-pt", "production_ps": 20.0, "converged": false}, '
+        '{"run_name": "md-T500-seed2-pt", "production_ps": 20.0, "converged": false}]}}')
     (runs_dir / "md-T700-seed1").mkdir()
     result = subprocess.run([sys.executable, "-m", "analysis.plan", "show", str(path), str(study)],
                             cwd=paths.ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[1:5]}
-    assert rows["md-T500-seed1"][:6] == ["md-T500-seed1", "fit", "0.04", "ps", "0.04", "ps"]
-    assert rows["md-T500-seed1"][6] == "done"
-    assert rows["md-T650-seed1"][4:7] == ["0.01", "ps", "stopped"]  # what it made before the monitor stopped it
-    assert rows["md-T500-seed1-pt"][2:11] == ["40", "ps", "30", "ps", "unfinished", "not", "converged", "at", "20"]
-    assert rows["md-T500-seed2-pt"][2:6] == ["20", "ps", "-", "not"]  # not started: the set's first piece
+    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[1:8]}
+    assert rows["md-T500-seed1"][:6] == ["fit", "0.04", "ps", "0.04", "ps", "done"]
+    assert rows["md-T650-seed1"][3:6] == ["0.01", "ps", "stopped"]  # what it made before the monitors stopped it
+    assert rows["md-T500-seed1-pt"][1:10] == ["40", "ps", "30", "ps", "unfinished", "not", "converged", "at", "20"]
+    assert rows["md-T500-seed2-pt"][1:7] == ["40", "ps", "20", "ps", "to", "extend"]  # waits for make series
+    assert rows["md-T500-seed3-pt"][1:6] == ["20", "ps", "0", "ps", "unfinished"]
+    assert rows["md-T500-seed4-pt"][1:7] == ["20", "ps", "-", "not", "started", "-"]  # the set's first piece
     assert result.stdout.rstrip().endswith("outside the plan (never in the fit): md-T700-seed1")
     # without the study folder: the plan alone
     alone = plan.show(plan.load(path))
