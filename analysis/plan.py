@@ -327,11 +327,6 @@ def convergence_rule(plan: dict) -> dict | None:
     return {**rule, "rule": " ".join(rule.get("rule", "").split())} if rule else None
 
 
-def describe(plan: dict) -> list[dict]:
-    """One row per MD run: name, role, set, length (for ``make plan`` and the notebooks' run tables)."""
-    return [{k: r[k] for k in ("run_name", "role", "set", "temperature_K", "seed", "production_ps")} for r in md_runs(plan)]
-
-
 # ---- the generated makefile ------------------------------------------------------------------------------------
 
 def _param(value) -> str:
@@ -511,23 +506,22 @@ def progress(run: dict, runs_dir: Path, verdicts: dict[str, dict]) -> dict:
 def show(plan: dict, study_dir: Path | None = None) -> list[str]:
     """``make plan``'s lines: every MD run with its role, the production asked of it and its set; with the study
     folder also what each run has made and its last convergence verdict, and the MD runs outside the plan."""
-    lines = []
+    planned = md_runs(plan)
     if study_dir is None:
-        for r in describe(plan):
-            lines.append(f"{r['run_name']:<20} {r['role']:<7} {r['production_ps']:>6g} ps  {r['set']}")
+        lines = [f"{r['run_name']:<20} {r['role']:<7} {r['production_ps']:>6g} ps  {r['set']}" for r in planned]
     else:
         runs_dir = Path(study_dir) / "runs"
         verdicts = convergence_verdicts(Path(study_dir) / "derived" / "diffusion.json")
-        lines.append(f"{'run':<20} {'role':<7} {'asked':>9} {'made':>9}  {'state':<11} {'last verdict':<24} set")
-        for r in md_runs(plan):
+        lines = [f"{'run':<20} {'role':<7} {'asked':>9} {'made':>9}  {'state':<11} {'last verdict':<24} set"]
+        for r in planned:
             p = progress(r, runs_dir, verdicts)
             made = "-" if p["made_ps"] is None else f"{p['made_ps']:g} ps"
             lines.append(f"{r['run_name']:<20} {r['role']:<7} {p['asked_ps']:>6g} ps {made:>9}  {p['state']:<11} "
                          f"{p['verdict'] or '-':<24} {r['set']}")
     lines.append(f"selection: {json.dumps(selection(plan))}")
     if study_dir is not None:  # MD runs on disk that the plan does not declare: never in the fit
-        planned = {r["run_name"] for r in md_runs(plan)}
-        outside = sorted(p.name for p in (Path(study_dir) / "runs").glob("md-*") if p.name not in planned)
+        names = {r["run_name"] for r in planned}
+        outside = sorted(p.name for p in (Path(study_dir) / "runs").glob("md-*") if p.name not in names)
         lines.append(f"{OUTSIDE} (never in the fit): {', '.join(outside) or 'none'}")
     return lines
 
