@@ -441,13 +441,15 @@ def makefile(plan: dict, runs_dir: str, n_synthetic: int) -> str:
 
 
 def convergence_verdicts(diffusion_json: Path) -> dict[str, dict]:
-    """Per run of the pending series: its length and convergence verdict as notebook 6 last judged them
-    (``diffusion.json`` → ``pending.per_run``; empty before notebook 6 has seen one)."""
+    """Per run: its length and convergence verdict as notebook 6 last judged them (``diffusion.json``: the fit's
+    runs, those the rule left out of it, the pending series' and the previous series'; empty before notebook 6 has
+    seen one). Only a pending run's verdict extends it (``run_length_ps``)."""
     if not diffusion_json.exists():
         return {}
-    pending = json.loads(diffusion_json.read_text()).get("pending") or {}
-    return {r["run_name"]: {"production_ps": r["production_ps"], "converged": r.get("converged")}
-            for r in pending.get("per_run", [])}
+    d = json.loads(diffusion_json.read_text())
+    parts = (d, d.get("left_out"), d.get("pending"), d.get("previous"))
+    judged = [r for part in parts for r in (part or {}).get("per_run", []) if "converged" in r]
+    return {r["run_name"]: {"production_ps": r["production_ps"], "converged": r["converged"]} for r in judged}
 
 
 def run_length_ps(run: dict, runs_dir: Path, verdicts: dict[str, dict]) -> float:

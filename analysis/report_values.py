@@ -500,8 +500,9 @@ def _room_temperature_values(summary: dict, target_K: float = 300.0) -> dict[str
     of the extrapolation: the Arrhenius fit without that temperature (``Ea_heldout``, eV) predicts D there
     (``D300_heldout`` with its log-normal 1σ range) from ``heldout_T_min``–``T_max`` K, extrapolating
     ``heldout_ratio`` times its fitted 1/T span; ``heldout_pull`` is (ln D − ln D_predicted) over their combined σ.
-    Where the convergence rule left ``target_K`` out of the fit (``diffusion_left_out``), its runs are compared
-    with the fit itself, which then holds no ``target_K`` to leave out; ``D300_direct_in_fit`` says which.
+    Where the convergence rule left ``target_K`` out of the fit (``diffusion_left_out``), or its runs are still being
+    made in pieces (``diffusion_pending``: the fit holds no ``target_K``), they are compared with the fit itself, which
+    then holds no ``target_K`` to leave out; ``D300_direct_in_fit`` says which.
     ``heldout_reading`` reads the pull: within 2σ the two agree."""
     keys = ("D300_direct", "D300_direct_err", "D300_heldout", "D300_heldout_lo", "D300_heldout_hi", "heldout_pull",
             "Ea_heldout", "Ea_heldout_err", "heldout_T_min", "heldout_ratio", "heldout_reading", "D300_direct_in_fit",
@@ -510,11 +511,19 @@ def _room_temperature_values(summary: dict, target_K: float = 300.0) -> dict[str
     at_target = lambda rows: next((r for r in rows or [] if r["temperature_K"] == target_K), None)  # noqa: E731
     measured = at_target(summary.get("diffusion_per_temperature"))
     left_out = None if measured else at_target((summary.get("diffusion_left_out") or {}).get("per_temperature"))
+    running = None if measured or left_out else at_target((summary.get("diffusion_pending") or {}).get("per_temperature"))
     if measured or left_out:
         m = measured or left_out
         v.update(D300_direct=sci(m["D_cm2_s"]), D300_direct_err=sci(m["D_err_cm2_s"]),
                  D300_direct_in_fit="yes" if measured else "no",
                  heldout_clause=f"The {target_K:g} K runs, left out, give" if not measured else "n/a")
+    elif running:  # still being made: quoted with the lengths made so far (an unfinished piece counts at its last)
+        made = sorted({r["production_ps"] for r in summary["diffusion_pending"]["per_run"]
+                       if r["temperature_K"] == target_K and (r.get("supercell") or 1) == 1})
+        span = f"{made[0]:g}" if len(made) == 1 else f"{made[0]:g}–{made[-1]:g}"
+        left_out = running
+        v.update(D300_direct=sci(running["D_cm2_s"]), D300_direct_err=sci(running["D_err_cm2_s"]),
+                 D300_direct_in_fit="no", heldout_clause=f"The {target_K:g} K runs, still running ({span} ps so far), give")
     a = summary.get("arrhenius") or {}
     held = next((r for r in a.get("Ea_leave_one_out") or [] if r["left_out_K"] == target_K), None)
     if not held and left_out and a.get("cov_lnD0_Ea"):  # the fit is already without it: it predicts D there
@@ -856,8 +865,13 @@ def tables(summary: dict) -> dict[str, str]:
     per_T = summary.get("diffusion_per_temperature")
     # a temperature the convergence rule left out of the fit is shown among the fitted ones, marked
     left_out_T = (summary.get("diffusion_left_out") or {}).get("per_temperature") or []
+    # and the extrapolation target while its runs are still being made (pending), marked: the report quotes it
+    shown = {r["temperature_K"] for r in (per_T or []) + left_out_T}
+    running_T = [r for r in (summary.get("diffusion_pending") or {}).get("per_temperature") or []
+                 if r["temperature_K"] == 300.0 and 300.0 not in shown]
     if per_T:
-        per_T = sorted(per_T + [{**r, "left_out": True} for r in left_out_T], key=lambda r: r["temperature_K"])
+        per_T = sorted(per_T + [{**r, "left_out": True} for r in left_out_T] + [{**r, "running": True} for r in running_T],
+                       key=lambda r: r["temperature_K"])
         lines = [_row(["T (K)", "runs", "D (cm²/s)", "σ~D~ (cm²/s)", "χ²~red~", "MSD slope", "RMS (Å)",
                        "broken PS~4~ (%)", "passed"]),
                  _row(["----:", "---:", "------:", "------:", "---:", "----:", "----:", "------:", "-----:"])]
@@ -869,7 +883,8 @@ def tables(summary: dict) -> dict[str, str]:
                                fixed(r["chi2_red"], 2) if r["n_runs"] > 1 else "—",
                                fixed(r.get("msd_exponent_min"), 2), fixed(r.get("rms_displacement_min_A"), 1),
                                fixed(100 * broken, 0) if broken is not None else "n/a",
-                               (f"{converged}/{r['n_runs']}" + (", left out" if r.get("left_out") else ""))
+                               (f"{converged}/{r['n_runs']}" + (", left out" if r.get("left_out") else "")
+                                + (", running" if r.get("running") else ""))
                                if converged is not None else "—"]))
         out["diffusion"] = "\n".join(lines)
     a = summary.get("arrhenius")

@@ -84,6 +84,12 @@ def build() -> dict:
         summary["diffusion_reference_ps"] = df.get("reference_ps")
         summary["diffusion_conductivity"] = df.get("conductivity")  # σ from the collective displacement, Haven ratio
         summary["arrhenius"] = df["arrhenius"]
+        pending = df.get("pending")  # runs still being made in pieces (role pending), never fitted: the report quotes
+        # the extrapolation target's so far, with each run's length and verdict
+        summary["diffusion_pending"] = pending and {
+            "per_temperature": pending["per_temperature"],
+            "per_run": [{k: r.get(k) for k in ("run_name", "temperature_K", "supercell", "production_ps", "converged")}
+                        for r in pending["per_run"]]}
         previous = df.get("previous")  # a series the plan superseded, analysed as it was fitted, for the comparison
         # (per run only what the report reads of it: the core repulsion it was made with)
         summary["diffusion_previous"] = previous and {

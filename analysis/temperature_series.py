@@ -242,13 +242,15 @@ def supercell(summary: dict) -> int:
 
 
 def analyse_pending(used: list[dict], excluded: list[dict], fit_start_ps: float, rule: dict | None, n_li: int,
-                    volume_A3: float, seed: int = 0) -> dict | None:
+                    volume_A3: float, seed: int = 0, fit: dict | None = None) -> dict | None:
     """The pending series so far (``take_role``): every run it has made, analysed like the fit's runs with the
     plan's convergence verdicts; per temperature over all its analysed 83-atom runs and over the converged ones, and
     the Arrhenius fit of the converged ones where they cover two temperatures (None otherwise) and σ measured directly
     with the Haven ratio per temperature of converged runs (``direct_conductivity``; ``n_li`` and ``volume_A3`` are
     the 83-atom cell's). Supercell runs stay out of all of these: ``finite_size`` compares their D with the 83-atom D
-    at the same temperature. None before its first run is made."""
+    at the same temperature: the pending series' own, else (once that series has become the fit) the fit's where
+    ``fit`` (``{"runs": [...], "per_temperature": [...]}``) was made with the supercell runs' model. None before its
+    first run is made."""
     if not used and not excluded:
         return None
     empty = {"per_run": [], "per_temperature": [], "msd_curves": {}, "frames": {}}
@@ -256,10 +258,14 @@ def analyse_pending(used: list[dict], excluded: list[dict], fit_start_ps: float,
     result = analyse(unit, fit_start_ps, seed=seed, convergence_rule=rule) if unit else empty
     larger, finite = [], []
     for cells in sorted({supercell(r) for r in used} - {1}):  # each supercell size on its own
-        big = analyse([r for r in used if supercell(r) == cells], fit_start_ps, seed=seed, convergence_rule=rule)
+        big_runs = [r for r in used if supercell(r) == cells]
+        big = analyse(big_runs, fit_start_ps, seed=seed, convergence_rule=rule)
         larger += big["per_run"]
-        finite += finite_size(big["per_temperature"], result["per_temperature"], cells,
-                              big["per_run"][0]["n_atoms"])
+        reference = result["per_temperature"]
+        if fit and {r.get("model") for r in fit["runs"]} == {r.get("model") for r in big_runs}:
+            own = {r["temperature_K"] for r in reference}
+            reference = reference + [r for r in fit["per_temperature"] if r["temperature_K"] not in own]
+        finite += finite_size(big["per_temperature"], reference, cells, big["per_run"][0]["n_atoms"])
     with warnings.catch_warnings():  # the verdicts are in per_run; nothing is excluded from the fit here
         warnings.simplefilter("ignore")
         converged, _ = leave_out_unconverged(result, []) if rule else (result, [])

@@ -63,7 +63,8 @@ tables.compact(per_T, ["temperature_K", "n_runs", "D_cm2_s", "D_err_cm2_s", "chi
 
 # %%
 pending = temperature_series.analyse_pending(pending_used, pending_excluded, fit_start_ps, rule, n_li=data.EXPECTED_COMPOSITION["Li"],
-                                             volume_A3=dataset["volume_A3"], seed=seed)
+                                             volume_A3=dataset["volume_A3"], seed=seed,
+                                             fit={"runs": used, "per_temperature": result["per_temperature"]})
 previous = temperature_series.analyse_previous(previous_used, previous_excluded, fit_start_ps, rule,
                                                n_li=data.EXPECTED_COMPOSITION["Li"], volume_A3=dataset["volume_A3"],
                                                seed=seed, reference_ps=reference_ps)

@@ -374,6 +374,13 @@ def test_a_pending_run_is_doubled_until_notebook_6_judges_it_converged_or_it_rea
     (tmp_path / "diffusion.json").write_text('{"pending": {"per_run": [{"run_name": "md-T500-seed1-pt", '
                                              '"production_ps": 40.0, "converged": false}]}}')
     assert plan.convergence_verdicts(tmp_path / "diffusion.json") == verdict(40.0, False)
+    # and the fit's runs, those the rule left out of it (the run at 20 ps), never a run judged before the rule
+    (tmp_path / "diffusion.json").write_text(
+        '{"per_run": [{"run_name": "md-T600-seed1-pt", "production_ps": 40.0, "converged": true}, '
+        '{"run_name": "md-T500-seed1", "production_ps": 100.0}], "left_out": {"per_run": [{"run_name": '
+        '"md-T500-seed1-pt", "production_ps": 20.0, "converged": false}]}, "pending": null}')
+    assert plan.convergence_verdicts(tmp_path / "diffusion.json") == {
+        "md-T600-seed1-pt": {"production_ps": 40.0, "converged": True}, **verdict(20.0, False)}
     assert plan.convergence_verdicts(tmp_path / "none.json") == {}
 
 
@@ -479,6 +486,16 @@ def test_supercell_runs_are_compared_with_the_cell_at_the_same_temperature_not_p
     assert sc["D_cm2_s"] != cell["D_cm2_s"]
     assert row["ratio"] == pytest.approx(sc["D_cm2_s"] / cell["D_cm2_s"])
     assert row["pull"] == pytest.approx((sc["D_cm2_s"] - cell["D_cm2_s"]) / np.hypot(sc["D_err_cm2_s"], cell["D_err_cm2_s"]))
+    # once the 83-atom series has become the fit, the supercell (still pending) is compared with the fit's D, if the
+    # fit was made with the same model
+    fit = temperature_series.analyse(used[:1], 0.004)
+    alone = temperature_series.analyse_pending(used[1:], [], 0.004, None, n_li=27, volume_A3=1676.0,
+                                               fit={"runs": used[:1], "per_temperature": fit["per_temperature"]})
+    assert alone["per_temperature"] == [] and alone["finite_size"][0]["D_cell_cm2_s"] == pytest.approx(cell["D_cm2_s"])
+    other = temperature_series.analyse_pending(used[1:], [], 0.004, None, n_li=27, volume_A3=1676.0,
+                                               fit={"runs": [{**used[0], "model": "train-other"}],
+                                                    "per_temperature": fit["per_temperature"]})
+    assert other["finite_size"][0]["D_cell_cm2_s"] is None
 
 
 def test_a_superseded_series_is_analysed_as_it_was_fitted_and_kept_out_of_the_fit(tiny_model, tmp_path):

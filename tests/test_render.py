@@ -304,6 +304,20 @@ def test_room_temperature_values_compare_the_direct_d_with_the_fit_without_it():
     table = report_values.tables({k: x for k, x in left.items() if k != "arrhenius"})["diffusion"].splitlines()[2:]
     assert [line.split("|")[1].strip() for line in table] == ["300", "400", "500", "600"]
     assert table[0].endswith("| 0/2, left out |") and table[1].endswith("| 2/2 |")
+    # its runs still being made in pieces (pending, never fitted): compared with the fit in the same way, with the
+    # lengths made so far, and shown in the table, marked
+    running = {**{k: x for k, x in left.items() if k != "diffusion_left_out"}, "diffusion_pending": {
+        "per_temperature": [{**cold, **row, "n_converged": 0}, {**cold, **row, "temperature_K": 500.0}],
+        "per_run": [{"run_name": f"md-T300-seed{i}-pt", "temperature_K": 300.0, "supercell": 1, "production_ps": ps,
+                     "converged": False} for i, ps in ((1, 320.0), (2, 160.0))]
+        + [{"run_name": "md-T300-seed1-pt-sc2", "temperature_K": 300.0, "supercell": 2, "production_ps": 20.0}]}}
+    v = report_values._room_temperature_values(running)
+    assert v["heldout_clause"] == "The 300 K runs, still running (160–320 ps so far), give"
+    assert (v["D300_direct"], v["D300_heldout"], v["D300_direct_in_fit"]) == (
+        report_values.sci(cold["D_cm2_s"]), report_values.sci(predicted), "no")
+    table = report_values.tables({k: x for k, x in running.items() if k != "arrhenius"})["diffusion"].splitlines()[2:]
+    assert [line.split("|")[1].strip() for line in table] == ["300", "400", "500", "600"]  # 500 K: the fit's only
+    assert table[0].endswith("| 0/2, running |")
     # a series without the target temperature: nothing to compare
     del summary["diffusion_per_temperature"][0]
     summary["arrhenius"]["Ea_leave_one_out"] = arrhenius.leave_one_out(T[1:], D[1:], [0.1 * d for d in D[1:]])
