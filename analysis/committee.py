@@ -154,10 +154,14 @@ EVENT_NAMES = {"stopped": "stopped by the distance monitor", "committee": "commi
 
 
 def events_text(events) -> str:
-    """Each production run with an event (``stability.production_events``): which came first and when."""
+    """Each production run with an event (``stability.production_events``): which came first and when (ps of
+    production)."""
     hit = events[events["first_event"].notna()]
-    return "; ".join(f"{r.run_name}: {EVENT_NAMES[r.first_event]} at {r.first_event_ps:g} ps"
-                     for r in hit.itertuples()) or "none"
+
+    def when(r) -> str:  # a run stopped before production has 0 ps of production: it stopped in equilibration
+        return "in equilibration" if r.first_event == "stopped" and not r.first_event_ps else f"at {r.first_event_ps:g} ps"
+
+    return "; ".join(f"{r.run_name}: {EVENT_NAMES[r.first_event]} {when(r)}" for r in hit.itertuples()) or "none"
 
 
 def no_event_text(events) -> str:

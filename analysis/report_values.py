@@ -906,6 +906,8 @@ def tables(summary: dict) -> dict[str, str]:
         # runs analysed but left out of the fit by the convergence rule
         unconverged = {r["run_name"]: r.get("analysed_ps", r["production_ps"])
                        for r in (summary.get("diffusion_left_out") or {}).get("per_run") or []}
+        # runs still being made in pieces (pending, never fitted), at the length of their last finished piece
+        running = {r["run_name"]: r["production_ps"] for r in (summary.get("diffusion_pending") or {}).get("per_run") or []}
         ps = lambda x: "—" if x is None else f"{x:g}"  # noqa: E731
         # a run the distance monitor stopped is not checked along its length, only over its last 2 ps
         last = {r["run_name"]: r for r in (summary.get("committee") or {}).get("before_failure") or []}
@@ -932,12 +934,15 @@ def tables(summary: dict) -> dict[str, str]:
                                f"{len(quiet)} runs", "—", "—", "—", "0",
                                f"{spans[0]:g}–{spans[-1]:g}" if spans[0] != spans[-1] else f"{spans[0]:g}"]))
         for r in sorted(events, key=lambda r: (r["temperature_K"], r["seed"])):
-            stopped = ps(r["stopped_ps"]) + (f" ({_pair(r['stop_reason'])})" if r.get("stop_reason") else "")
+            stopped = ("in equilibration" if r["stopped_ps"] == 0 else ps(r["stopped_ps"])) + (
+                f" ({_pair(r['stop_reason'])})" if r.get("stop_reason") else "")
             broken = r["broken_PS4_fraction"]
             lines.append(_row([f"{r['temperature_K']:g}", str(r["seed"]), stopped, committee_cell(r),
                                ps(r["PS4_break_ps"]), "—" if broken is None else fixed(100 * broken, 0),
                                ps(round(analysed[r["run_name"]], 1)) if r["run_name"] in analysed else
                                f"{ps(round(unconverged[r['run_name']], 1))}, not converged"
-                               if r["run_name"] in unconverged else "left out"]))
+                               if r["run_name"] in unconverged else
+                               f"{ps(round(running[r['run_name']], 1))} so far, running"
+                               if r["run_name"] in running else "left out"]))
         out["events"] = "\n".join(lines)
     return out

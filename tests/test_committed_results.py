@@ -6,10 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis import data, evaluation, md, model, paths, run_files, runs
+from analysis import data, evaluation, md, model, paths, plan, run_files, runs
 
 DERIVED = paths.ROOT / "data" / "derived"
 PRODUCTION_PS = 5.0  # of the slow check at the top temperature
+# a fitted run of the production model: the one the hand-in shows (the plan's [handin] md_run)
+FIT_RUN = plan.load(paths.ROOT / "study" / "plan.toml")["handin"]["md_run"]
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +33,8 @@ def test_committed_model_reproduces_its_test_errors(summary, study):
 
 
 def test_committed_md_run_restarts_identically(summary, study, tmp_path):
-    """The first 0.2 ps of md-T500-seed1 again, from its recorded settings: the same temperatures."""
-    committed = paths.ROOT / "data" / "runs" / "md-T500-seed1"
+    """The first 0.2 ps of a fitted run again, from its recorded settings: the same temperatures."""
+    committed = paths.ROOT / "data" / "runs" / FIT_RUN
     record = runs.read_json(committed / "settings.json")
     model_file = paths.ROOT / summary["model"]["path"]
     assert record["model_sha256"] == model.file_sha256(model_file)
@@ -51,7 +53,7 @@ def test_production_model_stays_in_the_trained_region_at_the_top_temperature(sum
     (stop above the committed limit): no failure, no atoms closer than the distance monitor allows."""
     committee = runs.read_json(DERIVED / "committee.json")
     top_K = max(r["temperature_K"] for r in summary["diffusion"])
-    record = runs.read_json(paths.ROOT / "data" / "runs" / "md-T500-seed1" / "settings.json")["settings"]
+    record = runs.read_json(paths.ROOT / "data" / "runs" / FIT_RUN / "settings.json")["settings"]
     settings = md.MDSettings(**{**record, "temperature_K": top_K, "seed": 11, "equilibration_ps": 0,
                                 "production_ps": PRODUCTION_PS, "chunk_ps": 1.0,
                                 "committee_model_paths": [str(paths.ROOT / m) for m in committee["members"]],
@@ -68,8 +70,8 @@ def test_committed_per_run_D_is_reproduced_to_the_last_digit(summary):
 
     assert numerics.is_pinned(), numerics.blas_kernels()
     committed = runs.read_json(DERIVED / "diffusion.json")
-    record = next(r for r in committed["per_run"] if r["run_name"] == "md-T400-seed1")
-    frames, interval_fs = run_files.read_positions(paths.ROOT / "data" / "runs" / "md-T400-seed1")
+    record = next(r for r in committed["per_run"] if r["run_name"] == FIT_RUN)
+    frames, interval_fs = run_files.read_positions(paths.ROOT / "data" / "runs" / FIT_RUN)
     again = diffusion.diffusion_coefficient([frames], interval_fs / 1000, committed["fit_start_ps"], seed=0)
     assert again["D_cm2_s"] == record["D_cm2_s"] and again["D_err_cm2_s"] == record["D_err_cm2_s"]
 

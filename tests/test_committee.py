@@ -83,3 +83,17 @@ def test_the_series_the_fit_replaced_gets_a_panel_of_its_own():
     assert [len(ax.get_lines()) - 2 for ax in fig.axes] == [1, 1, 1]  # one run each, besides the two reference lines
     fig = plotting.committee(along, 0.1, 0.4, probe_runs=["md-T750-seed1"])  # no previous series: it is the series
     assert [ax.get_title() for ax in fig.axes] == ["temperature series", "probes (not in the fit)"]
+
+
+def test_events_text_says_when_each_run_left_the_trained_region_in_ps_of_production():
+    import pandas as pd
+
+    events = pd.DataFrame([
+        {"run_name": "md-T600-seed2-pt", "first_event": "PS4_break", "first_event_ps": 58.6},
+        {"run_name": "md-T550-seed3-pt", "first_event": "stopped", "first_event_ps": 0.0},  # stopped in equilibration
+        {"run_name": "md-T900-seed1", "first_event": "stopped", "first_event_ps": 33.68},
+        {"run_name": "md-T500-seed1-pt", "first_event": None, "first_event_ps": None}])
+    assert committee.events_text(events) == (
+        "md-T600-seed2-pt: first broken PS4 unit at 58.6 ps; md-T550-seed3-pt: stopped by the distance monitor in "
+        "equilibration; md-T900-seed1: stopped by the distance monitor at 33.68 ps")
+    assert committee.events_text(events.iloc[3:]) == "none"

@@ -6,11 +6,12 @@ import json
 
 import pytest
 
-from analysis import handin, paths
+from analysis import handin, paths, plan
 
 
 def test_handin_holds_every_executed_notebook_as_ipynb_and_pdf(tmp_path):
-    sources = handin.notebook_sources(paths.ROOT / "data")
+    shown = plan.load(paths.ROOT / "study" / "plan.toml")["handin"]["md_run"]  # notebook 4's run
+    sources = handin.notebook_sources(paths.ROOT / "data", shown)
     if not sources:
         pytest.skip("no committed study notebooks")
     assert {"01_dataset", "02_train", "04_md", "06_diffusion"} <= set(sources)
@@ -18,7 +19,7 @@ def test_handin_holds_every_executed_notebook_as_ipynb_and_pdf(tmp_path):
     report.mkdir()
     (report / "report.pdf").write_bytes((paths.REPORT_DIR / "_output" / "report.pdf").read_bytes())
     out = tmp_path / "handin"
-    written = handin.make_handin(out, report, paths.ROOT / "data")
+    written = handin.make_handin(out, report, paths.ROOT / "data", md_run=shown)
     for name, (notebook, _) in sources.items():
         copy = out / f"{name}.ipynb"
         assert json.loads(copy.read_text())["cells"] == json.loads(notebook.read_text())["cells"]
@@ -28,7 +29,7 @@ def test_handin_holds_every_executed_notebook_as_ipynb_and_pdf(tmp_path):
     assert all(f"{name}.pdf" in index for name in sources) and "report.pdf" in index
     assert out / "report.pdf" in written
     # notebook 4 is the run the plan names ([handin] md_run); one that has no executed notebook is not shown
-    assert sources["04_md"][0] == paths.ROOT / "data" / "runs" / "md-T500-seed1" / "notebook.ipynb"
+    assert sources["04_md"][0] == paths.ROOT / "data" / "runs" / shown / "notebook.ipynb"
     other = handin.notebook_sources(paths.ROOT / "data", "md-T400-seed1")["04_md"]
     assert other == (paths.ROOT / "data" / "runs" / "md-T400-seed1" / "notebook.ipynb", "one production MD run (md-T400-seed1)")
     assert "04_md" not in handin.notebook_sources(paths.ROOT / "data", "md-T999-seed1")
@@ -74,13 +75,16 @@ def test_one_number_one_source_in_the_notebooks_and_the_report():
     assert f"scale the force RMSE by {values['lc_tenfold_factor']}" in discussion(notebooks / "03_learning_curve.ipynb")
     summary = json.loads(summary_file.read_text())
     for event in (e for e in summary["committee"]["production_events"] if e["stopped_ps"] is not None):
-        quoted = f"{event['stopped_ps']:g} ps into production"
-        assert f"| {event['stopped_ps']:g} (" in report_values.tables(summary)["events"]  # the report's table
+        # (a run stopped before production: 0 ps of production, quoted as "in equilibration")
+        quoted = f"{event['stopped_ps']:g} ps into production" if event["stopped_ps"] else "in equilibration"
+        cell = f"{event['stopped_ps']:g}" if event["stopped_ps"] else "in equilibration"
+        assert f"| {cell} (" in report_values.tables(summary)["events"]  # the report's table
         for name in ("05_committee.ipynb", "06_diffusion.ipynb", "07_stability.ipynb"):
             text = discussion(notebooks / name)
             if event["run_name"] in text:
                 assert quoted in text, (name, quoted)
-    md = discussion(paths.ROOT / "data" / "runs" / "md-T500-seed1" / "notebook.ipynb")
+    md = discussion(paths.ROOT / "data" / "runs" / plan.load(paths.ROOT / "study" / "plan.toml")["handin"]["md_run"]
+                    / "notebook.ipynb")
     for phrase in (f"takes {values['bench_dft_cpu_s']} CPU-seconds", f"the MACE model {values['bench_mlip_ms']} ms",
                    f"{values['bench_speedup']} times less", f"at least {values['bench_aimd_100ps_days']} CPU-days"):
         assert phrase in md, phrase

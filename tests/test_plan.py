@@ -211,7 +211,10 @@ def test_the_production_architecture_can_be_fine_tuned_with_the_production_budge
 
 
 def test_a_fine_tuned_production_model_replaces_the_from_scratch_one_only_when_the_plan_says_so(tmp_path):
-    text = PLAN.read_text()  # the study's plan: [pretraining.production_budget] fine-tunes the production architecture
+    # the study's plan ([pretraining.production_budget] fine-tunes the production architecture) as it was before it
+    # said fine_tuned = true
+    text = PLAN.read_text().replace("\nfine_tuned = true\n", "\n")
+    assert "\nfine_tuned = true" not in text
     scratch, fine_tuned = "train-c32-L1-r5-n160-seed1-ep120", "train-c32-L1-r5-n160-seed1-ep120-pt"
     params = lambda mk, run: next(x for x in mk.splitlines() if x.startswith(f"{run}.params"))  # noqa: E731
     p = plan.load(write(tmp_path, text))
@@ -234,14 +237,15 @@ def test_a_fine_tuned_production_model_replaces_the_from_scratch_one_only_when_t
 
 
 def test_the_hand_in_shows_notebook_4_of_the_md_run_the_plan_names(tmp_path):
-    text = PLAN.read_text()
-    mk = plan.makefile(plan.load(write(tmp_path, text)), "data/runs", 1200)
-    assert "HANDIN_MD_RUN ?= md-T500-seed1" in mk.splitlines()
-    moved = text.replace('md_run = "md-T500-seed1"', 'md_run = "md-T500-seed1-pt"')
-    with pytest.raises(plan.PlanError, match="md_run 'md-T500-seed1-pt' is not an MD run of the plan"):
-        plan.makefile(plan.load(write(tmp_path, moved)), "data/runs", 1200)  # pending: make report never makes it
-    flipped = moved.replace('set = "converged series"\nrole = "pending"', 'set = "converged series"\nrole = "fit"')
+    flipped = PLAN.read_text()  # the study's plan: the converged series is the fit, the hand-in shows one of its runs
     assert "HANDIN_MD_RUN ?= md-T500-seed1-pt" in plan.makefile(plan.load(write(tmp_path, flipped)), "data/runs", 1200)
+    # while the series was pending, the hand-in could not name one of its runs: make report never makes them
+    pending = flipped.replace('set = "converged series"\nrole = "fit"', 'set = "converged series"\nrole = "pending"')
+    assert pending != flipped
+    with pytest.raises(plan.PlanError, match="md_run 'md-T500-seed1-pt' is not an MD run of the plan"):
+        plan.makefile(plan.load(write(tmp_path, pending)), "data/runs", 1200)
+    before = pending.replace('md_run = "md-T500-seed1-pt"', 'md_run = "md-T500-seed1"')
+    assert "HANDIN_MD_RUN ?= md-T500-seed1" in plan.makefile(plan.load(write(tmp_path, before)), "data/runs", 1200).splitlines()
     # the hand-in's notebook 4 is executed with the run's own settings, which follow the protocol's and win: the
     # converged series' core_repulsion_fraction 0.0 and model, not the protocol's 0.9 (then the run refuses to resume)
     study = tmp_path / "study"

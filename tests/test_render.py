@@ -212,6 +212,12 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
                                                  "analysed_ps": 159.9}]}}
     assert report_values.tables(three)["events"].splitlines()[2:4] == [
         "| 400–450 | 2 runs | — | — | — | 0 | 99.9–149.9 |", "| 300 | 1 | — | — | — | 0 | 159.9, not converged |"]
+    # a run still being made in pieces (pending) keeps its own row too, at the length of its last finished piece
+    running = {**two, "committee": {"production_events": [*events, quiet, cold]},
+               "diffusion_pending": {"per_run": [{"run_name": "md-T300-seed1", "temperature_K": 300.0, "supercell": 1,
+                                                  "production_ps": 160.0, "converged": False}]}}
+    assert report_values.tables(running)["events"].splitlines()[2:4] == [
+        "| 400–450 | 2 runs | — | — | — | 0 | 99.9–149.9 |", "| 300 | 1 | — | — | — | 0 | 160 so far, running |"]
     # a stopped run is not checked along its length: the table says what its last 2 ps showed, not "never"
     stopped = [{**e, "committee_checked": e["run_name"] != "md-T900-seed1"} for e in events]
     for sigma, cell in ((0.3, "in last 2 ps"), (0.1, "— (last 2 ps)")):
