@@ -495,57 +495,78 @@ def _broken_sentences(broken_T_min: str, selected_T: str, selected_kept: str, se
     return {"broken_abstract_sentence": abstract, "broken_runs_sentence": runs + "."}
 
 
+def extrapolation_check(summary: dict, target_K: float = 300.0) -> dict | None:
+    """D measured at the extrapolation target ``target_K`` (runs combined, cm²/s) against the Arrhenius law of the
+    other temperatures, from a summary-like dict (``diffusion_per_temperature``, ``diffusion_left_out``,
+    ``diffusion_pending``, ``arrhenius``). ``where``: "fit" (in the fit: compared with the fit without it, the
+    leave-one-out entry), "left out" (the convergence rule left it out) or "running" (its runs still being made in
+    pieces; ``made_ps``: the lengths of their last finished pieces); in the last two the fit holds no ``target_K``
+    and is compared itself. ``D_predicted_cm2_s`` (with its error, ``Ea_eV`` of that fit and the temperatures
+    ``T_from_K``–``T_to_K`` it spans) and ``pull``, (ln D − ln D_predicted) over their combined σ, are None where no
+    such fit exists. None when ``target_K`` was not measured."""
+    at_target = lambda rows: next((r for r in rows or [] if r["temperature_K"] == target_K), None)  # noqa: E731
+    pending = summary.get("diffusion_pending") or {}
+    for where, row in (("fit", at_target(summary.get("diffusion_per_temperature"))),
+                       ("left out", at_target((summary.get("diffusion_left_out") or {}).get("per_temperature"))),
+                       ("running", at_target(pending.get("per_temperature")))):
+        if row:
+            break
+    else:
+        return None
+    out = {"where": where, "D_cm2_s": row["D_cm2_s"], "D_err_cm2_s": row["D_err_cm2_s"], "made_ps": sorted(
+        {r["production_ps"] for r in pending.get("per_run") or []
+         if r["temperature_K"] == target_K and (r.get("supercell") or 1) == 1}) if where == "running" else None,
+        "D_predicted_cm2_s": None, "D_predicted_err_cm2_s": None, "Ea_eV": None, "Ea_err_eV": None, "pull": None,
+        "T_from_K": None, "T_to_K": None}
+    a = summary.get("arrhenius") or {}
+    held = next((r for r in a.get("Ea_leave_one_out") or [] if r["left_out_K"] == target_K), None)
+    if where == "fit" and held:
+        rest = sorted(r["left_out_K"] for r in a["Ea_leave_one_out"] if r["left_out_K"] != target_K)
+        out.update(D_predicted_cm2_s=held["D_predicted_cm2_s"], D_predicted_err_cm2_s=held["D_predicted_err_cm2_s"],
+                   Ea_eV=held["Ea_eV"], Ea_err_eV=held["Ea_err_eV"], pull=held["pull"], T_from_K=rest[0],
+                   T_to_K=rest[-1])
+    elif where != "fit" and a.get("cov_lnD0_Ea"):  # the fit is already without it: it predicts D there
+        pred, pred_err = arrhenius.extrapolate(a, target_K)
+        out.update(D_predicted_cm2_s=pred, D_predicted_err_cm2_s=pred_err, Ea_eV=a["Ea_eV"], Ea_err_eV=a["Ea_err_eV"],
+                   pull=arrhenius.log_pull(row["D_cm2_s"], row["D_err_cm2_s"], pred, pred_err),
+                   T_from_K=float(a["T_range_K"][0]), T_to_K=float(a["T_range_K"][-1]))
+    return out
+
+
 def _room_temperature_values(summary: dict, target_K: float = 300.0) -> dict[str, str]:
-    """D measured at the extrapolation target ``target_K`` (``D300_direct``, cm²/s, runs combined) and the test
-    of the extrapolation: the Arrhenius fit without that temperature (``Ea_heldout``, eV) predicts D there
-    (``D300_heldout`` with its log-normal 1σ range) from ``heldout_T_min``–``T_max`` K, extrapolating
-    ``heldout_ratio`` times its fitted 1/T span; ``heldout_pull`` is (ln D − ln D_predicted) over their combined σ.
-    Where the convergence rule left ``target_K`` out of the fit (``diffusion_left_out``), or its runs are still being
-    made in pieces (``diffusion_pending``: the fit holds no ``target_K``), they are compared with the fit itself, which
-    then holds no ``target_K`` to leave out; ``D300_direct_in_fit`` says which.
-    ``heldout_reading`` reads the pull: within 2σ the two agree."""
+    """The report's words for ``extrapolation_check``: D measured at ``target_K`` (``D300_direct``, cm²/s) and the
+    Arrhenius law without it (``Ea_heldout``, eV), which predicts D there (``D300_heldout`` with its log-normal 1σ
+    range) from ``heldout_T_min``–``T_max`` K, extrapolating ``heldout_ratio`` times its fitted 1/T span;
+    ``heldout_pull`` in combined σ, ``D300_direct_in_fit`` ("yes" where ``target_K`` is in the fit, which is then fitted
+    again without it), ``heldout_clause`` (the sentence's start) and ``heldout_reading``: within 2σ the two agree."""
     keys = ("D300_direct", "D300_direct_err", "D300_heldout", "D300_heldout_lo", "D300_heldout_hi", "heldout_pull",
             "Ea_heldout", "Ea_heldout_err", "heldout_T_min", "heldout_ratio", "heldout_reading", "D300_direct_in_fit",
             "heldout_clause")
     v: dict[str, str] = dict.fromkeys(keys, "n/a")
-    at_target = lambda rows: next((r for r in rows or [] if r["temperature_K"] == target_K), None)  # noqa: E731
-    measured = at_target(summary.get("diffusion_per_temperature"))
-    left_out = None if measured else at_target((summary.get("diffusion_left_out") or {}).get("per_temperature"))
-    running = None if measured or left_out else at_target((summary.get("diffusion_pending") or {}).get("per_temperature"))
-    if measured or left_out:
-        m = measured or left_out
-        v.update(D300_direct=sci(m["D_cm2_s"]), D300_direct_err=sci(m["D_err_cm2_s"]),
-                 D300_direct_in_fit="yes" if measured else "no",
-                 heldout_clause=f"The {target_K:g} K runs, left out, give" if not measured else "n/a")
-    elif running:  # still being made: quoted with the lengths made so far (an unfinished piece counts at its last)
-        made = sorted({r["production_ps"] for r in summary["diffusion_pending"]["per_run"]
-                       if r["temperature_K"] == target_K and (r.get("supercell") or 1) == 1})
+    c = extrapolation_check(summary, target_K)
+    if c is None:
+        return v
+    v.update(D300_direct=sci(c["D_cm2_s"]), D300_direct_err=sci(c["D_err_cm2_s"]),
+             D300_direct_in_fit="yes" if c["where"] == "fit" else "no")
+    if c["where"] == "left out":
+        v["heldout_clause"] = f"The {target_K:g} K runs, left out, give"
+    elif c["where"] == "running":  # quoted with the lengths made so far (an unfinished piece counts at its last)
+        made = c["made_ps"]
         span = f"{made[0]:g}" if len(made) == 1 else f"{made[0]:g}–{made[-1]:g}"
-        left_out = running
-        v.update(D300_direct=sci(running["D_cm2_s"]), D300_direct_err=sci(running["D_err_cm2_s"]),
-                 D300_direct_in_fit="no", heldout_clause=f"The {target_K:g} K runs, still running ({span} ps so far), give")
-    a = summary.get("arrhenius") or {}
-    held = next((r for r in a.get("Ea_leave_one_out") or [] if r["left_out_K"] == target_K), None)
-    if not held and left_out and a.get("cov_lnD0_Ea"):  # the fit is already without it: it predicts D there
-        pred, pred_err = arrhenius.extrapolate(a, target_K)
-        held = {"D_predicted_cm2_s": pred, "D_predicted_err_cm2_s": pred_err, "Ea_eV": a["Ea_eV"],
-                "Ea_err_eV": a["Ea_err_eV"],
-                "pull": arrhenius.log_pull(left_out["D_cm2_s"], left_out["D_err_cm2_s"], pred, pred_err)}
-        rest = [float(T) for T in a["T_range_K"]]
-    elif held:
-        rest = sorted(r["left_out_K"] for r in a["Ea_leave_one_out"] if r["left_out_K"] != target_K)
-    if held and measured:
+        v["heldout_clause"] = f"The {target_K:g} K runs, still running ({span} ps so far), give"
+    if c["pull"] is None:
+        return v
+    if c["where"] == "fit":
         v["heldout_clause"] = (f"Fitted without {target_K:g} K, the hotter temperatures predict "
-                               f"D({target_K:g} K) = {sci(held['D_predicted_cm2_s'])} cm²/s; the {target_K:g} K runs give")
-    if held:
-        lo, hi = lognormal_range(held["D_predicted_cm2_s"], held["D_predicted_err_cm2_s"] / held["D_predicted_cm2_s"])
-        v.update(D300_heldout=sci(held["D_predicted_cm2_s"]), D300_heldout_lo=sci(lo), D300_heldout_hi=sci(hi),
-                 heldout_pull=fixed(round(held["pull"], 1) or 0.0, 1),  # 0.0, not "−0.0"
-                 Ea_heldout=fixed(held["Ea_eV"], 3),
-                 Ea_heldout_err=fixed(held["Ea_err_eV"], 3), heldout_T_min=fixed(rest[0], 0),
-                 heldout_ratio=fixed((1 / target_K - 1 / rest[0]) / (1 / rest[0] - 1 / rest[-1]), 1),
-                 heldout_reading=("consistent, though from few hops" if abs(held["pull"]) <= 2.0 else
-                                  "beyond 2σ, so the extrapolation fails or the 300 K runs count too few hops"))
+                               f"D({target_K:g} K) = {sci(c['D_predicted_cm2_s'])} cm²/s; the {target_K:g} K runs give")
+    lo, hi = lognormal_range(c["D_predicted_cm2_s"], c["D_predicted_err_cm2_s"] / c["D_predicted_cm2_s"])
+    v.update(D300_heldout=sci(c["D_predicted_cm2_s"]), D300_heldout_lo=sci(lo), D300_heldout_hi=sci(hi),
+             heldout_pull=fixed(round(c["pull"], 1) or 0.0, 1),  # 0.0, not "−0.0"
+             Ea_heldout=fixed(c["Ea_eV"], 3), Ea_heldout_err=fixed(c["Ea_err_eV"], 3),
+             heldout_T_min=fixed(c["T_from_K"], 0),
+             heldout_ratio=fixed((1 / target_K - 1 / c["T_from_K"]) / (1 / c["T_from_K"] - 1 / c["T_to_K"]), 1),
+             heldout_reading=("consistent, though from few hops" if abs(c["pull"]) <= 2.0 else
+                              "beyond 2σ, so the extrapolation fails or the 300 K runs count too few hops"))
     return v
 
 

@@ -319,6 +319,9 @@ def test_room_temperature_values_compare_the_direct_d_with_the_fit_without_it():
         + [{"run_name": "md-T300-seed1-pt-sc2", "temperature_K": 300.0, "supercell": 2, "production_ps": 20.0}]}}
     v = report_values._room_temperature_values(running)
     assert v["heldout_clause"] == "The 300 K runs, still running (160–320 ps so far), give"
+    check = report_values.extrapolation_check(running)  # the numbers behind the words (notebook 6 quotes them too)
+    assert (check["where"], check["made_ps"], check["T_from_K"]) == ("running", [160.0, 320.0], 400.0)
+    assert check["pull"] == pytest.approx(arrhenius.log_pull(cold["D_cm2_s"], cold["D_err_cm2_s"], predicted, predicted_err))
     assert (v["D300_direct"], v["D300_heldout"], v["D300_direct_in_fit"]) == (
         report_values.sci(cold["D_cm2_s"]), report_values.sci(predicted), "no")
     table = report_values.tables({k: x for k, x in running.items() if k != "arrhenius"})["diffusion"].splitlines()[2:]
