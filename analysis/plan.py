@@ -478,7 +478,8 @@ def run_length_ps(run: dict, runs_dir: Path, verdicts: dict[str, dict]) -> float
 def progress(run: dict, runs_dir: Path, verdicts: dict[str, dict]) -> dict:
     """Where a planned MD run (``md_runs`` entry) stands: ``asked_ps`` (the production Make asks of it now,
     ``run_length_ps``), ``made_ps`` (production made: a finished piece's summary, else the latest checkpoint; None
-    before it started), ``state`` and ``verdict`` (notebook 6's last convergence verdict of a pending run:
+    before it started), ``state`` and ``verdict`` (notebook 6's last convergence verdict of the run, pending, fitted,
+    left out or previous:
     ``"converged at 640 ps"``, ``"not converged at 640 ps"`` or ""). The states: ``done`` (made what is asked),
     ``to extend`` (a finished piece shorter than what is asked now: Make extends it from its checkpoint),
     ``unfinished`` (started, its piece not finished yet), ``stopped`` (the stability monitors stopped it) and

@@ -52,13 +52,16 @@ event_table = stability.production_event_table(events)
 members[["run_name", "n_train", "seed", "test_force_rmse_meV_per_A"]]
 
 # %%
-# per temperature: the runs of the production model (series and probes) apart from the pending series (another
-# model, analysed apart in notebook 6), whose supercell runs stay out (their largest σ is over 8 times the atoms),
-# and from the series the fit replaced (another model), which has a panel of its own
+# per temperature: the fitted runs (and probes) of the production model, apart from the pending series (analysed
+# apart in notebook 6), whose supercell runs stay out (their largest σ is over 8 times the atoms), from the series
+# the fit replaced, which has a panel of its own, and from any run made with another model (the probes of the
+# previous series)
+production_run = plan.production_model_run(plan.load(paths.ROOT / plan_file))
 pending_names = {r["run_name"] for r in planned if r["role"] == "pending"}
 pending_cell = {r["run_name"] for r in planned if r["role"] == "pending" and r["supercell"] == 1}
 previous_names = {r["run_name"] for r in planned if r["role"] == "previous"}
-other_model = pending_names | previous_names
+other_model = pending_names | previous_names | {r["run_name"] for r in planned
+                                                if (r.get("model") or production_run) != production_run}
 per_T = pd.DataFrame(committee.per_temperature([r for r in along_rows if r["run_name"] not in other_model], reference))
 per_T_pending = committee.per_temperature([r for r in along_rows if r["run_name"] in pending_cell], reference)
 plotting.save(plotting.committee(along, reference, limit, [r["run_name"] for r in planned if r["role"] == "probe"],

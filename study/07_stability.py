@@ -89,22 +89,32 @@ if best is not None:
     with_core = sorted(df.loc[df["core_repulsion"], "model"].unique())
     only_one = (" (the only model screened with it, so the screen does not say a smaller model with the repulsion would "
                 "fail)" if best["core_repulsion"] and len(with_core) == 1 else "")
-    choice = (f"\n\n**The choice.** Only {best['model']}{' with the core repulsion' if best['core_repulsion'] else ''}"
-              f"{only_one} ran every temperature up to {best['T_max']:g} K without failure in these short runs, so it is the "
-              "production model; the DFT data come from 520 K, so above that the model extrapolates and the monitor "
-              "stays on in production.")
     import warnings
 
     from analysis import plan, temperature_series
 
+    the_plan = plan.load(paths.ROOT / plan_file)
+    production_run = plan.production_model_run(the_plan)
+    became = ("production model" if best["model"] == production_run else
+              f"production model of the series the fit replaced (the fit's model is {production_run}, notebook 9)")
+    choice = (f"\n\n**The choice.** Only {best['model']}{' with the core repulsion' if best['core_repulsion'] else ''}"
+              f"{only_one} ran every temperature up to {best['T_max']:g} K without failure in these short runs, so it became "
+              f"the {became}; the DFT data come from 520 K, so above that the model extrapolates and the monitor "
+              "stays on in production.")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        planned = temperature_series.planned_runs(plan.load(paths.ROOT / plan_file), paths.runs_dir(),
-                                                  paths.production_model())
-        _, failed_production = temperature_series.collect_runs(  # the production model's series, not the pending one
-            paths.runs_dir(), [r for r in planned if r["role"] != "pending"])
+        planned = temperature_series.planned_runs(the_plan, paths.runs_dir(), paths.production_model())
+        # the production runs of the model chosen here (the fit's, or the series the fit replaced once a fine-tuned
+        # model took over), not the pending ones
+        chosen = [r for r in planned if r["role"] != "pending" and (r.get("model") or production_run) == best["model"]]
+        _, failed_production = temperature_series.collect_runs(paths.runs_dir(), chosen)
     failed_production = [e for e in failed_production if e.get("failure")]
     diffusion_file = paths.derived_dir() / "diffusion.json"
+    fitted = []  # the temperatures fitted with the chosen model: the fit's, or the previous series'
+    if diffusion_file.exists():
+        fits = runs.read_json(diffusion_file)
+        fitted = (fits["per_temperature"] if best["model"] == production_run else
+                  (fits.get("previous") or {}).get("per_temperature") or [])
     if failed_production:
         choice += (" Longer production runs are the stricter test: "
                    + "; ".join(f"{e['run_name']} failed {run_files.failure_when(e['failure'], e['equilibration_ps'] or 0.0)} ({e['failure']['reason']})"
@@ -112,8 +122,7 @@ if best is not None:
                    + f". So the distance monitor alone would allow production up to just below "
                    f"{min(e['temperature_K'] for e in failed_production):g} K; broken PS₄ units and the committee limit "
                    "(notebooks 5 and 6) end the analysed window lower"
-                   + (f", at {max(r['temperature_K'] for r in runs.read_json(diffusion_file)['per_temperature']):g} K."
-                      if diffusion_file.exists() else "."))
+                   + (f", at {max(r['temperature_K'] for r in fitted):g} K." if fitted else "."))
     if len(active):
         choice += (f" In these stability screens the core repulsion acted in {active.mean():.2%} of the recorded samples (largest energy "
                    f"{core['core_max_eV'].max():.3f} eV): it stops rare collapses without reshaping the sampled surface.")

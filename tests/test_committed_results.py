@@ -70,7 +70,8 @@ def test_committed_per_run_D_is_reproduced_to_the_last_digit(summary):
 
     assert numerics.is_pinned(), numerics.blas_kernels()
     committed = runs.read_json(DERIVED / "diffusion.json")
-    record = next(r for r in committed["per_run"] if r["run_name"] == FIT_RUN)
+    record = next((r for r in committed["per_run"] if r["run_name"] == FIT_RUN), None)
+    assert record is not None, f"{FIT_RUN}, the plan's [handin] md_run, is not among the fitted runs"
     frames, interval_fs = run_files.read_positions(paths.ROOT / "data" / "runs" / FIT_RUN)
     again = diffusion.diffusion_coefficient([frames], interval_fs / 1000, committed["fit_start_ps"], seed=0)
     assert again["D_cm2_s"] == record["D_cm2_s"] and again["D_err_cm2_s"] == record["D_err_cm2_s"]
