@@ -158,8 +158,8 @@ def events_text(events) -> str:
     production)."""
     hit = events[events["first_event"].notna()]
 
-    def when(r) -> str:  # a run stopped before production has 0 ps of production: it stopped in equilibration
-        return "in equilibration" if r.first_event == "stopped" and not r.first_event_ps else f"at {r.first_event_ps:g} ps"
+    def when(r) -> str:
+        return "in equilibration" if r.first_event == "stopped" and r.stopped_in_equilibration else f"at {r.first_event_ps:g} ps"
 
     return "; ".join(f"{r.run_name}: {EVENT_NAMES[r.first_event]} {when(r)}" for r in hit.itertuples()) or "none"
 

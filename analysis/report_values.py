@@ -499,23 +499,25 @@ def extrapolation_check(summary: dict, target_K: float = 300.0) -> dict | None:
     """D measured at the extrapolation target ``target_K`` (runs combined, cm²/s) against the Arrhenius law of the
     other temperatures, from a summary-like dict (``diffusion_per_temperature``, ``diffusion_left_out``,
     ``diffusion_pending``, ``arrhenius``). ``where``: "fit" (in the fit: compared with the fit without it, the
-    leave-one-out entry), "left out" (the convergence rule left it out) or "running" (its runs still being made in
-    pieces; ``made_ps``: the lengths of their last finished pieces); in the last two the fit holds no ``target_K``
-    and is compared itself. ``D_predicted_cm2_s`` (with its error, ``Ea_eV`` of that fit and the temperatures
+    leave-one-out entry), "left out" (the convergence rule left it out) or "pending" (its runs still being made in
+    pieces, or made and not yet in the fit; ``made_ps``: the lengths of their last finished pieces,
+    ``still_running``: whether any of them is still being doubled, ``temperature_series.still_running``); in the
+    last two the fit holds no ``target_K`` and is compared itself. ``D_predicted_cm2_s`` (with its error, ``Ea_eV`` of that fit and the temperatures
     ``T_from_K``–``T_to_K`` it spans) and ``pull``, (ln D − ln D_predicted) over their combined σ, are None where no
-    such fit exists. None when ``target_K`` was not measured."""
+    such fit exists. ``row``: the per-temperature entry it read. None when ``target_K`` was not measured."""
     at_target = lambda rows: next((r for r in rows or [] if r["temperature_K"] == target_K), None)  # noqa: E731
     pending = summary.get("diffusion_pending") or {}
     for where, row in (("fit", at_target(summary.get("diffusion_per_temperature"))),
                        ("left out", at_target((summary.get("diffusion_left_out") or {}).get("per_temperature"))),
-                       ("running", at_target(pending.get("per_temperature")))):
+                       ("pending", at_target(pending.get("per_temperature")))):
         if row:
             break
     else:
         return None
-    out = {"where": where, "D_cm2_s": row["D_cm2_s"], "D_err_cm2_s": row["D_err_cm2_s"], "made_ps": sorted(
-        {r["production_ps"] for r in pending.get("per_run") or []
-         if r["temperature_K"] == target_K and (r.get("supercell") or 1) == 1}) if where == "running" else None,
+    cell_runs = [r for r in pending.get("per_run") or [] if r["temperature_K"] == target_K and (r.get("supercell") or 1) == 1]
+    out = {"where": where, "row": row, "D_cm2_s": row["D_cm2_s"], "D_err_cm2_s": row["D_err_cm2_s"],
+           "made_ps": sorted({r["production_ps"] for r in cell_runs}) if where == "pending" else None,
+           "still_running": any(r.get("still_running") for r in cell_runs) if where == "pending" else None,
         "D_predicted_cm2_s": None, "D_predicted_err_cm2_s": None, "Ea_eV": None, "Ea_err_eV": None, "pull": None,
         "T_from_K": None, "T_to_K": None}
     a = summary.get("arrhenius") or {}
@@ -550,10 +552,11 @@ def _room_temperature_values(summary: dict, target_K: float = 300.0) -> dict[str
              D300_direct_in_fit="yes" if c["where"] == "fit" else "no")
     if c["where"] == "left out":
         v["heldout_clause"] = f"The {target_K:g} K runs, left out, give"
-    elif c["where"] == "running":  # quoted with the lengths made so far (an unfinished piece counts at its last)
+    elif c["where"] == "pending":  # quoted with the lengths made so far (an unfinished piece counts at its last)
         made = c["made_ps"]
         span = f"{made[0]:g}" if len(made) == 1 else f"{made[0]:g}–{made[-1]:g}"
-        v["heldout_clause"] = f"The {target_K:g} K runs, still running ({span} ps so far), give"
+        v["heldout_clause"] = (f"The {target_K:g} K runs, still running ({span} ps so far), give" if c["still_running"]
+                               else f"The {target_K:g} K runs ({span} ps), not in the fit, give")
     if c["pull"] is None:
         return v
     if c["where"] == "fit":
@@ -887,11 +890,10 @@ def tables(summary: dict) -> dict[str, str]:
     # a temperature the convergence rule left out of the fit is shown among the fitted ones, marked
     left_out_T = (summary.get("diffusion_left_out") or {}).get("per_temperature") or []
     # and the extrapolation target while its runs are still being made (pending), marked: the report quotes it
-    shown = {r["temperature_K"] for r in (per_T or []) + left_out_T}
-    running_T = [r for r in (summary.get("diffusion_pending") or {}).get("per_temperature") or []
-                 if r["temperature_K"] == 300.0 and 300.0 not in shown]
+    check = extrapolation_check(summary)
+    running_T = [{**check["row"], "still_running": check["still_running"]}] if check and check["where"] == "pending" else []
     if per_T:
-        per_T = sorted(per_T + [{**r, "left_out": True} for r in left_out_T] + [{**r, "running": True} for r in running_T],
+        per_T = sorted(per_T + [{**r, "left_out": True} for r in left_out_T] + [{**r, "pending": True} for r in running_T],
                        key=lambda r: r["temperature_K"])
         lines = [_row(["T (K)", "runs", "D (cm²/s)", "σ~D~ (cm²/s)", "χ²~red~", "MSD slope", "RMS (Å)",
                        "broken PS~4~ (%)", "passed"]),
@@ -905,7 +907,7 @@ def tables(summary: dict) -> dict[str, str]:
                                fixed(r.get("msd_exponent_min"), 2), fixed(r.get("rms_displacement_min_A"), 1),
                                fixed(100 * broken, 0) if broken is not None else "n/a",
                                (f"{converged}/{r['n_runs']}" + (", left out" if r.get("left_out") else "")
-                                + (", running" if r.get("running") else ""))
+                                + ((", running" if r["still_running"] else ", not in the fit") if r.get("pending") else ""))
                                if converged is not None else "—"]))
         out["diffusion"] = "\n".join(lines)
     a = summary.get("arrhenius")
@@ -927,9 +929,14 @@ def tables(summary: dict) -> dict[str, str]:
         # runs analysed but left out of the fit by the convergence rule
         unconverged = {r["run_name"]: r.get("analysed_ps", r["production_ps"])
                        for r in (summary.get("diffusion_left_out") or {}).get("per_run") or []}
-        # runs still being made in pieces (pending, never fitted), at the length of their last finished piece
-        running = {r["run_name"]: r["production_ps"] for r in (summary.get("diffusion_pending") or {}).get("per_run") or []}
+        # pending runs (never fitted) at the length of their last finished piece: those still being made in pieces
+        # (83-atom, not converged, below the cap) and those that are done (a finished supercell run, a capped run)
+        pending = (summary.get("diffusion_pending") or {}).get("per_run") or []
         ps = lambda x: "—" if x is None else f"{x:g}"  # noqa: E731
+        running = {r["run_name"]: r["production_ps"] for r in pending if r.get("still_running")}
+        pending_done = {r["run_name"]: f"{ps(round(r['production_ps'], 1))}, " + (
+            "not converged" if r.get("converged") is False else "not in the fit")
+            for r in pending if not r.get("still_running")}
         # a run the distance monitor stopped is not checked along its length, only over its last 2 ps
         last = {r["run_name"]: r for r in (summary.get("committee") or {}).get("before_failure") or []}
         limit = (summary.get("committee") or {}).get("limit_eV_A")
@@ -955,7 +962,7 @@ def tables(summary: dict) -> dict[str, str]:
                                f"{len(quiet)} runs", "—", "—", "—", "0",
                                f"{spans[0]:g}–{spans[-1]:g}" if spans[0] != spans[-1] else f"{spans[0]:g}"]))
         for r in sorted(events, key=lambda r: (r["temperature_K"], r["seed"])):
-            stopped = ("in equilibration" if r["stopped_ps"] == 0 else ps(r["stopped_ps"])) + (
+            stopped = ("in equilibration" if r["stopped_in_equilibration"] else ps(r["stopped_ps"])) + (
                 f" ({_pair(r['stop_reason'])})" if r.get("stop_reason") else "")
             broken = r["broken_PS4_fraction"]
             lines.append(_row([f"{r['temperature_K']:g}", str(r["seed"]), stopped, committee_cell(r),
@@ -964,6 +971,7 @@ def tables(summary: dict) -> dict[str, str]:
                                f"{ps(round(unconverged[r['run_name']], 1))}, not converged"
                                if r["run_name"] in unconverged else
                                f"{ps(round(running[r['run_name']], 1))} so far, running"
-                               if r["run_name"] in running else "left out"]))
+                               if r["run_name"] in running else
+                               pending_done[r["run_name"]] if r["run_name"] in pending_done else "left out"]))
         out["events"] = "\n".join(lines)
     return out

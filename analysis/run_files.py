@@ -30,11 +30,22 @@ def production_time_ps(failure: dict, equilibration_ps: float) -> float:
     return round(max(0.0, failure["time_ps"] - equilibration_ps), 3)
 
 
+def stopped_in_equilibration(failure: dict | None, equilibration_ps: float) -> bool:
+    """Whether a monitor stopped a run before its production began (the one place this is decided: the events
+    table, the notebooks and the report read it from here or from ``stability.production_events``): the phase the
+    monitor recorded (its last equilibration step is at ``equilibration_ps``), else the time since the start."""
+    if not failure or not equilibration_ps:
+        return False
+    if "phase" in failure:
+        return failure["phase"] == "equilibration"
+    return failure["time_ps"] < equilibration_ps
+
+
 def failure_when(failure: dict, equilibration_ps: float) -> str:
     """When a monitor stopped a run, as every notebook and the report quote it: ps of production first (the
     events table's unit), the time since the start (``failure["time_ps"]``) only beside it."""
     production = production_time_ps(failure, equilibration_ps)
-    if equilibration_ps and failure["time_ps"] < equilibration_ps:
+    if stopped_in_equilibration(failure, equilibration_ps):
         return f"in equilibration, {failure['time_ps']:.2f} ps after the start"
     return (f"{production:g} ps into production ({failure['time_ps']:.2f} ps after the start)" if equilibration_ps
             else f"at {production:g} ps")

@@ -64,6 +64,7 @@ def production_events(runs_root: Path, model_sha256: str, committee_runs: list[d
     (ps of production) of each way of leaving the trained region, ``None`` if it never happened.
 
     ``stopped_ps``: the distance/temperature/NaN monitor stopped the run (the failure of the stability runs);
+    ``stopped_in_equilibration``: it stopped before production began (``stopped_ps`` is then 0);
     ``committee_ps``: the committee disagreement first exceeded its limit (``committee.per_run``);
     ``PS4_break_ps``: first sampled frame with a P that has fewer than four S within the P–S bond cutoff
     (never in the DFT data; ``structure``); ``broken_PS4_fraction``: the fraction of such frames;
@@ -102,6 +103,7 @@ def production_events(runs_root: Path, model_sha256: str, committee_runs: list[d
                      "planned_ps": float(settings["production_ps"]),
                      "reached_ps": stopped if stopped is not None else float(settings["production_ps"]),
                      "stop_reason": failure["reason"] if failure else None, "committee_checked": bool(c), **events,
+                     "stopped_in_equilibration": run_files.stopped_in_equilibration(failure, settings["equilibration_ps"]),
                      "broken_PS4_fraction": float(np.mean(undercoordinated > 0)) if frames else None,
                      "intact_window": [int(i) for i in structure.longest_intact_window(undercoordinated)] if frames else None,
                      "positions_interval_fs": float(interval_fs) if frames else None,

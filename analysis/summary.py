@@ -88,7 +88,8 @@ def build() -> dict:
         # the extrapolation target's so far, with each run's length and verdict
         summary["diffusion_pending"] = pending and {
             "per_temperature": pending["per_temperature"],
-            "per_run": [{k: r.get(k) for k in ("run_name", "temperature_K", "supercell", "production_ps", "converged")}
+            "per_run": [{k: r.get(k) for k in ("run_name", "temperature_K", "supercell", "production_ps", "converged",
+                                                  "still_running")}
                         for r in pending["per_run"]]}
         previous = df.get("previous")  # a series the plan superseded, analysed as it was fitted, for the comparison
         # (per run only what the report reads of it: the core repulsion it was made with)

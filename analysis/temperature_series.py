@@ -54,7 +54,8 @@ def collect_runs(runs_root: Path, planned: list[dict] | None = None,
         if path is None:
             raise FileNotFoundError(f"{Path(runs_root) / entry['run_name'] / 'summary.json'}: a run of the plan has not "
                                     f"been made (make study makes it)")
-        summary = {**runs.read_json(path), "set": entry["set"], "role": entry["role"], "model": entry.get("model")}
+        summary = {**runs.read_json(path), "set": entry["set"], "role": entry["role"], "model": entry.get("model"),
+                   "cap_ps": entry.get("cap_ps")}
         reason = None
         if summary.get("status") == "unstable":
             failure = summary["failure"]
@@ -196,7 +197,7 @@ def analyse(used: list[dict], fit_start_ps: float, seed: int = 0, reference_ps: 
             "run_name": summary["run_name"], "temperature_K": settings["temperature_K"],
             "seed": settings["seed"], "set": summary.get("set"), "role": summary.get("role", "fit"),
             "supercell": supercell(summary), "n_atoms": len(frames[0]), "production_ps": summary["production_ps"],
-            "D_cm2_s": result["D_cm2_s"], "D_err_cm2_s": result["D_err_cm2_s"],
+            "cap_ps": summary.get("cap_ps"), "D_cm2_s": result["D_cm2_s"], "D_err_cm2_s": result["D_err_cm2_s"],
             "fit_start_ps": result["fit_start_ps"], "fit_end_ps": result["fit_end_ps"],
             "msd_exponent": diffusion.msd_exponent(t_ps, msd_A2, result["fit_start_ps"]),
             "rms_displacement_at_fit_end_A": float(np.sqrt(np.interp(result["fit_end_ps"], t_ps, msd_A2))),
@@ -241,6 +242,24 @@ def supercell(summary: dict) -> int:
     return summary["settings"].get("supercell", 1)
 
 
+def still_running(run: dict) -> bool:
+    """Whether a pending run (an analysed per-run record) goes on being made in pieces: an 83-atom run of a doubled
+    set (``cap_ps``) judged not converged and still below its cap. A finished supercell run, a converged run, a run
+    at its cap and one no rule judged are done (``plan.run_length_ps`` asks no more of them)."""
+    return (run.get("cap_ps") is not None and run.get("supercell", 1) == 1 and run.get("converged") is False
+            and run["production_ps"] < run["cap_ps"] - 1e-9)
+
+
+def pending_state(run: dict) -> str:
+    """A pending run's verdict in words (an analysed per-run record of ``analyse_pending``): "converged", "not
+    converged yet" (doubled next, ``still_running``), "not converged at its cap" or "not judged" (no rule)."""
+    if run.get("converged") is None:
+        return "not judged"
+    if run["converged"]:
+        return "converged"
+    return "not converged yet" if run.get("still_running") else "not converged at its cap"
+
+
 def analyse_pending(used: list[dict], excluded: list[dict], fit_start_ps: float, rule: dict | None, n_li: int,
                     volume_A3: float, seed: int = 0, fit: dict | None = None) -> dict | None:
     """The pending series so far (``take_role``): every run it has made, analysed like the fit's runs with the
@@ -249,7 +268,8 @@ def analyse_pending(used: list[dict], excluded: list[dict], fit_start_ps: float,
     with the Haven ratio per temperature of converged runs (``direct_conductivity``; ``n_li`` and ``volume_A3`` are
     the 83-atom cell's). Supercell runs stay out of all of these: ``finite_size`` compares their D with the 83-atom D
     at the same temperature: the pending series' own, else (once that series has become the fit) the fit's where
-    ``fit`` (``{"runs": [...], "per_temperature": [...]}``) was made with the supercell runs' model. None before its
+    ``fit`` (``{"runs": [...], "per_temperature": [...]}``) was made with the supercell runs' model (the same file,
+    by its sha256). None before its
     first run is made."""
     if not used and not excluded:
         return None
@@ -262,14 +282,15 @@ def analyse_pending(used: list[dict], excluded: list[dict], fit_start_ps: float,
         big = analyse(big_runs, fit_start_ps, seed=seed, convergence_rule=rule)
         larger += big["per_run"]
         reference = result["per_temperature"]
-        if fit and {r.get("model") for r in fit["runs"]} == {r.get("model") for r in big_runs}:
+        if fit and {r["model_sha256"] for r in fit["runs"]} == {r["model_sha256"] for r in big_runs}:
             own = {r["temperature_K"] for r in reference}
             reference = reference + [r for r in fit["per_temperature"] if r["temperature_K"] not in own]
         finite += finite_size(big["per_temperature"], reference, cells, big["per_run"][0]["n_atoms"])
     with warnings.catch_warnings():  # the verdicts are in per_run; nothing is excluded from the fit here
         warnings.simplefilter("ignore")
         converged, _ = leave_out_unconverged(result, []) if rule else (result, [])
-    return {"per_run": result["per_run"] + larger, "per_temperature": result["per_temperature"],
+    per_run = [{**r, "still_running": still_running(r)} for r in result["per_run"] + larger]
+    return {"per_run": per_run, "per_temperature": result["per_temperature"],
             "converged_per_temperature": converged["per_temperature"],
             "arrhenius": (arrhenius_summary(converged["per_temperature"], n_li, volume_A3)
                           if len(converged["per_temperature"]) >= 2 else None),

@@ -220,7 +220,7 @@ from the fit above: {(f"{len(made)} of their {len(declared)} runs in the {data.E
     if declared else "their runs are all supercell runs (the finite-size check)")}{(
         ': ' + '; '.join(f"{r['run_name']} ({r['analysed_ps']:.0f} ps): D = {r['D_cm2_s']:.2e} ± {r['D_err_cm2_s']:.1e} cm²/s, MSD "
                          f"{r['msd_end_A2']:.1f} Å² at the end of the fit window, "
-                         f"{'converged' if r['converged'] else 'not converged yet'}" for r in made)) if made else ''}{(
+                         f"{temperature_series.pending_state(r)}" for r in made)) if made else ''}{(
         '; left out by the rules: ' + '; '.join(f"{e['run_name']} ({e['reason']})" for e in pending['excluded']))
         if pending and pending['excluded'] else ''}. Made so far for them: {pending_cost['simulated_ps']:.0f} ps of MD{(
         f", {pending_cost['cpu_ps']:.0f} ps in {pending_cost['cpu_core_hours']:.1f} CPU core-hours "
@@ -267,7 +267,9 @@ if fit is not None:
         "fit": f"""300 K is itself in the series, so the extrapolation can be tested: fitted without it (Ea =
 {check['Ea_eV']:.3f} ± {check['Ea_err_eV']:.3f} eV), the hotter temperatures predict D(300 K) =""",
         "left out": "The convergence rule left the 300 K runs out of the fit, so they test it: it predicts D(300 K) =",
-        "running": f"""The 300 K runs are still being made (pending; {made} ps so far, not converged yet), so they
+        "pending": f"""The 300 K runs are pending ({made} ps so far: {'; '.join(
+            f"{r['run_name']} {temperature_series.pending_state(r)}" for r in pending['per_run']
+            if r['temperature_K'] == 300 and r['supercell'] == 1)}), so they
 test the fit: it predicts D(300 K) ="""}[check["where"]] + f"""
 {check['D_predicted_cm2_s']:.2e} ± {check['D_predicted_err_cm2_s']:.1e} cm²/s against the
 {check['D_cm2_s']:.2e} ± {check['D_err_cm2_s']:.1e} measured, {check['pull']:+.2f} combined standard

@@ -90,10 +90,15 @@ def test_events_text_says_when_each_run_left_the_trained_region_in_ps_of_product
 
     events = pd.DataFrame([
         {"run_name": "md-T600-seed2-pt", "first_event": "PS4_break", "first_event_ps": 58.6},
-        {"run_name": "md-T550-seed3-pt", "first_event": "stopped", "first_event_ps": 0.0},  # stopped in equilibration
+        {"run_name": "md-T550-seed3-pt", "first_event": "stopped", "first_event_ps": 0.0,
+         "stopped_in_equilibration": True},
         {"run_name": "md-T900-seed1", "first_event": "stopped", "first_event_ps": 33.68},
-        {"run_name": "md-T500-seed1-pt", "first_event": None, "first_event_ps": None}])
+        # stopped at the first step of production: 0 ps of production, but not in equilibration
+        {"run_name": "md-T450-seed1-pt", "first_event": "stopped", "first_event_ps": 0.0},
+        {"run_name": "md-T500-seed1-pt", "first_event": None, "first_event_ps": None}]).fillna(
+        {"stopped_in_equilibration": False})
     assert committee.events_text(events) == (
         "md-T600-seed2-pt: first broken PS4 unit at 58.6 ps; md-T550-seed3-pt: stopped by the distance monitor in "
-        "equilibration; md-T900-seed1: stopped by the distance monitor at 33.68 ps")
-    assert committee.events_text(events.iloc[3:]) == "none"
+        "equilibration; md-T900-seed1: stopped by the distance monitor at 33.68 ps; md-T450-seed1-pt: stopped by "
+        "the distance monitor at 0 ps")
+    assert committee.events_text(events.iloc[4:]) == "none"

@@ -76,8 +76,9 @@ def test_one_number_one_source_in_the_notebooks_and_the_report():
     summary = json.loads(summary_file.read_text())
     for event in (e for e in summary["committee"]["production_events"] if e["stopped_ps"] is not None):
         # (a run stopped before production: 0 ps of production, quoted as "in equilibration")
-        quoted = f"{event['stopped_ps']:g} ps into production" if event["stopped_ps"] else "in equilibration"
-        cell = f"{event['stopped_ps']:g}" if event["stopped_ps"] else "in equilibration"
+        early = event["stopped_in_equilibration"]
+        quoted = "in equilibration" if early else f"{event['stopped_ps']:g} ps into production"
+        cell = "in equilibration" if early else f"{event['stopped_ps']:g}"
         assert f"| {cell} (" in report_values.tables(summary)["events"]  # the report's table
         for name in ("05_committee.ipynb", "06_diffusion.ipynb", "07_stability.ipynb"):
             text = discussion(notebooks / name)

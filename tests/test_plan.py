@@ -236,16 +236,29 @@ def test_a_fine_tuned_production_model_replaces_the_from_scratch_one_only_when_t
         plan.production_model_run(plan.load(write(tmp_path, without)))
 
 
+def unflip(text: str) -> str:
+    """The study's plan as it was before the flip of 2026-12-06 (b55b2e8): the from-scratch series (now "previous")
+    the fit, with the production model and the rule reported but not enforced; the converged series and its
+    replacement seeds pending; the hand-in on md-T500-seed1."""
+    previous = 'role = "previous"\nmodel = "train-c32-L1-r5-n160-seed1-ep120"\n'
+    assert text.count('role = "fit"') == 2 and text.count(previous) == 4 and text.count("\nenforce = true\n") == 1
+    text = text.replace('role = "fit"', 'role = "pending"').replace(previous, 'role = "fit"\n')
+    return (text.replace("\nenforce = true\n", "\nenforce = false\n").replace("\nfine_tuned = true\n", "\n")
+            .replace('md_run = "md-T500-seed1-pt"', 'md_run = "md-T500-seed1"'))
+
+
 def test_the_hand_in_shows_notebook_4_of_the_md_run_the_plan_names(tmp_path):
     flipped = PLAN.read_text()  # the study's plan: the converged series is the fit, the hand-in shows one of its runs
     assert "HANDIN_MD_RUN ?= md-T500-seed1-pt" in plan.makefile(plan.load(write(tmp_path, flipped)), "data/runs", 1200)
-    # while the series was pending, the hand-in could not name one of its runs: make report never makes them
-    pending = flipped.replace('set = "converged series"\nrole = "fit"', 'set = "converged series"\nrole = "pending"')
-    assert pending != flipped
+    before = plan.load(write(tmp_path, unflip(flipped)))  # the plan before the flip: the old series is the fit
+    assert {r["set"] for r in plan.md_runs(before) if r["role"] == "fit"} == {
+        "series", "replacement seeds", "scatter seeds", "long runs"}
+    assert plan.production_model_run(before) == "train-c32-L1-r5-n160-seed1-ep120"
+    assert "HANDIN_MD_RUN ?= md-T500-seed1" in plan.makefile(before, "data/runs", 1200).splitlines()
+    # while the converged series was pending, the hand-in could not name one of its runs: make report never makes them
+    pending_run = unflip(flipped).replace('md_run = "md-T500-seed1"', 'md_run = "md-T500-seed1-pt"')
     with pytest.raises(plan.PlanError, match="md_run 'md-T500-seed1-pt' is not an MD run of the plan"):
-        plan.makefile(plan.load(write(tmp_path, pending)), "data/runs", 1200)
-    before = pending.replace('md_run = "md-T500-seed1-pt"', 'md_run = "md-T500-seed1"')
-    assert "HANDIN_MD_RUN ?= md-T500-seed1" in plan.makefile(plan.load(write(tmp_path, before)), "data/runs", 1200).splitlines()
+        plan.makefile(plan.load(write(tmp_path, pending_run)), "data/runs", 1200)
     # the hand-in's notebook 4 is executed with the run's own settings, which follow the protocol's and win: the
     # converged series' core_repulsion_fraction 0.0 and model, not the protocol's 0.9 (then the run refuses to resume)
     study = tmp_path / "study"
@@ -317,7 +330,7 @@ def test_the_pending_series_is_analysed_apart_from_the_fit_each_run_against_its_
         run_files.export_positions(root / name, 2.0, stride_fs=4.0)
     (root / "tiny-model").mkdir()
     (root / "tiny-model" / "mace_stagetwo.model").write_bytes(tiny_model.read_bytes())
-    p = plan.load(write(tmp_path, SMALL.replace("[production]", PENDING + "\n[production]")))
+    p = plan.load(write(tmp_path, SMALL.replace("[production]", PENDING + "cap_ps = 0.16\n\n[production]")))
     other = tmp_path / "other.model"  # the fit's runs were "made" with another production model
     other.write_bytes(b"not the tiny model")
     planned = temperature_series.planned_runs(p, root, other)
@@ -336,10 +349,16 @@ def test_the_pending_series_is_analysed_apart_from_the_fit_each_run_against_its_
     pending = temperature_series.analyse_pending(pending_used, pending_excluded, 0.01, rule, n_li=27, volume_A3=1676.0)
     assert [(r["run_name"], r["set"], r["role"], r["converged"]) for r in pending["per_run"]] == [
         ("md-T500-seed1-pt", "next", "pending", False)]  # no run reaches 1e6 A^2
+    assert pending["per_run"][0]["still_running"]  # not converged, 0.06 of at most 0.16 ps: it is doubled next
+    assert temperature_series.pending_state(pending["per_run"][0]) == "not converged yet"
+    at_cap = temperature_series.analyse_pending([{**pending_used[0], "cap_ps": 0.06}], [], 0.01, rule, 27, 1676.0)
+    assert not at_cap["per_run"][0]["still_running"]
+    assert temperature_series.pending_state(at_cap["per_run"][0]) == "not converged at its cap"
     assert pending["converged_per_temperature"] == [] and pending["arrhenius"] is None and pending["conductivity"] == []
     # without a rule every run counts (runs this short have no two halves to compare)
     pending = temperature_series.analyse_pending(pending_used, pending_excluded, 0.01, None, n_li=27, volume_A3=1676.0)
     assert [r["temperature_K"] for r in pending["converged_per_temperature"]] == [500.0]
+    assert temperature_series.pending_state(pending["per_run"][0]) == "not judged"
     assert [c["temperature_K"] for c in pending["conductivity"]] == [500.0]  # σ measured directly, with H_R
     assert pending["arrhenius"] is None  # one temperature
     assert temperature_series.analyse_pending([], [], 0.01, rule, 27, 1676.0) is None
@@ -482,6 +501,7 @@ def test_supercell_runs_are_compared_with_the_cell_at_the_same_temperature_not_p
     pending = temperature_series.analyse_pending(used, [], 0.004, None, n_li=27, volume_A3=1676.0)
     assert [(r["run_name"], r["supercell"], r["n_atoms"]) for r in pending["per_run"]] == [
         ("md-T500-seed1-pt", 1, 83), ("md-T500-seed1-pt-sc2", 2, 664)]
+    assert not any(r["still_running"] for r in pending["per_run"])  # a finished supercell run is done
     assert [r["n_runs"] for r in pending["per_temperature"]] == [1]  # the supercell stays out of the series
     [row] = pending["finite_size"]
     assert (row["supercell"], row["n_atoms"], row["n_runs_supercell"]) == (2, 664, 1)
@@ -497,7 +517,7 @@ def test_supercell_runs_are_compared_with_the_cell_at_the_same_temperature_not_p
                                                fit={"runs": used[:1], "per_temperature": fit["per_temperature"]})
     assert alone["per_temperature"] == [] and alone["finite_size"][0]["D_cell_cm2_s"] == pytest.approx(cell["D_cm2_s"])
     other = temperature_series.analyse_pending(used[1:], [], 0.004, None, n_li=27, volume_A3=1676.0,
-                                               fit={"runs": [{**used[0], "model": "train-other"}],
+                                               fit={"runs": [{**used[0], "model_sha256": "another file"}],
                                                     "per_temperature": fit["per_temperature"]})
     assert other["finite_size"][0]["D_cell_cm2_s"] is None
 

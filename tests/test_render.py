@@ -187,7 +187,8 @@ def test_pretraining_table_and_values_read_each_candidate_and_the_decision():
 def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
     low, high = report_values.lognormal_range(10.0, math.log(2.0))
     assert low == pytest.approx(5.0) and high == pytest.approx(20.0)
-    blank = {"stopped_ps": None, "stop_reason": None, "committee_ps": None, "PS4_break_ps": None,
+    blank = {"stopped_ps": None, "stopped_in_equilibration": False, "stop_reason": None, "committee_ps": None,
+             "PS4_break_ps": None,
              "broken_PS4_fraction": 0.0, "first_event": None, "first_event_ps": None, "reached_ps": 100.0,
              "planned_ps": 100.0}
     per_T = lambda events: stability.production_event_table(pd.DataFrame(events)).to_dict(orient="records")  # noqa: E731
@@ -215,9 +216,14 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
     # a run still being made in pieces (pending) keeps its own row too, at the length of its last finished piece
     running = {**two, "committee": {"production_events": [*events, quiet, cold]},
                "diffusion_pending": {"per_run": [{"run_name": "md-T300-seed1", "temperature_K": 300.0, "supercell": 1,
-                                                  "production_ps": 160.0, "converged": False}]}}
+                                                  "production_ps": 160.0, "converged": False,
+                                                  "still_running": True}]}}
     assert report_values.tables(running)["events"].splitlines()[2:4] == [
         "| 400–450 | 2 runs | — | — | — | 0 | 99.9–149.9 |", "| 300 | 1 | — | — | — | 0 | 160 so far, running |"]
+    # one that is done without entering the fit (at its cap, not converged; a finished supercell run) is not "running"
+    for converged, cell in ((False, "1000, not converged"), (True, "1000, not in the fit")):
+        running["diffusion_pending"]["per_run"][0].update(production_ps=1000.0, converged=converged, still_running=False)
+        assert report_values.tables(running)["events"].splitlines()[3].endswith(f"| {cell} |")
     # a stopped run is not checked along its length: the table says what its last 2 ps showed, not "never"
     stopped = [{**e, "committee_checked": e["run_name"] != "md-T900-seed1"} for e in events]
     for sigma, cell in ((0.3, "in last 2 ps"), (0.1, "— (last 2 ps)")):
@@ -315,18 +321,24 @@ def test_room_temperature_values_compare_the_direct_d_with_the_fit_without_it():
     running = {**{k: x for k, x in left.items() if k != "diffusion_left_out"}, "diffusion_pending": {
         "per_temperature": [{**cold, **row, "n_converged": 0}, {**cold, **row, "temperature_K": 500.0}],
         "per_run": [{"run_name": f"md-T300-seed{i}-pt", "temperature_K": 300.0, "supercell": 1, "production_ps": ps,
-                     "converged": False} for i, ps in ((1, 320.0), (2, 160.0))]
+                     "converged": False, "still_running": i == 2} for i, ps in ((1, 320.0), (2, 160.0))]
         + [{"run_name": "md-T300-seed1-pt-sc2", "temperature_K": 300.0, "supercell": 2, "production_ps": 20.0}]}}
     v = report_values._room_temperature_values(running)
     assert v["heldout_clause"] == "The 300 K runs, still running (160–320 ps so far), give"
     check = report_values.extrapolation_check(running)  # the numbers behind the words (notebook 6 quotes them too)
-    assert (check["where"], check["made_ps"], check["T_from_K"]) == ("running", [160.0, 320.0], 400.0)
+    assert (check["where"], check["made_ps"], check["T_from_K"]) == ("pending", [160.0, 320.0], 400.0)
     assert check["pull"] == pytest.approx(arrhenius.log_pull(cold["D_cm2_s"], cold["D_err_cm2_s"], predicted, predicted_err))
     assert (v["D300_direct"], v["D300_heldout"], v["D300_direct_in_fit"]) == (
         report_values.sci(cold["D_cm2_s"]), report_values.sci(predicted), "no")
     table = report_values.tables({k: x for k, x in running.items() if k != "arrhenius"})["diffusion"].splitlines()[2:]
     assert [line.split("|")[1].strip() for line in table] == ["300", "400", "500", "600"]  # 500 K: the fit's only
     assert table[0].endswith("| 0/2, running |")
+    # once neither is being doubled any more (converged, or at the cap) they are pending but no longer "running"
+    for r in running["diffusion_pending"]["per_run"]:
+        r["still_running"] = False
+    assert report_values._room_temperature_values(running)["heldout_clause"] == "The 300 K runs (160–320 ps), not in the fit, give"
+    table = report_values.tables({k: x for k, x in running.items() if k != "arrhenius"})["diffusion"].splitlines()[2:]
+    assert table[0].endswith("| 0/2, not in the fit |")
     # a series without the target temperature: nothing to compare
     del summary["diffusion_per_temperature"][0]
     summary["arrhenius"]["Ea_leave_one_out"] = arrhenius.leave_one_out(T[1:], D[1:], [0.1 * d for d in D[1:]])

@@ -44,6 +44,7 @@ def test_production_events_time_each_way_of_leaving_the_data(tiny_model, frames,
     assert events.loc[2, "first_event"] == "PS4_break" and events.loc[2, "PS4_break_ps"] == 0.1
     assert events.loc[2, "broken_PS4_fraction"] == 0.5
     assert events.loc[3, "first_event"] == "stopped" and events.loc[3, "stopped_ps"] == 0.0
+    assert events.loc[3, "stopped_in_equilibration"] and not events.loc[1:2, "stopped_in_equilibration"].any()
     assert events.loc[3, "reached_ps"] == 0.0 and events.loc[3, "planned_ps"] == events.loc[1, "planned_ps"] == 0.2
     assert " distance " in events.loc[3, "stop_reason"] and not events.loc[3, "committee_checked"]
     assert stability.production_events(root, "another model", committee_runs).empty
