@@ -889,11 +889,11 @@ def tables(summary: dict) -> dict[str, str]:
     per_T = summary.get("diffusion_per_temperature")
     # a temperature the convergence rule left out of the fit is shown among the fitted ones, marked
     left_out_T = (summary.get("diffusion_left_out") or {}).get("per_temperature") or []
-    # and the extrapolation target while its runs are still being made (pending), marked: the report quotes it
+    # and the extrapolation target while its set is pending (runs still doubled, or done), marked: the report quotes it
     check = extrapolation_check(summary)
-    running_T = [{**check["row"], "still_running": check["still_running"]}] if check and check["where"] == "pending" else []
+    pending_T = [{**check["row"], "still_running": check["still_running"]}] if check and check["where"] == "pending" else []
     if per_T:
-        per_T = sorted(per_T + [{**r, "left_out": True} for r in left_out_T] + [{**r, "pending": True} for r in running_T],
+        per_T = sorted(per_T + [{**r, "left_out": True} for r in left_out_T] + [{**r, "pending": True} for r in pending_T],
                        key=lambda r: r["temperature_K"])
         lines = [_row(["T (K)", "runs", "D (cm²/s)", "σ~D~ (cm²/s)", "χ²~red~", "MSD slope", "RMS (Å)",
                        "broken PS~4~ (%)", "passed"]),
@@ -930,7 +930,8 @@ def tables(summary: dict) -> dict[str, str]:
         unconverged = {r["run_name"]: r.get("analysed_ps", r["production_ps"])
                        for r in (summary.get("diffusion_left_out") or {}).get("per_run") or []}
         # pending runs (never fitted) at the length of their last finished piece: those still being made in pieces
-        # (83-atom, not converged, below the cap) and those that are done (a finished supercell run, a capped run)
+        # (83-atom, not converged, below the cap) and those that are done (a finished supercell run, a capped run);
+        # still_running is written by the current notebook 6, which Make reruns whenever analysis/ changes
         pending = (summary.get("diffusion_pending") or {}).get("per_run") or []
         ps = lambda x: "—" if x is None else f"{x:g}"  # noqa: E731
         running = {r["run_name"]: r["production_ps"] for r in pending if r.get("still_running")}
@@ -962,6 +963,7 @@ def tables(summary: dict) -> dict[str, str]:
                                f"{len(quiet)} runs", "—", "—", "—", "0",
                                f"{spans[0]:g}–{spans[-1]:g}" if spans[0] != spans[-1] else f"{spans[0]:g}"]))
         for r in sorted(events, key=lambda r: (r["temperature_K"], r["seed"])):
+            # stopped_in_equilibration: written by the current notebook 5 (Make reruns it whenever analysis/ changes)
             stopped = ("in equilibration" if r["stopped_in_equilibration"] else ps(r["stopped_ps"])) + (
                 f" ({_pair(r['stop_reason'])})" if r.get("stop_reason") else "")
             broken = r["broken_PS4_fraction"]

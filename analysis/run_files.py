@@ -33,12 +33,13 @@ def production_time_ps(failure: dict, equilibration_ps: float) -> float:
 def stopped_in_equilibration(failure: dict | None, equilibration_ps: float) -> bool:
     """Whether a monitor stopped a run before its production began (the one place this is decided: the events
     table, the notebooks and the report read it from here or from ``stability.production_events``): the phase the
-    monitor recorded (its last equilibration step is at ``equilibration_ps``), else the time since the start."""
+    monitor recorded (its last equilibration step is at ``equilibration_ps``), else the time since the start, with
+    the same boundary (``md._observe``: a step at ``equilibration_ps`` is still equilibration)."""
     if not failure or not equilibration_ps:
         return False
     if "phase" in failure:
         return failure["phase"] == "equilibration"
-    return failure["time_ps"] < equilibration_ps
+    return failure["time_ps"] <= equilibration_ps
 
 
 def failure_when(failure: dict, equilibration_ps: float) -> str:

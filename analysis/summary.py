@@ -84,7 +84,7 @@ def build() -> dict:
         summary["diffusion_reference_ps"] = df.get("reference_ps")
         summary["diffusion_conductivity"] = df.get("conductivity")  # σ from the collective displacement, Haven ratio
         summary["arrhenius"] = df["arrhenius"]
-        pending = df.get("pending")  # runs still being made in pieces (role pending), never fitted: the report quotes
+        pending = df.get("pending")  # runs of the pending sets (still doubled, or done), never fitted: the report quotes
         # the extrapolation target's so far, with each run's length and verdict
         summary["diffusion_pending"] = pending and {
             "per_temperature": pending["per_temperature"],

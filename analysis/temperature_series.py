@@ -245,19 +245,23 @@ def supercell(summary: dict) -> int:
 def still_running(run: dict) -> bool:
     """Whether a pending run (an analysed per-run record) goes on being made in pieces: an 83-atom run of a doubled
     set (``cap_ps``) judged not converged and still below its cap. A finished supercell run, a converged run, a run
-    at its cap and one no rule judged are done (``plan.run_length_ps`` asks no more of them)."""
+    at its cap and one no rule judged are done. It mirrors the doubling rule of ``plan.run_length_ps`` (same
+    tolerance), which asks no more of them."""
     return (run.get("cap_ps") is not None and run.get("supercell", 1) == 1 and run.get("converged") is False
-            and run["production_ps"] < run["cap_ps"] - 1e-9)
+            and run["production_ps"] < run["cap_ps"] - 1e-6)
 
 
 def pending_state(run: dict) -> str:
     """A pending run's verdict in words (an analysed per-run record of ``analyse_pending``): "converged", "not
-    converged yet" (doubled next, ``still_running``), "not converged at its cap" or "not judged" (no rule)."""
+    converged yet" (doubled next, ``still_running``), "not converged at its cap", "not converged" (a set without a
+    cap) or "not judged" (no rule)."""
     if run.get("converged") is None:
         return "not judged"
     if run["converged"]:
         return "converged"
-    return "not converged yet" if run.get("still_running") else "not converged at its cap"
+    if run.get("still_running"):
+        return "not converged yet"
+    return "not converged" if run.get("cap_ps") is None else "not converged at its cap"
 
 
 def analyse_pending(used: list[dict], excluded: list[dict], fit_start_ps: float, rule: dict | None, n_li: int,

@@ -267,7 +267,7 @@ if fit is not None:
         "fit": f"""300 K is itself in the series, so the extrapolation can be tested: fitted without it (Ea =
 {check['Ea_eV']:.3f} ± {check['Ea_err_eV']:.3f} eV), the hotter temperatures predict D(300 K) =""",
         "left out": "The convergence rule left the 300 K runs out of the fit, so they test it: it predicts D(300 K) =",
-        "pending": f"""The 300 K runs are pending ({made} ps so far: {'; '.join(
+        "pending": f"""The 300 K runs are pending ({made} ps{' so far' if check['still_running'] else ''}: {'; '.join(
             f"{r['run_name']} {temperature_series.pending_state(r)}" for r in pending['per_run']
             if r['temperature_K'] == 300 and r['supercell'] == 1)}), so they
 test the fit: it predicts D(300 K) ="""}[check["where"]] + f"""

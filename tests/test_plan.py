@@ -237,9 +237,10 @@ def test_a_fine_tuned_production_model_replaces_the_from_scratch_one_only_when_t
 
 
 def unflip(text: str) -> str:
-    """The study's plan as it was before the flip of 2026-12-06 (b55b2e8): the from-scratch series (now "previous")
-    the fit, with the production model and the rule reported but not enforced; the converged series and its
-    replacement seeds pending; the hand-in on md-T500-seed1."""
+    """The study's plan before the flip of 2026-12-06 (b55b2e8), equivalent in roles, models and hand-in (set names
+    and the probes' explicit model line stay as they are now): the from-scratch series (now "previous") the fit, with
+    the production model and the rule reported but not enforced; the converged series and its replacement seeds
+    pending; the hand-in on md-T500-seed1."""
     previous = 'role = "previous"\nmodel = "train-c32-L1-r5-n160-seed1-ep120"\n'
     assert text.count('role = "fit"') == 2 and text.count(previous) == 4 and text.count("\nenforce = true\n") == 1
     text = text.replace('role = "fit"', 'role = "pending"').replace(previous, 'role = "fit"\n')
@@ -501,7 +502,14 @@ def test_supercell_runs_are_compared_with_the_cell_at_the_same_temperature_not_p
     pending = temperature_series.analyse_pending(used, [], 0.004, None, n_li=27, volume_A3=1676.0)
     assert [(r["run_name"], r["supercell"], r["n_atoms"]) for r in pending["per_run"]] == [
         ("md-T500-seed1-pt", 1, 83), ("md-T500-seed1-pt-sc2", 2, 664)]
-    assert not any(r["still_running"] for r in pending["per_run"])  # a finished supercell run is done
+    assert not any(r["still_running"] for r in pending["per_run"])
+    # a supercell run is made once at its length, never doubled: done even when not converged below a cap
+    doubled = {"cap_ps": 1000.0, "supercell": 1, "converged": False, "production_ps": 20.0}
+    assert temperature_series.still_running(doubled)
+    assert not temperature_series.still_running({**doubled, "supercell": 2})
+    assert not temperature_series.still_running({**doubled, "production_ps": 1000.0})
+    assert not temperature_series.still_running({**doubled, "converged": None})  # no rule: never doubled
+    assert temperature_series.pending_state({**doubled, "cap_ps": None}) == "not converged"
     assert [r["n_runs"] for r in pending["per_temperature"]] == [1]  # the supercell stays out of the series
     [row] = pending["finite_size"]
     assert (row["supercell"], row["n_atoms"], row["n_runs_supercell"]) == (2, 664, 1)
