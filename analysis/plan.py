@@ -204,6 +204,12 @@ def production_model_run(plan: dict) -> str:
     return scratch + "-pt"
 
 
+def run_model(run: dict, plan: dict) -> str:
+    """The training run whose model makes a planned MD run (``md_runs`` entry): its set's ``model``, or the
+    production model's run when the set names none."""
+    return run.get("model") or production_model_run(plan)
+
+
 def architecture_runs(plan: dict) -> list[str]:
     """The accuracy-speed candidates' run names, the reference first."""
     a = plan.get("architecture")

@@ -32,7 +32,8 @@ judges = committee.calculators(model_paths)  # loaded once, used for every run
 table = learning_curve.collect(paths.runs_dir(), group)
 members = table[table["n_train"] == table["n_train"].max()]
 model_file = Path(model_path) if model_path else paths.production_model()
-planned = temperature_series.planned_runs(plan.load(paths.ROOT / plan_file), paths.runs_dir(), model_file)
+the_plan = plan.load(paths.ROOT / plan_file)
+planned = temperature_series.planned_runs(the_plan, paths.runs_dir(), model_file)
 used, excluded = temperature_series.collect_runs(paths.runs_dir(), planned)  # each run checked against its own model
 member_sha256 = [model.file_sha256(p) for p in model_paths]
 # model outputs are kept with the hashes of their inputs (committed), so a rerun on another CPU changes no number
@@ -56,12 +57,12 @@ members[["run_name", "n_train", "seed", "test_force_rmse_meV_per_A"]]
 # apart in notebook 6), whose supercell runs stay out (their largest σ is over 8 times the atoms), from the series
 # the fit replaced, which has a panel of its own, and from any run made with another model (the probes of the
 # previous series)
-production_run = plan.production_model_run(plan.load(paths.ROOT / plan_file))
+production_run = plan.production_model_run(the_plan)
 pending_names = {r["run_name"] for r in planned if r["role"] == "pending"}
 pending_cell = {r["run_name"] for r in planned if r["role"] == "pending" and r["supercell"] == 1}
 previous_names = {r["run_name"] for r in planned if r["role"] == "previous"}
 other_model = pending_names | previous_names | {r["run_name"] for r in planned
-                                                if (r.get("model") or production_run) != production_run}
+                                                if plan.run_model(r, the_plan) != production_run}
 per_T = pd.DataFrame(committee.per_temperature([r for r in along_rows if r["run_name"] not in other_model], reference))
 per_T_pending = committee.per_temperature([r for r in along_rows if r["run_name"] in pending_cell], reference)
 plotting.save(plotting.committee(along, reference, limit, [r["run_name"] for r in planned if r["role"] == "probe"],

@@ -106,7 +106,7 @@ if best is not None:
         planned = temperature_series.planned_runs(the_plan, paths.runs_dir(), paths.production_model())
         # the production runs of the model chosen here (the fit's, or the series the fit replaced once a fine-tuned
         # model took over), not the pending ones
-        chosen = [r for r in planned if r["role"] != "pending" and (r.get("model") or production_run) == best["model"]]
+        chosen = [r for r in planned if r["role"] != "pending" and plan.run_model(r, the_plan) == best["model"]]
         _, failed_production = temperature_series.collect_runs(paths.runs_dir(), chosen)
     failed_production = [e for e in failed_production if e.get("failure")]
     diffusion_file = paths.derived_dir() / "diffusion.json"

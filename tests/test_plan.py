@@ -228,6 +228,10 @@ def test_a_fine_tuned_production_model_replaces_the_from_scratch_one_only_when_t
     assert plan.production_model_run(p) == fine_tuned and f"MODEL_RUN_NAME := {fine_tuned}" in mk
     assert f"PROD_RUN_NAME := {scratch}" in mk
     assert "figure_prefix production" in params(mk, fine_tuned) and "figure_prefix" not in params(mk, scratch)
+    # an MD run whose set names its model keeps it; one without a model line runs with the production model
+    md = plan.md_runs(p)
+    assert [plan.run_model(r, p) for r in md] == [r["model"] for r in md]
+    assert {plan.run_model({**r, "model": None}, p) for r in md} == {fine_tuned}
     # without a production-budget fine-tuning there is no such model: the plan is refused
     without = re.sub(r"(?s)\n\[pretraining\.production_budget\]\n.*?\n(?=\[ps4_dft\])", "\n",
                      text.replace('[production]\n', '[production]\nfine_tuned = true\n', 1))
