@@ -79,8 +79,10 @@ def run_notebook(source: Path, output: Path, parameters: dict) -> None:
         failed.unlink(missing_ok=True)
 
 
-# a warning raised in a cell names the kernel's temporary copy of it, e.g. "/tmp/ipykernel_18194/3543885733.py:16:"
-KERNEL_CELL_FILE = re.compile(r"[^\s\"']*ipykernel_\d+/\d+\.py:(?=\d+:)")
+# a warning raised in a cell names the kernel's temporary copy of it, e.g. "/tmp/ipykernel_18194/3543885733.py:16:".
+# The match may start only where a path can (after a space, a quote or at the start): without that anchor the search
+# starts again at every character of a long base64 image and takes minutes per notebook (quadratic in its length).
+KERNEL_CELL_FILE = re.compile(r"(?<![^\s\"'])[^\s\"']*ipykernel_\d+/\d+\.py:(?=\d+:)")
 
 
 def project_relative(notebook_file: Path) -> None:
