@@ -206,7 +206,7 @@ def _save_checkpoint(run: Path, atoms: Atoms, step: int, chunk: int, rng, thermo
     arrays = f"checkpoint-{step:010d}.npz"
     buf = io.BytesIO()
     np.savez(buf, positions=atoms.get_positions(), momenta=atoms.get_momenta())
-    tmp = run / f"{arrays}.tmp"
+    tmp = runs.temporary_path(run / arrays)
     tmp.write_bytes(buf.getvalue())
     tmp.replace(run / arrays)
     runs.write_json(run / "checkpoint.json", {

@@ -13,6 +13,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+from analysis.runs import temporary_path
+
 # fit: enters the Arrhenius fit if it passes [selection]; probe: analysed, never fitted; pending: a series being run in
 # pieces (``make series``, never by ``make report``), analysed apart from the fit while its runs accumulate, and fitted
 # once its role becomes fit; previous: a series superseded by a later one, analysed for comparison, never fitted
@@ -562,7 +564,7 @@ def main(argv: list[str]) -> int:
             out = Path(out)
             if not out.exists() or out.read_text() != text:
                 out.parent.mkdir(parents=True, exist_ok=True)
-                tmp = out.with_name(out.name + ".tmp")
+                tmp = temporary_path(out)
                 tmp.write_text(text)
                 tmp.replace(out)
             return 0

@@ -93,7 +93,7 @@ def count_frames(run: Path) -> int:
 
 def write_chunk(path: Path, frames: list[Atoms]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = runs.temporary_path(path)
     with Trajectory(tmp, "w") as traj:
         for frame in frames:
             traj.write(frame)
@@ -143,7 +143,7 @@ def append_positions(run: Path, frames: list[Atoms], first_index: int, sample_in
 
 def _write_positions(path: Path, positions_A: np.ndarray, like: Atoms, interval_fs: float) -> Path:
     """``positions.npz`` (Å as float32, species, cell, frame spacing in fs), written atomically."""
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = runs.temporary_path(path)
     with open(tmp, "wb") as handle:
         np.savez_compressed(handle, positions_A=np.asarray(positions_A, dtype=np.float32), numbers=like.numbers,
                             cell_A=np.asarray(like.cell), sample_interval_fs=np.float64(interval_fs))

@@ -12,6 +12,7 @@ import datetime as _dt
 import fcntl
 import json
 import math
+import os
 import platform
 import subprocess
 from importlib import metadata
@@ -24,11 +25,21 @@ TRACKED_PACKAGES = ("mace-torch", "torch", "ase", "numpy", "scipy", "kinisi", "p
 PROVENANCE_KEYS = ("git_commit", "created", "versions", "machine", "host_cpus", "blas", "provenance")
 
 
+def temporary_path(path: Path, suffix: str = ".tmp") -> Path:
+    """A sibling of ``path`` private to this process (``NAME.<pid>.tmp``), to write to and then rename.
+
+    Two processes making the same file at once (two ``make`` targets that share the data split,
+    say) each write their own temporary file, so neither renames or removes the other's.
+    """
+    path = Path(path)
+    return path.with_name(f"{path.name}.{os.getpid()}{suffix}")
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write text via a temporary file and rename, so a crash never leaves half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = temporary_path(path)
     tmp.write_text(text)
     tmp.replace(path)
 

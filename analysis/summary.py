@@ -26,7 +26,7 @@ def promote(run: Path) -> Path:
     source = paths.ROOT / record["model_path"]  # relative to the project root, or absolute
     target = paths.production_model()
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
+    tmp = runs.temporary_path(target)
     shutil.copyfile(source, tmp)
     tmp.replace(target)
     runs.write_json(target.with_suffix(".json"), {

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis import paths
+from analysis import paths, runs
 from analysis.data import sha256sum  # numpy and ase only: fine in the teacher's environment
 
 TEACHER = "SevenNet-0 (7net-0)"
@@ -82,7 +82,7 @@ def label_chunk(name: str, config_dir: Path | None = None, out_dir: Path | None 
     frames = read(source, index=":", format="extxyz")
     result = label(frames, calculator(), name=name)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
+    tmp = runs.temporary_path(out)
     with open(tmp, "wb") as handle:
         np.savez_compressed(
             handle, index=np.array([f.info["synthetic_index"] for f in frames], dtype=np.int64),
@@ -116,7 +116,7 @@ def label_file(source: Path, out: Path) -> Path:
         print(f"{out}: labelled for other configurations, labelling again")
     result = label(frames, calculator(), name=source.stem)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
+    tmp = runs.temporary_path(out)
     with open(tmp, "wb") as handle:
         np.savez_compressed(handle, fingerprint=np.array(wanted),
                             energy_eV=result["energy_eV"], forces_eV_A=result["forces_eV_A"],
