@@ -196,6 +196,7 @@ def variables(summary: dict) -> dict:
     v.update(_how_far_values(runs, judged, (summary.get("diffusion_left_out") or {}).get("per_temperature") or []))
     v.update(haven_values(summary.get("diffusion_conductivity")))
     v.update(experiment_gap_values(summary.get("arrhenius")))
+    v["finite_size_sentence"] = finite_size_sentence(summary)
     v.update(_non_monotonic_values(summary.get("diffusion_per_temperature") or []))
     v.update(previous_values(summary.get("arrhenius"), summary.get("diffusion_previous"), previous_made_with(summary)))
     return v
@@ -240,19 +241,54 @@ def haven_values(conductivity: list[dict] | None) -> dict[str, str]:
 
 
 def experiment_gap_values(a: dict | None, target_K: float = 300.0) -> dict[str, str]:
-    """How far the computed room-temperature values lie from experiment (``LITERATURE[0]``): the ratio of the
-    conductivities (``sigma_ratio``), the barrier difference (``Ea_gap_meV``, experiment minus this work) and
-    the factor by which that difference alone raises D at ``target_K``, exp(ΔEa / kB T) (``Ea_gap_factor``)."""
+    """How far the computed room-temperature values lie from experiment (``LITERATURE[0]``).
+
+    ``sigma_ratio``: computed over measured σ at ``target_K``; ``Ea_gap_meV``: |ΔEa| in meV, with ``Ea_gap_side``
+    "below" or "above" (this work against experiment) and ``Ea_gap_comparative`` "lower" or "higher";
+    ``Ea_gap_effect``: what that difference alone does to D at ``target_K``, exp(ΔEa / kB T) read as "N times
+    larger" or "N times smaller"; ``sigma_rest``: the factor in σ it leaves, ``sigma_ratio`` over exp(ΔEa / kB T)."""
     from analysis.arrhenius import KB_EV_PER_K
 
-    v = dict.fromkeys(("sigma_ratio", "Ea_gap_meV", "Ea_gap_factor"), "n/a")
+    keys = ("sigma_ratio", "Ea_gap_meV", "Ea_gap_side", "Ea_gap_comparative", "Ea_gap_factor", "Ea_gap_effect",
+            "sigma_rest")
+    v = dict.fromkeys(keys, "n/a")
     experiment = LITERATURE[0]
     if not a:
         return v
-    gap_eV = experiment["Ea_eV"] - a["Ea_eV"]
-    v.update(sigma_ratio=fixed(a[f"sigma{target_K:g}K_S_cm"] * 1000 / experiment["sigma300K_mS_cm"], 1),
-             Ea_gap_meV=fixed(1000 * gap_eV, 0), Ea_gap_factor=fixed(math.exp(gap_eV / (KB_EV_PER_K * target_K)), 1))
+    gap_eV = experiment["Ea_eV"] - a["Ea_eV"]  # > 0: our barrier is lower, so our D is larger
+    factor = math.exp(gap_eV / (KB_EV_PER_K * target_K))
+    ratio = a[f"sigma{target_K:g}K_S_cm"] * 1000 / experiment["sigma300K_mS_cm"]
+    v.update(sigma_ratio=fixed(ratio, 1), Ea_gap_meV=fixed(1000 * abs(gap_eV), 0),
+             Ea_gap_side="below" if gap_eV >= 0 else "above", Ea_gap_comparative="lower" if gap_eV >= 0 else "higher",
+             Ea_gap_factor=fixed(factor, 1),
+             Ea_gap_effect=f"{fixed(factor, 1)} times larger" if factor >= 1 else f"{fixed(1 / factor, 1)} times smaller",
+             sigma_rest=fixed(ratio / factor, 1))
     return v
+
+
+def finite_size_sentence(summary: dict) -> str:
+    """What the report's limitations say of the cell size: the supercell runs' D against the 83-atom D
+    (``diffusion_pending["finite_size"]``) once a supercell run has finished a piece; "still running" while the
+    plan declares a pending supercell set without any; "no larger cell was run" otherwise."""
+    rows = (summary.get("diffusion_pending") or {}).get("finite_size") or []
+    sets = [s for s in summary.get("diffusion_plan_sets") or [] if (s.get("supercell") or 1) > 1]
+    if not rows:
+        if not any(s.get("role") == "pending" for s in sets):
+            return "no larger cell was run."
+        n = max(s["supercell"] for s in sets)
+        return f"a {n}×{n}×{n} cell ({n ** 3 * N_ATOMS} atoms), the finite-size check, is still running."
+    parts = []
+    for r in rows:
+        n = r["supercell"]
+        text = (f"in a {n}×{n}×{n} cell ({r['n_atoms']} atoms, {r['n_runs_supercell']} "
+                f"run{'s' if r['n_runs_supercell'] != 1 else ''}) at {r['temperature_K']:g} K, "
+                f"D = {sci(r['D_supercell_cm2_s'])} ± {sci(r['D_supercell_err_cm2_s'])} cm²/s")
+        if r.get("ratio") is not None:
+            text += f" is {fixed(r['ratio'], 2)} times the {N_ATOMS}-atom value ({fixed(r['pull'], 1)} σ apart)"
+        else:
+            text += f" (no {N_ATOMS}-atom run at that temperature to compare)"
+        parts.append(text)
+    return "; ".join(parts) + "."
 
 
 def _non_monotonic_values(per_T: list[dict]) -> dict[str, str]:

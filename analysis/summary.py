@@ -90,7 +90,8 @@ def build() -> dict:
             "per_temperature": pending["per_temperature"],
             "per_run": [{k: r.get(k) for k in ("run_name", "temperature_K", "supercell", "production_ps", "converged",
                                                   "still_running")}
-                        for r in pending["per_run"]]}
+                        for r in pending["per_run"]],
+            "finite_size": pending.get("finite_size") or []}  # supercell D against the 83-atom D, per temperature
         previous = df.get("previous")  # a series the plan superseded, analysed as it was fitted, for the comparison
         # (per run only what the report reads of it: the core repulsion it was made with)
         summary["diffusion_previous"] = previous and {

@@ -289,8 +289,8 @@ log-normal).{held_out_text}
 **How does Ea compare with experiment, and why might it differ?** Experiment on the Li7P3S11 glass-ceramic gives
 {experiment['sigma300K_mS_cm']:g} mS/cm and {experiment['Ea_eV']:g} eV (Seino et al. 2014); the DFT barrier of one Li
 vacancy hop in crystalline Li7P3S11 is {dft_barrier['Ea_eV']:g} eV (Lepley and Holzwarth 2012; one hop, without defect
-formation). Our σ(300 K) is {gap['sigma_ratio']}× the measured one; our barrier is {gap['Ea_gap_meV']} meV lower, which
-alone makes D at 300 K {gap['Ea_gap_factor']}× larger. Candidate reasons for the rest: another composition (Li6.75
+formation). Our σ(300 K) is {gap['sigma_ratio']}× the measured one; our barrier is {gap['Ea_gap_meV']} meV {gap['Ea_gap_comparative']}, which
+alone makes D at 300 K {gap['Ea_gap_effect']}, leaving a factor {gap['sigma_rest']} in σ. Candidate reasons for it: another composition (Li6.75
 here) in one crystal-derived cell while the glass-ceramic has a glassy fraction and grain boundaries that slow the
 ions; few hops per Li at the lowest temperatures (MSD slope down to {exps.min():.2f}, runs scattering up to a reduced
 χ² of {per_T['chi2_red'].max():.1f}); PBE barriers; the Haven ratio (correlated hops, H_R < 1, would raise the

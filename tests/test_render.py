@@ -505,3 +505,36 @@ def test_the_text_says_how_the_production_model_was_made_and_whether_the_md_uses
     assert (w["core_fraction_percent"], w["core_onset_LiLi"]) == ("90", "1.65")
     assert w["core_strength_eV"] == report_values.fixed(report_values.STRENGTH_EV, 0) != "n/a"
     assert report_values._stability_values(summary("train-s", new_runs))["core_fraction_percent"] == "off"
+
+
+def test_experiment_gap_reads_either_side_of_the_measured_barrier():
+    """The barrier gap's wording and the σ factor it leaves follow the numbers (once a fixed "below ... most of").
+    Experiment: 0.18 eV and 17 mS/cm (report_values.LITERATURE[0])."""
+    kT_eV = 8.617333e-5 * 300
+    low = report_values.experiment_gap_values({"Ea_eV": 0.175, "sigma300K_S_cm": 0.051})
+    assert (low["Ea_gap_meV"], low["Ea_gap_side"], low["Ea_gap_comparative"]) == ("5", "below", "lower")
+    assert low["Ea_gap_effect"] == f"{math.exp(0.005 / kT_eV):.1f} times larger" == "1.2 times larger"
+    assert (low["sigma_ratio"], low["sigma_rest"]) == ("3.0", "2.5")
+    high = report_values.experiment_gap_values({"Ea_eV": 0.20, "sigma300K_S_cm": 0.010})
+    assert (high["Ea_gap_meV"], high["Ea_gap_side"], high["Ea_gap_comparative"]) == ("20", "above", "higher")
+    assert high["Ea_gap_effect"] == "2.2 times smaller"  # exp(0.02 / kT) = 2.17
+    assert (high["sigma_ratio"], high["sigma_rest"]) == ("0.6", "1.3")
+    assert set(report_values.experiment_gap_values(None).values()) == {"n/a"}
+
+
+def test_finite_size_sentence_follows_the_supercell_runs():
+    """Limitations: no larger cell, one still running (a pending supercell set, no finished piece), or its D."""
+    assert report_values.finite_size_sentence({}) == "no larger cell was run."
+    sets = [{"set": "finite size", "role": "pending", "supercell": 2}]
+    assert report_values.finite_size_sentence({"diffusion_plan_sets": sets}) == \
+        "a 2×2×2 cell (664 atoms), the finite-size check, is still running."
+    row = {"temperature_K": 500, "supercell": 2, "n_atoms": 664, "D_supercell_cm2_s": 8.0e-6,
+           "D_supercell_err_cm2_s": 1.0e-6, "n_runs_supercell": 2, "D_cell_cm2_s": 7.3e-6, "D_cell_err_cm2_s": 8.1e-7,
+           "ratio": 8.0 / 7.3, "pull": 0.7e-6 / math.hypot(1.0e-6, 8.1e-7)}
+    done = {"diffusion_plan_sets": sets, "diffusion_pending": {"finite_size": [row]}}
+    assert report_values.finite_size_sentence(done) == (
+        "in a 2×2×2 cell (664 atoms, 2 runs) at 500 K, D = 8.0 × 10^−6^ ± 1.0 × 10^−6^ cm²/s is 1.10 times the "
+        "83-atom value (0.5 σ apart).")
+    alone = {**row, "D_cell_cm2_s": None, "ratio": None, "pull": None, "n_runs_supercell": 1}
+    assert report_values.finite_size_sentence({"diffusion_pending": {"finite_size": [alone]}}).endswith(
+        "1 run) at 500 K, D = 8.0 × 10^−6^ ± 1.0 × 10^−6^ cm²/s (no 83-atom run at that temperature to compare).")
