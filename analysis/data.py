@@ -27,8 +27,8 @@ import numpy as np
 from ase import Atoms
 from ase.io import read, write
 
-from analysis import paths, runs
-from analysis.runs import atomic_write_text
+from analysis import paths
+from analysis.runs import atomic_write_text, temporary_path
 
 DATASET_NAME = "LiPS dev subset (matsciml devset of Batzner et al. 2022)"
 DATASET_URL = (
@@ -91,7 +91,7 @@ def fetch_dataset(
     target = cache_dir / filename
     if not target.exists():
         cache_dir.mkdir(parents=True, exist_ok=True)
-        part = runs.temporary_path(target, ".part")
+        part = temporary_path(target, ".part")
         try:
             with urllib.request.urlopen(url, timeout=timeout_s) as response, open(part, "wb") as out:
                 shutil.copyfileobj(response, out)
@@ -258,7 +258,7 @@ def write_extxyz(frames: list[Atoms], path: Path) -> None:
     so that Make does not see a new timestamp and retrain everything downstream."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = runs.temporary_path(path)
+    tmp = temporary_path(path)
     write(tmp, frames, format="extxyz")
     if path.exists() and path.read_bytes() == tmp.read_bytes():
         tmp.unlink()

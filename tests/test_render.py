@@ -514,11 +514,13 @@ def test_experiment_gap_reads_either_side_of_the_measured_barrier():
     low = report_values.experiment_gap_values({"Ea_eV": 0.175, "sigma300K_S_cm": 0.051})
     assert (low["Ea_gap_meV"], low["Ea_gap_side"], low["Ea_gap_comparative"]) == ("5", "below", "lower")
     assert low["Ea_gap_effect"] == f"{math.exp(0.005 / kT_eV):.1f} times larger" == "1.2 times larger"
-    assert (low["sigma_ratio"], low["sigma_rest"]) == ("3.0", "2.5")
+    assert (low["sigma_ratio"], low["sigma_rest"], low["sigma_conducts"]) == ("3.0", "2.5", "better")
+    assert (low["dft_gap_meV"], low["dft_gap_side"]) == ("25", "above")  # the DFT hop barrier: 0.15 eV
     high = report_values.experiment_gap_values({"Ea_eV": 0.20, "sigma300K_S_cm": 0.010})
     assert (high["Ea_gap_meV"], high["Ea_gap_side"], high["Ea_gap_comparative"]) == ("20", "above", "higher")
     assert high["Ea_gap_effect"] == "2.2 times smaller"  # exp(0.02 / kT) = 2.17
-    assert (high["sigma_ratio"], high["sigma_rest"]) == ("0.6", "1.3")
+    assert (high["sigma_ratio"], high["sigma_rest"], high["sigma_conducts"]) == ("0.6", "1.3", "worse")
+    assert report_values.experiment_gap_values({"Ea_eV": 0.12, "sigma300K_S_cm": 0.1})["dft_gap_side"] == "below"
     assert set(report_values.experiment_gap_values(None).values()) == {"n/a"}
 
 
