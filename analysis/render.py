@@ -46,6 +46,8 @@ def prepare(build: Path, study: Path | None = None) -> dict:
     for name in SOURCE_FILES:
         if (paths.REPORT_DIR / name).exists():
             shutil.copyfile(paths.REPORT_DIR / name, build / name)
+    qmd = build / "report.qmd"  # dated by its results, for Pandoc and Quarto alike
+    qmd.write_text(qmd.read_text().replace("\ndate: today\n", f"\ndate: {report_date()}\n", 1))
     values = report_values.variables(summary)
     (build / "_variables.yml").write_text(yaml.safe_dump(values, allow_unicode=True, sort_keys=True))
     (build / "_tables").mkdir(exist_ok=True)
@@ -129,7 +131,6 @@ def resolve_crossrefs(text: str, label_captions: bool = True) -> str:
 def to_markdown(build: Path, values: dict, label_captions: bool = True) -> str:
     """The report as plain Pandoc Markdown (what Quarto would hand to Pandoc)."""
     text = (build / "report.qmd").read_text()
-    text = text.replace("\ndate: today\n", f"\ndate: {datetime.date.today().isoformat()}\n", 1)
     text = resolve_includes(text, build)
     text = resolve_variables(text, values)
     return resolve_crossrefs(text, label_captions)
@@ -213,16 +214,24 @@ def render_with_pandoc(build: Path, out: Path, values: dict) -> None:
     pdf.write_bytes(typst.compile(str(build / "report.typ"), root=str(build), timestamp=_results_timestamp()))
 
 
+def report_date() -> str:
+    """The report's date (ISO, UTC): the day its results were made (``_results_timestamp``), so the same results
+    render the same report on any later day; today where the results carry no date."""
+    stamp = _results_timestamp()
+    if stamp is None:
+        return datetime.date.today().isoformat()
+    return datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc).date().isoformat()
+
+
 def _results_timestamp() -> int | None:
     """``SOURCE_DATE_EPOCH`` if set, else when summary.json's results were made (seconds since 1970), else None."""
-    import datetime as dt
     import os
 
     if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
         return int(os.environ["SOURCE_DATE_EPOCH"])
     try:
         created = runs.read_json(paths.summary_file())["provenance"]["created"]
-        return int(dt.datetime.fromisoformat(created).timestamp())
+        return int(datetime.datetime.fromisoformat(created).timestamp())
     except (OSError, KeyError, ValueError):
         return None
 

@@ -123,6 +123,10 @@ def test_committed_report_matches_the_committed_results(tmp_path, monkeypatch):
         assert f"# {section}" in markdown
     assert "@fig-" not in markdown and "@tbl-" not in markdown and "{{<" not in markdown
     assert "n/a" not in markdown  # every stage the report cites has results
+    # dated by its results, so a fresh clone renders the same report on a later day
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    assert f"\ndate: {render.report_date()}\n" in markdown
+    assert render.report_date() == summary["provenance"]["created"][:10]
     values = report_values.variables(summary)
     for key in ("force_rmse", "energy_rmse", "Ea", "Ea_err", "D300", "sigma300_mS_cm", "lc_force_slope"):
         assert values[key] in markdown, key
@@ -540,3 +544,8 @@ def test_finite_size_sentence_follows_the_supercell_runs():
     alone = {**row, "D_cell_cm2_s": None, "ratio": None, "pull": None, "n_runs_supercell": 1}
     assert report_values.finite_size_sentence({"diffusion_pending": {"finite_size": [alone]}}).endswith(
         "1 run) at 500 K, D = 8.0 × 10^−6^ ± 1.0 × 10^−6^ cm²/s (no 83-atom run at that temperature to compare).")
+
+
+def test_the_report_date_is_that_of_its_results_not_of_the_day_it_is_rendered(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1796599800")  # 2026-12-06 23:30 UTC
+    assert render.report_date() == "2026-12-06"
