@@ -137,7 +137,7 @@ def md_model_path(run: dict, runs_dir: Path | str, production_model: Path | str)
 def md_sets(plan: dict) -> list[dict]:
     """The plan's MD sets in plan order: name, role and rule (recorded in diffusion.json for the report)."""
     return [{"set": s["set"], "role": s["role"], "rule": " ".join(s["rule"].split()),
-             **{k: s[k] for k in ("model", "core_repulsion_fraction", "core_hours", "supercell") if k in s}}
+             **{k: s[k] for k in ("model", "core_repulsion_fraction", "core_hours", "supercell", "cap_ps") if k in s}}
             for s in plan["md"]]
 
 

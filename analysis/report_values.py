@@ -75,6 +75,17 @@ def fixed(value: float | None, digits: int = 1) -> str:
     return f"{value:.{digits}f}".replace("-", "−")
 
 
+def percent(fraction: float | None) -> str:
+    """A fraction as a percentage for a table: whole percent from 1 %, one significant digit below, so that a
+    rare event (1 frame in 1600: "0.06") does not read as none ("0" only for exactly none)."""
+    if fraction is None or not math.isfinite(fraction):
+        return "n/a"
+    value = 100 * fraction
+    if value == 0 or value >= 1:
+        return fixed(value, 0)
+    return f"{value:.1g}"
+
+
 def _temperatures(values) -> str:
     """Distinct whole numbers (temperatures in K, counts of runs) in words: "400", "560 and 600", "1, 2 and 3"."""
     values = sorted({int(round(v)) for v in values})
@@ -144,6 +155,7 @@ def variables(summary: dict) -> dict:
                  md_fit_end_ps=fixed(min(r["fit_end_ps"] for r in runs), 0),
                  md_fit_end_max_ps=fixed(max(r["fit_end_ps"] for r in runs), 0),
                  md_rms_disp_min=fixed(min(r["rms_displacement_at_fit_end_A"] for r in runs), 1),
+                 md_rms_disp_min_T=fixed(min(runs, key=lambda r: r["rms_displacement_at_fit_end_A"])["temperature_K"], 0),
                  **_broken_values(runs),
                  md_steps_per_s=fixed(float(np.median([r["steps_per_s"] for r in runs])), 1),
                  md_ns_per_day=fixed(float(np.median([r["steps_per_s"] * r["timestep_fs"] for r in runs])) * 86400e-6, 2))
@@ -180,11 +192,15 @@ def variables(summary: dict) -> dict:
     v["md_between_runs_chi2_max"] = fixed(max(r["chi2_red"] for r in per_T), 1) if per_T else "n/a"
     v.update(_pretraining_values(summary.get("pretraining"), m.get("source_run")))
     v.update(_fine_tuned_values(summary))
-    v.update(_ps4_dft_values((summary.get("stability") or {}).get("ps4_dft")))
     events = (summary.get("committee") or {}).get("production_events") or []
+    fine_tuned = bool((m or {}).get("hyperparameters", {}).get("foundation_model"))
+    v.update(_ps4_dft_values((summary.get("stability") or {}).get("ps4_dft"), {e["run_name"] for e in events},
+                             fine_tuned))
     broken_T = [e["temperature_K"] for e in events if (e.get("broken_PS4_fraction") or 0) > 0]
     v["md_broken_T_min"] = fixed(min(broken_T), 0) if broken_T else "n/a"  # lowest T with a broken PS4 unit in any run
-    v.update(_broken_sentences(v["md_broken_T_min"], v["md_selected_T"], v["md_selected_kept"], v["md_selected_runs"]))
+    hot = [e for e in events if broken_T and e["temperature_K"] >= min(broken_T)]  # the runs from that T on
+    v.update(_broken_sentences(v["md_broken_T_min"], v["md_selected_T"], v["md_selected_kept"], v["md_selected_runs"],
+                               n_broken=len(broken_T), n_hot=len(hot)))
     rule = summary.get("diffusion_convergence") or {}
     v.update(conv_min_msd=fixed(rule.get("min_msd_A2"), 0), conv_min_ratio=fixed(rule.get("min_slope_ratio"), 1),
              conv_max_pull=fixed(rule.get("max_halves_pull"), 0), conv_max_grid=fixed(rule.get("max_grid_pull"), 0),
@@ -317,20 +333,22 @@ def _non_monotonic_values(per_T: list[dict]) -> dict[str, str]:
 
 
 PS4_READINGS = {  # the report's words for ps4_dft.reading's categories
-    "agrees": "the model's error on that difference is within its uncertainty, so at the PBE level the breaking "
-              "is not an artefact of the model",
-    "too low": "the model makes breaking too cheap, an artefact",
-    "too high": "the model makes breaking too costly, so PBE would break PS~4~ units at least as readily",
+    "agrees": "within its uncertainty, so at the PBE level the breaking is not an artefact of the model",
+    "too low": "it makes breaking too cheap, an artefact",
+    "too high": "it makes breaking too costly, so PBE would break PS~4~ units at least as readily",
 }
 
 
-def _ps4_dft_values(ps4: dict | None) -> dict[str, str]:
+def _ps4_dft_values(ps4: dict | None, production_runs: set[str] = frozenset(),
+                    fine_tuned: bool = False) -> dict[str, str]:
     """DFT on broken and intact PS4 frames (notebook 7, ``analysis.ps4_dft``): frames, Δ from DFT and the model
-    (inverse-variance means over runs, eV per cell), the model's error on Δ and its reading."""
+    (inverse-variance means over runs, eV per cell), the model's error on Δ and its reading; ``ps4_source``: whose
+    runs the frames come from ("the from-scratch model's runs" when the production model is fine-tuned and none of
+    them is among ``production_runs``, its own; the production model computes Δ on them either way)."""
     from analysis import ps4_dft
 
     keys = ("ps4_n_broken", "ps4_n_intact", "ps4_T", "ps4_delta_dft", "ps4_delta_dft_err", "ps4_delta_model", "ps4_model_error",
-            "ps4_model_error_err", "ps4_reading")
+            "ps4_model_error_err", "ps4_reading", "ps4_source")
     v = {k: "n/a" for k in keys}
     complete = [r for r in (ps4 or {}).get("per_run", []) if "delta_dft_eV" in r]
     reading = ps4_dft.reading(complete)
@@ -346,8 +364,10 @@ def _ps4_dft_values(ps4: dict | None) -> dict[str, str]:
              ps4_n_intact=str(sum(r["n_intact"] for r in complete)),
              ps4_T=" and ".join(dict.fromkeys(temperature.values())),
              ps4_delta_dft=fixed(mean("dft"), 2), ps4_delta_dft_err=fixed(mean("dft", 1), 2), ps4_delta_model=fixed(mean("model"), 2),
-             ps4_model_error=f"{reading['model_error_eV']:+.2f}", ps4_model_error_err=fixed(reading["model_error_err_eV"], 2),
-             ps4_reading=PS4_READINGS[reading["category"]])
+             ps4_model_error=f"{reading['model_error_eV']:+.2f}".replace("-", "−"), ps4_model_error_err=fixed(reading["model_error_err_eV"], 2),
+             ps4_reading=PS4_READINGS[reading["category"]],
+             ps4_source="the from-scratch model's runs" if fine_tuned and not {r["run"] for r in complete} & set(production_runs)
+             else "runs")
     return v
 
 
@@ -520,15 +540,19 @@ def _seed_values(summary: dict) -> dict[str, str]:
     return v
 
 
-def _broken_sentences(broken_T_min: str, selected_T: str, selected_kept: str, selected_runs: str) -> dict[str, str]:
+def _broken_sentences(broken_T_min: str, selected_T: str, selected_kept: str, selected_runs: str,
+                      n_broken: int = 0, n_hot: int = 0) -> dict[str, str]:
     """What the report says of broken PS4 units in the production model's runs (``md_broken_T_min``: the lowest
-    temperature with one, "n/a" for none) and of temperatures where half the fit runs or more were left out:
-    ``broken_abstract_sentence`` and ``broken_runs_sentence``, each with its leading space."""
+    temperature with one, "n/a" for none; ``n_broken`` of the ``n_hot`` runs from that temperature on broke one)
+    and of temperatures where half the fit runs or more were left out: ``broken_abstract_sentence`` and
+    ``broken_runs_sentence``, each with its leading space. The DFT data hold no broken unit; the synthetic
+    pre-training set does (the teacher's labels), so the abstract names the DFT data."""
     if broken_T_min == "n/a":
         abstract, runs = " No run of the model broke a thiophosphate unit.", " No run broke a PS~4~ unit"
     else:
-        abstract = f" From {broken_T_min} K on, the model breaks thiophosphate units it was never shown broken."
-        runs = f" From {broken_T_min} K on, runs break PS~4~ units"
+        abstract = f" From {broken_T_min} K on, the model breaks thiophosphate units, which the DFT data never show."
+        runs = f" From {broken_T_min} K on, runs break PS~4~ units ({n_broken} of {n_hot} runs)" if n_hot else \
+            f" From {broken_T_min} K on, runs break PS~4~ units"
     if selected_T != "none":
         runs += f"; at {selected_T} K only {selected_kept} of {selected_runs} runs stayed usable"
     return {"broken_abstract_sentence": abstract, "broken_runs_sentence": runs + "."}
@@ -853,6 +877,12 @@ def labels_table(summary: dict) -> str:
     if c:
         rows.append(("committee", f"{len(c['members'])} smaller models trained alike with different seeds; "
                                   "their force disagreement σ flags configurations far from the training data"))
+    fit_sets = [x for x in summary.get("diffusion_plan_sets") or [] if x["role"] == "fit"]
+    if fit_sets:  # the run plan's name for the fitted series, which the report uses for its further sets
+        cap = fit_sets[0].get("cap_ps")
+        rows.append((fit_sets[0]["set"], "the fitted temperature series of the production model" + (
+            f", each run extended from its checkpoint until it passes the convergence rule or reaches {cap:g} ps"
+            if cap else "")))
     rows += [("distance monitor", "stops a run when two atoms come closer than a fraction of that pair's "
                                   "shortest distance in the DFT data"),
              ("core repulsion", "a short-range repulsion E = A (1 − r/r~on~)³ added in MD below r~on~, a larger fraction "
@@ -944,7 +974,7 @@ def tables(summary: dict) -> dict[str, str]:
                                sci(r["D_cm2_s"]), sci(r["D_err_cm2_s"]),
                                fixed(r["chi2_red"], 2) if r["n_runs"] > 1 else "—",
                                fixed(r.get("msd_exponent_min"), 2), fixed(r.get("rms_displacement_min_A"), 1),
-                               fixed(100 * broken, 0) if broken is not None else "n/a",
+                               percent(broken) if broken is not None else "n/a",
                                (f"{converged}/{r['n_runs']}" + (", left out" if r.get("left_out") else "")
                                 + ((", running" if r["still_running"] else ", not in the fit") if r.get("pending") else ""))
                                if converged is not None else "—"]))
@@ -1007,7 +1037,7 @@ def tables(summary: dict) -> dict[str, str]:
                 f" ({_pair(r['stop_reason'])})" if r.get("stop_reason") else "")
             broken = r["broken_PS4_fraction"]
             lines.append(_row([f"{r['temperature_K']:g}", str(r["seed"]), stopped, committee_cell(r),
-                               ps(r["PS4_break_ps"]), "—" if broken is None else fixed(100 * broken, 0),
+                               ps(r["PS4_break_ps"]), "—" if broken is None else percent(broken),
                                ps(round(analysed[r["run_name"]], 1)) if r["run_name"] in analysed else
                                f"{ps(round(unconverged[r['run_name']], 1))}, not converged"
                                if r["run_name"] in unconverged else

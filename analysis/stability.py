@@ -163,3 +163,16 @@ def nve_checks(models, start, timesteps_fs, duration_ps: float, temperature_K: f
                 **md.nve_energy_drift(model_file, start, dt, duration_ps, temperature_K), "model_sha256": sha}
             out.append({**record, "model": model})
     return out
+
+
+def window_sentence(failed_T: float, top_T: float | None) -> str:
+    """What the production failures say about the temperature window (K), against the top of the fit (``top_T``)."""
+    if top_T is None:
+        return (f"So the distance monitor alone would allow production up to just below {failed_T:g} K; broken PS₄ "
+                "units and the committee limit (notebooks 5 and 6) may end the analysed window lower.")
+    if top_T < failed_T:
+        return (f"So the distance monitor alone would allow production up to just below {failed_T:g} K; broken PS₄ "
+                f"units and the committee limit (notebooks 5 and 6) end the analysed window lower, at {top_T:g} K.")
+    return (f"So a run can fail from {failed_T:g} K on, and the distance monitor stays on at every temperature; the "
+            f"other runs up to {top_T:g} K ran through, and broken PS₄ units and the committee limit (notebooks 5 "
+            f"and 6) end the analysed window there.")

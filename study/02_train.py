@@ -76,22 +76,32 @@ if record:
 #
 # How the production architecture was chosen: test error alone does not decide it. Notebook 7
 # (`make stability`) runs every candidate model in short NVT at each planned temperature and
-# records the time to first failure; the production model is the most accurate candidate that
-# survives every run (there, with the core repulsion of `analysis.core_repulsion`). Short screens
-# are not the whole test: along the production runs, the committee (notebook 5) and a check
-# for broken PS4 units (notebook 6) exclude runs, or stretches of them, that leave the trained
-# region, and that sets the top of the temperature window. A second screen compares same-budget
-# candidates at the top of the window (only more channels helped there). The numbers are in
-# notebooks 5-7 and in the report.
+# records the time to first failure; the from-scratch production model was the most accurate
+# candidate that survived every run, and only with the core repulsion of `analysis.core_repulsion`.
+# Notebook 9 then pre-trained the candidates on synthetic configurations and fine-tuned them here
+# (`foundation_model`); its decision rule adopted the fine-tuned c32-L1-r5, which runs the MD of the
+# fit without the core repulsion. Short screens are not the whole test: along the production runs,
+# the committee (notebook 5) and a check for broken PS4 units (notebook 6) exclude runs, or
+# stretches of them, that leave the trained region, and that sets the top of the temperature
+# window. The numbers are in notebooks 5-9 and in the report.
 
 # %%
 from IPython.display import Markdown
 
 worst = max(("Li", "P", "S"), key=lambda el: metrics[f"test_force_rmse_{el}_meV_per_A"])
+foundation = summary["settings"].get("foundation_model")
+pretraining = ""
+if foundation:  # the fine-tuning's wall time leaves out the pre-training, a run of its own
+    pretrain_run = (paths.ROOT / foundation).parent
+    pretrain_summary = pretrain_run / "summary.json"
+    pretraining = (f" That is the fine-tuning only: the pre-training it starts from ({paths.relative(pretrain_run)}) "
+                   + (f"took {runs.read_json(pretrain_summary)['wall_time_s'] / 60:.1f} min more."
+                      if pretrain_summary.exists() else "is a run of its own."))
+start = ("Fine-tuned from a model pre-trained on the teacher's labels (notebook 9); " if foundation else "")
 Markdown(f"""
 **How accurate is the model?** On {metrics['n_test']} held-out configurations the force RMSE is
 {metrics['test_force_rmse_meV_per_A']:.1f} meV/Å (MAE {metrics['test_force_mae_meV_per_A']:.1f} meV/Å),
-against an RMS DFT force of {metrics['baseline_force_rmse_meV_per_A']:.0f} meV/Å. The energy RMSE is
+against an RMS DFT force of {metrics['baseline_force_rmse_meV_per_A']:.0f} meV/Å on the test set. The energy RMSE is
 {metrics['test_energy_rmse_meV_per_atom']:.2f} meV/atom, against {metrics['baseline_energy_rmse_meV_per_atom']:.2f}
 meV/atom for a constant predictor (the training-set mean).
 
@@ -100,10 +110,10 @@ meV/atom for a constant predictor (the training-set mean).
 {metrics['test_force_rmse_S_meV_per_A']:.1f} meV/Å — largest for {worst}. P and S sit in stiff PS₄ and P₂S₇
 units with large forces, so their absolute errors are larger than those of the softly bound Li.
 
-**Why these settings?** {architecture} ({summary['architecture']['num_channels']} channels, messages of
+**Why these settings?** {start}{architecture} ({summary['architecture']['num_channels']} channels, messages of
 order L ≤ {summary['architecture']['max_L']}, a cutoff of {summary['architecture']['r_max_A']} Å), ZBL pair repulsion (no
 close contacts exist in the data, see notebook 1), force weight {summary['settings']['forces_weight']:g} vs
 energy weight {summary['settings']['energy_weight']:g} (forces carry 249 numbers per configuration, the
 energy one), and a second stage with energy weight {summary['settings']['stage_two_energy_weight']:g} to
-fix the energy scale. Training took {summary['wall_time_s'] / 60:.1f} min here.
+fix the energy scale. Training took {summary['wall_time_s'] / 60:.1f} min here.{pretraining}
 """)

@@ -44,6 +44,7 @@ largest = table["n_train"].max()
 force_at_largest = table.loc[table["n_train"] == largest, "test_force_rmse_meV_per_A"].mean()
 sizes = sorted(table["n_train"].unique())
 shape = ""
+upper = ""  # what the upper end's own slope would give, where it is flatter than the fit over all sizes
 if len(sizes) >= 4:
     middle = sizes[len(sizes) // 2]
     low, high = (learning_curve.fit_slope(g["n_train"], g["test_force_rmse_meV_per_A"])["slope"]
@@ -52,6 +53,8 @@ if len(sizes) >= 4:
              "same number of gradient updates, so the largest sets see each configuration least often: the flatter "
              "upper end may partly reflect that budget rather than the data." if high > low else
              f"The force slope is {low:.2f} up to {middle} configurations and {high:.2f} above: no sign of saturation.")
+    if high > f["slope"]:
+        upper = f" at best: the slope above {middle} configurations ({high:.2f}) would give only {10 ** high:.2f}"
 pretrained_text = "not run (the plan's `[pretraining] learning_curve_seeds` is empty)"
 if len(pretrained):
     paired = pretrained.merge(table, on=["n_train", "seed"], suffixes=("_pt", ""))
@@ -70,7 +73,7 @@ thousands of force labels. {shape}
 
 **What 10× more data would buy.** Extrapolating the power law, 10× more configurations would scale the
 force RMSE by {10 ** f['slope']:.2f}, from {force_at_largest:.0f} to about
-{force_at_largest * 10 ** f['slope']:.0f} meV/Å — but only for configurations like these (520 K, one cell).
+{force_at_largest * 10 ** f['slope']:.0f} meV/Å{upper} — and only for configurations like these (520 K, one cell).
 For stable MD at other temperatures, *different* data (active learning where MD leaves the training
 distribution) would help more than more of the same.
 

@@ -87,8 +87,11 @@ cost = report_values.benchmark_values(runs.read_json(bench_file) if bench_file.e
 aimd = (f"One PBE force call of this cell takes {cost['bench_dft_cpu_s']} CPU-seconds with GPAW "
         f"({cost['bench_dft_mode']}, {cost['bench_dft_scf']} SCF iterations), the MACE model {cost['bench_mlip_ms']} ms: "
         f"{cost['bench_speedup']} times less. 100 ps at {timestep_fs:g} fs would take ab-initio MD at least "
-        f"{cost['bench_aimd_100ps_days']} CPU-days, the MLIP {cost['bench_mlip_100ps_hours']} CPU-hours, so a "
-        "temperature series with several seeds of 100 ps each is affordable only with the MLIP."
+        f"{cost['bench_aimd_100ps_days']} CPU-days, the MLIP {cost['bench_mlip_100ps_hours']} CPU-hours in force calls"
+        + (f" ({100e3 / timestep_fs / summary['steps_per_s'] / 3600:.1f} h of wall time at this run's "
+           f"{summary['steps_per_s']:.1f} MD steps/s, which add integration, neighbour lists and saving frames)"
+           if summary.get("steps_per_s") else "")
+        + ", so a temperature series with several seeds of 100 ps each is affordable only with the MLIP."
         if cost["bench_dft_cpu_s"] != "n/a" else "Not measured here (make bench BENCH=dft).")
 Markdown(f"""
 **Why this thermostat, timestep and length.** Bussi stochastic velocity rescaling samples the canonical

@@ -91,7 +91,7 @@ from IPython.display import Markdown
 left = "; ".join(f"{r.run_name} after {r.first_above_limit_ps:g} ps of production (largest σ {r.sigma_max_eV_A * 1000:.0f} meV/Å)"
                  for r in run_table.itertuples() if r.left_trained_region) or "none"
 # over every frame of positions.npz (stability.production_events), the same count notebook 6 and the report use
-broken = ", ".join(f"{r.broken_PS4_fraction:.1%} in {r.run_name}" for r in events.itertuples()
+broken = ", ".join(f"{100 * r.broken_PS4_fraction:.2g} % in {r.run_name}" for r in events.itertuples()
                    if r.broken_PS4_fraction > 0) or "0 % in every run"  # (nan: a run stopped before production)
 
 hot, cold = per_T.iloc[-1], per_T.iloc[0]
@@ -109,7 +109,8 @@ production model's error.
 
 **Which runs left the trained region?** With the limit at {limit_factor:g} × the test set's 95th percentile
 ({limit * 1000:.0f} meV/Å): {left}. Structure finds more: the fraction of frames (every 100 fs) in which a P has
-lost an S neighbour (P–S > 3 Å, never in the DFT data) is {broken}; all other runs have none. The two criteria
+lost an S neighbour (P–S > 3 Å, never in the DFT data) is {broken}; the production model's other runs have none
+(the earlier models' runs: the table above). The two criteria
 disagree: a broken PS₄ unit need not raise the committee's disagreement above the limit, because the members, trained
 on the same data, can extrapolate alike — so notebook 6 applies both.
 
@@ -120,5 +121,5 @@ on the same data, can extrapolate alike — so notebook 6 applies both.
 {b['failure_when']} ({b['failure']}); over its last 2 ps the committee disagreement reached
 {b['sigma_last_2ps_max_eV_A'] * 1000:.0f} meV/Å, {"above" if b['sigma_last_2ps_max_eV_A'] > limit else "below"} the
 trained-region limit of {limit * 1000:.0f} meV/Å.
-{"So the committee limit flags such a run before its atoms collide; as an MD stop (`max_committee_sigma_eV_A` in notebook 4) it would end it earlier." if b['sigma_last_2ps_max_eV_A'] > limit else "So the committee alone would not have flagged it: the distance monitor is needed as well."}
+{"So in this run the committee limit was crossed before the atoms collided; as an MD stop (`max_committee_sigma_eV_A` in notebook 4) it would have ended it earlier, though one run does not show that it always would." if b['sigma_last_2ps_max_eV_A'] > limit else "So the committee alone would not have flagged it: the distance monitor is needed as well."}
 """ for b in before_failure))

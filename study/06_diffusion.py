@@ -117,10 +117,12 @@ supercell = bench.ratios(runs.read_json(bench_file)).get("664 / 83 atoms (time p
     if bench_file.exists() else None
 supercell_cost = (f": one MD step of it takes {supercell:.1f}× the time of the 83-atom cell (make bench)"
                   if supercell else "")
+supercell_runs = [r["run_name"] for r in planned_all if (r.get("supercell") or 1) > 1]
 finite_size_status = (
     "The finite-size check (the pending series' supercell runs) is below." if (pending or {}).get("finite_size") else
-    f"A finite-size test (a 2×2×2 cell of 664 atoms) was not run for this series{supercell_cost}; the plan's pending "
-    "finite-size set makes it with the converged series' model.")
+    f"The finite-size test (a 2×2×2 cell of 664 atoms{supercell_cost}) is being made in pieces by the plan's pending "
+    f"set ({', '.join(supercell_runs)}); no piece has finished yet, so it has no D yet (its work so far: the cost table)."
+    if supercell_runs else f"A finite-size test (a 2×2×2 cell of 664 atoms) was not run{supercell_cost}.")
 spread = per_T[["temperature_K", "chi2_red", "scatter_err_cm2_s", "propagated_err_cm2_s"]]
 exps = per_run["msd_exponent"]
 left_out = "; ".join(f"{e['run_name']}: {e['reason']}" for e in excluded) or "none"
@@ -158,8 +160,9 @@ Left out: {left_out}.
 
 **Over which window is the MSD diffusive?** We fit from {per_run['fit_start_ps'].min():g} ps to half of each
 run ({per_run['fit_end_ps'].min():g}–{per_run['fit_end_ps'].max():g} ps). In that window the log-log MSD slope is
-{exps.min():.2f}–{exps.max():.2f} (1 = diffusive); slopes well below 1 mean the Li are still caged and D is not
-converged at that temperature.
+{exps.min():.2f}–{exps.max():.2f} (1 = diffusive). This slope is biased low by the vibrational plateau of the MSD
+(a constant added to a line bends it on a log-log plot), so it cannot decide convergence alone; the plan's rule
+below uses the ratio of the MSD's linear slopes instead.
 
 **How uncertain is each D?** kinisi's posterior gives relative errors of
 {(per_run['D_err_cm2_s'] / per_run['D_cm2_s']).min():.0%}–{(per_run['D_err_cm2_s'] / per_run['D_cm2_s']).max():.0%}

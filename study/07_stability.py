@@ -119,10 +119,8 @@ if best is not None:
         choice += (" Longer production runs are the stricter test: "
                    + "; ".join(f"{e['run_name']} failed {run_files.failure_when(e['failure'], e['equilibration_ps'] or 0.0)} ({e['failure']['reason']})"
                                for e in failed_production)
-                   + f". So the distance monitor alone would allow production up to just below "
-                   f"{min(e['temperature_K'] for e in failed_production):g} K; broken PS₄ units and the committee limit "
-                   "(notebooks 5 and 6) end the analysed window lower"
-                   + (f", at {max(r['temperature_K'] for r in fitted):g} K." if fitted else "."))
+                   + ". " + stability.window_sentence(min(e["temperature_K"] for e in failed_production),
+                                                   max((r["temperature_K"] for r in fitted), default=None)))
     if len(active):
         choice += (f" In these stability screens the core repulsion acted in {active.mean():.2%} of the recorded samples (largest energy "
                    f"{core['core_max_eV'].max():.3f} eV): it stops rare collapses without reshaping the sampled surface.")

@@ -60,7 +60,8 @@ plain = plain.assign(architecture=plain["model"].map(  # train-c32-L0-r5-n160-se
 by_arch = plain.groupby("architecture")[["n_runs", "n_failed"]].sum()
 screens_text = ("in notebook 7's plain NVT screens at 640–750 K without a core repulsion, "
                 + ", ".join(f"{a} failed {int(r.n_failed)} of {int(r.n_runs)} runs" for a, r in by_arch.iterrows())
-                + f"; {chosen} itself needs the core repulsion (notebook 7)") if len(by_arch) else "notebook 7 screened none"
+                + f"; {chosen} from scratch needed the core repulsion too (notebook 7), its fine-tuned version (notebook 9) "
+                  "runs the fitted MD without it") if len(by_arch) else "notebook 7 screened none"
 row = rel[rel["architecture"] == chosen]
 choice = ("" if row.empty else
           f"**Our choice: {chosen}**, the study's production architecture (notebook 2 trains it longer, on the same data)"

@@ -81,6 +81,8 @@ def test_the_study_plan_declares_every_committed_md_run_once_with_a_role_and_a_r
     lc = [r["run_name"] for r in plan.training_runs(p) if r["group"] == "learning_curve_s2"]
     assert "train-c32-L0-r5-n10-seed1-ep640-s2" in lc and "train-c32-L0-r5-n160-seed3-ep40-s2" in lc and len(lc) == 15
     assert plan.selection(p)["min_intact_ps"] == 40.0
+    # the sets as recorded for the report carry their cap (the names table says how far runs are extended)
+    assert next(x for x in plan.md_sets(p) if x["set"] == "converged series")["cap_ps"] == 1000.0
 
 
 @pytest.mark.parametrize("change, message", [

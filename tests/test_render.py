@@ -433,9 +433,11 @@ def test_the_production_model_is_named_for_how_it_was_trained():
 
 
 def test_what_the_report_says_of_broken_ps4_units_follows_the_runs():
-    v = report_values._broken_sentences("500", "600", "1", "4")
-    assert v["broken_abstract_sentence"] == " From 500 K on, the model breaks thiophosphate units it was never shown broken."
-    assert v["broken_runs_sentence"] == " From 500 K on, runs break PS~4~ units; at 600 K only 1 of 4 runs stayed usable."
+    v = report_values._broken_sentences("500", "600", "1", "4", n_broken=2, n_hot=7)
+    # the synthetic pre-training set holds broken units (the teacher's labels), so the abstract names the DFT data
+    assert v["broken_abstract_sentence"] == " From 500 K on, the model breaks thiophosphate units, which the DFT data never show."
+    assert v["broken_runs_sentence"] == (" From 500 K on, runs break PS~4~ units (2 of 7 runs); at 600 K only 1 of 4 "
+                                         "runs stayed usable.")
     v = report_values._broken_sentences("n/a", "none", "n/a", "n/a")  # a model that broke none, no runs lost
     assert v == {"broken_abstract_sentence": " No run of the model broke a thiophosphate unit.",
                  "broken_runs_sentence": " No run broke a PS~4~ unit."}
@@ -549,3 +551,45 @@ def test_finite_size_sentence_follows_the_supercell_runs():
 def test_the_report_date_is_that_of_its_results_not_of_the_day_it_is_rendered(monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1796599800")  # 2026-12-06 23:30 UTC
     assert render.report_date() == "2026-12-06"
+
+
+def test_a_rare_event_in_a_table_is_not_rounded_to_none():
+    assert report_values.percent(1 / 1600) == "0.06"  # one broken frame in 1600 is not "0"
+    assert [report_values.percent(x) for x in (0.0, 0.004, 0.0123, 0.5)] == ["0", "0.4", "1", "50"]
+    assert report_values.percent(None) == "n/a"
+
+
+def test_the_ps4_dft_check_names_whose_runs_its_frames_come_from_and_the_production_models_error():
+    def row(run, error):
+        return {"run": run, "n_broken": 3, "n_intact": 3, "delta_dft_eV": 0.5, "delta_dft_err_eV": 0.5,
+                "delta_model_eV": 0.5 + error, "delta_model_err_eV": 0.5, "delta_model_minus_dft_eV": error,
+                "delta_model_minus_dft_err_eV": 0.05}
+    ps4 = {"per_run": [row("md-T600-seed2", -0.3), row("md-T640-seed1", -0.2)]}
+    v = report_values._ps4_dft_values(ps4, {"md-T600-seed1-pt"}, fine_tuned=True)
+    assert v["ps4_source"] == "the from-scratch model's runs" and v["ps4_T"] == "600 and 640"
+    assert v["ps4_model_error"] == "−0.25" and v["ps4_reading"].startswith("it makes breaking too cheap")
+    # frames from the production model's own runs, or a from-scratch production model: just "runs"
+    assert report_values._ps4_dft_values(ps4, {"md-T600-seed2"}, fine_tuned=True)["ps4_source"] == "runs"
+    assert report_values._ps4_dft_values(ps4, set(), fine_tuned=False)["ps4_source"] == "runs"
+
+
+def test_the_slowest_run_is_named_with_its_temperature():
+    summary = {"diffusion": [{"temperature_K": T, "rms_displacement_at_fit_end_A": rms, "production_ps": 100.0,
+                              "min_distance_A": 2.0, "fit_start_ps": 5.0, "fit_end_ps": 50.0, "msd_exponent": 0.9,
+                              "timestep_fs": 2.0, "steps_per_s": 10.0}
+                             for T, rms in ((350, 4.6), (500, 4.49), (600, 5.1))]}
+    v = report_values.variables(summary)
+    assert (v["md_rms_disp_min"], v["md_rms_disp_min_T"]) == ("4.5", "500")  # not the coldest temperature
+
+
+def test_the_names_table_defines_the_fitted_series_by_its_plan_name_and_cap():
+    h = {"num_channels": 32, "max_L": 1, "r_max_A": 5.0, "max_epochs": 120, "stage_two_start_epoch": 90,
+         "energy_weight": 1.0, "stage_two_energy_weight": 1000.0}
+    sets = [{"set": "series", "role": "previous"}, {"set": "converged series", "role": "fit", "cap_ps": 1000.0},
+            {"set": "replacement seeds of the converged series", "role": "fit"}]
+    table = report_values.labels_table({"model": {"hyperparameters": h, "n_train": 160}, "diffusion_plan_sets": sets})
+    row = next(line for line in table.splitlines() if line.startswith("| converged series"))
+    assert "until it passes the convergence rule or reaches 1000 ps" in row
+    sets[1].pop("cap_ps")  # a series with no cap (the smoke plan's) is not said to be extended
+    table = report_values.labels_table({"model": {"hyperparameters": h, "n_train": 160}, "diffusion_plan_sets": sets})
+    assert "extended" not in next(line for line in table.splitlines() if line.startswith("| converged series"))

@@ -69,3 +69,11 @@ def test_the_choice_is_the_most_accurate_candidate_that_never_failed():
     assert stability.choose(summary, errors)["model"] == "small"
     summary["n_failed"] = 1
     assert stability.choose(summary, errors) is None
+
+
+def test_the_window_sentence_does_not_put_the_top_of_the_fit_below_a_lower_failure():
+    # a failure below the top of the fit (550 K seed 3 against a fit up to 600 K) does not cap the window there
+    text = stability.window_sentence(550, 600)
+    assert "lower" not in text and "from 550 K on" in text and "up to 600 K" in text
+    assert "lower, at 500 K" in stability.window_sentence(550, 500)
+    assert "just below 550 K" in stability.window_sentence(550, None)
