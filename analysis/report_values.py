@@ -925,7 +925,7 @@ def pretraining_table(pt: dict) -> str:
         lines.append(_row([name, fixed(scratch["test_force_rmse_meV_per_A"], 1) if scratch else "—",
                            fixed(ft["test_force_rmse_meV_per_A"], 1)]
                           + [ft.get(f"failed_{T:g}K") or "—" for T in temps]
-                          + [f"{ft['ps4_delta_error_eV']:+.2f} ± {ft['ps4_delta_error_err_eV']:.2f}"
+                          + [f"{ft['ps4_delta_error_eV']:+.2f} ± {ft['ps4_delta_error_err_eV']:.2f}".replace("-", "−")
                              if ft.get("ps4_delta_error_eV") is not None else "—",
                              fixed(ft.get("ns_per_day_per_core"), 1),
                              "passes" if v and v["passes"] else "; ".join(map(_short_reason, v["reasons"])) if v else "—"]))

@@ -120,8 +120,9 @@ supercell_cost = (f": one MD step of it takes {supercell:.1f}× the time of the 
 supercell_runs = [r["run_name"] for r in planned_all if (r.get("supercell") or 1) > 1]
 finite_size_status = (
     "The finite-size check (the pending series' supercell runs) is below." if (pending or {}).get("finite_size") else
-    f"The finite-size test (a 2×2×2 cell of 664 atoms{supercell_cost}) is being made in pieces by the plan's pending "
-    f"set ({', '.join(supercell_runs)}); no piece has finished yet, so it has no D yet (its work so far: the cost table)."
+    f"The finite-size test (a 2×2×2 cell of 664 atoms) is being made in pieces by the plan's pending set "
+    f"({', '.join(supercell_runs)}){supercell_cost}; no piece has finished yet, so it has no D yet (its work so far: "
+    "the cost table)."
     if supercell_runs else f"A finite-size test (a 2×2×2 cell of 664 atoms) was not run{supercell_cost}.")
 spread = per_T[["temperature_K", "chi2_red", "scatter_err_cm2_s", "propagated_err_cm2_s"]]
 exps = per_run["msd_exponent"]

@@ -185,7 +185,7 @@ def test_pretraining_table_and_values_read_each_candidate_and_the_decision():
     lines = report_values.pretraining_table(pt).splitlines()
     assert "| 600 K | 800 K |" in lines[0] and len(lines) == 4
     assert lines[2].split(" | ")[1:] == ["46.7", "34.5", "0/3", "—", "—", "1.5", "RMSE 34.5 > 32 |"]
-    assert lines[3].split(" | ")[1:] == ["30.5", "29.0", "0/3", "1/3", "-0.20 ± 0.10", "1.5", "passes |"]
+    assert lines[3].split(" | ")[1:] == ["30.5", "29.0", "0/3", "1/3", "−0.20 ± 0.10", "1.5", "passes |"]
 
 
 def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
