@@ -75,6 +75,11 @@ def fixed(value: float | None, digits: int = 1) -> str:
     return f"{value:.{digits}f}".replace("-", "−")
 
 
+def signed(value: float, digits: int = 1) -> str:
+    """A value with its sign always shown and a true minus: ``+0.36``, ``−0.19``."""
+    return f"{value:+.{digits}f}".replace("-", "−")
+
+
 def percent(fraction: float | None) -> str:
     """A fraction as a percentage for a table: whole percent from 1 %, one significant digit below, so that a
     rare event (1 frame in 1600: "0.06") does not read as none ("0" only for exactly none)."""
@@ -364,7 +369,7 @@ def _ps4_dft_values(ps4: dict | None, production_runs: set[str] = frozenset(),
              ps4_n_intact=str(sum(r["n_intact"] for r in complete)),
              ps4_T=" and ".join(dict.fromkeys(temperature.values())),
              ps4_delta_dft=fixed(mean("dft"), 2), ps4_delta_dft_err=fixed(mean("dft", 1), 2), ps4_delta_model=fixed(mean("model"), 2),
-             ps4_model_error=f"{reading['model_error_eV']:+.2f}".replace("-", "−"), ps4_model_error_err=fixed(reading["model_error_err_eV"], 2),
+             ps4_model_error=signed(reading["model_error_eV"], 2), ps4_model_error_err=fixed(reading["model_error_err_eV"], 2),
              ps4_reading=PS4_READINGS[reading["category"]],
              ps4_source="the from-scratch model's runs" if fine_tuned and not {r["run"] for r in complete} & set(production_runs)
              else "runs")
@@ -421,7 +426,7 @@ def _pretraining_values(pt: dict | None, production_run: str | None = None) -> d
 
 def _range_text(values: list[float]) -> str:
     """``−26 to −13`` (rounded, signed), or one value when all round alike."""
-    low, high = (f"{x:+.0f}".replace("-", "−") for x in (min(values), max(values)))
+    low, high = (signed(x, 0) for x in (min(values), max(values)))
     return low if low == high else f"{low} to {high}"
 
 
@@ -675,7 +680,7 @@ def _long_run_values(md_runs: list[dict]) -> dict[str, str]:
     return {"md_long_T": _temperatures(r["temperature_K"] for r in long),
             "md_long_ps": fixed(min(r["production_ps"] for r in long), 0),
             "md_long_first_ps": fixed(min(r["first_window_ps"] for r in long), 0),
-            "md_long_change": " and ".join(f"{100 * r['D_first_change']:+.0f}".replace("-", "−") for r in long),
+            "md_long_change": " and ".join(signed(100 * r["D_first_change"], 0) for r in long),
             "md_long_err": fixed(100 * max(r["D_first_err_cm2_s"] / r["D_first_cm2_s"] for r in long), 0)}
 
 
@@ -925,7 +930,7 @@ def pretraining_table(pt: dict) -> str:
         lines.append(_row([name, fixed(scratch["test_force_rmse_meV_per_A"], 1) if scratch else "—",
                            fixed(ft["test_force_rmse_meV_per_A"], 1)]
                           + [ft.get(f"failed_{T:g}K") or "—" for T in temps]
-                          + [f"{ft['ps4_delta_error_eV']:+.2f} ± {ft['ps4_delta_error_err_eV']:.2f}".replace("-", "−")
+                          + [f"{signed(ft['ps4_delta_error_eV'], 2)} ± {ft['ps4_delta_error_err_eV']:.2f}"
                              if ft.get("ps4_delta_error_eV") is not None else "—",
                              fixed(ft.get("ns_per_day_per_core"), 1),
                              "passes" if v and v["passes"] else "; ".join(map(_short_reason, v["reasons"])) if v else "—"]))
