@@ -144,6 +144,7 @@ def variables(summary: dict) -> dict:
         v.update(_pretrained_curve_values(lc, summary.get("learning_curve_pretrained") or []))
     runs = summary.get("diffusion", [])
     if runs:
+        slowest = min(runs, key=lambda r: r["rms_displacement_at_fit_end_A"])
         v.update(md_temperatures=_temperatures(r["temperature_K"] for r in runs), md_n_runs=str(len(runs)),
                  md_n_temperatures=str(len({r["temperature_K"] for r in runs})),
                  md_production_ps=_span([r["production_ps"] for r in runs]),  # "100" or, extended runs, "40–640"
@@ -159,8 +160,8 @@ def variables(summary: dict) -> dict:
                  md_thermostat_fs=fixed(runs[0].get("thermostat_time_fs"), 0),
                  md_fit_end_ps=fixed(min(r["fit_end_ps"] for r in runs), 0),
                  md_fit_end_max_ps=fixed(max(r["fit_end_ps"] for r in runs), 0),
-                 md_rms_disp_min=fixed(min(r["rms_displacement_at_fit_end_A"] for r in runs), 1),
-                 md_rms_disp_min_T=fixed(min(runs, key=lambda r: r["rms_displacement_at_fit_end_A"])["temperature_K"], 0),
+                 md_rms_disp_min=fixed(slowest["rms_displacement_at_fit_end_A"], 1),
+                 md_rms_disp_min_T=fixed(slowest["temperature_K"], 0),
                  **_broken_values(runs),
                  md_steps_per_s=fixed(float(np.median([r["steps_per_s"] for r in runs])), 1),
                  md_ns_per_day=fixed(float(np.median([r["steps_per_s"] * r["timestep_fs"] for r in runs])) * 86400e-6, 2))
@@ -412,7 +413,7 @@ def _pretraining_values(pt: dict | None, production_run: str | None = None) -> d
     decision = pt["decision"]
     v.update(pt_n=str(pt["synthetic_set"]["n_configurations"]), pt_n_md=str(pt["synthetic_set"]["n_md"]),
              pt_teacher=pt["synthetic_set"]["teacher"]["teacher"].split(" (")[0], pt_archs=", ".join(names),
-             pt_change=", ".join(f"{100 * (f / s - 1):+.0f}" for s, f in zip(scratch, ft)),
+             pt_change=", ".join(signed(100 * (f / s - 1), 0) for s, f in zip(scratch, ft)),
              pt_change_range=_range_text([100 * (f / s - 1) for s, f in zip(scratch, ft)]),
              pt_n_candidates=_count_word(len(names)),
              pt_decision=("keeps the production model" if not decision["adopted"] else

@@ -124,6 +124,7 @@ finite_size_status = (
     f"({', '.join(supercell_runs)}){supercell_cost}; no piece has finished yet, so it has no D yet (its work so far: "
     "the cost table)."
     if supercell_runs else f"A finite-size test (a 2×2×2 cell of 664 atoms) was not run{supercell_cost}.")
+n_broken = int((per_run["broken_PS4_fraction"] > 0).sum())
 spread = per_T[["temperature_K", "chi2_red", "scatter_err_cm2_s", "propagated_err_cm2_s"]]
 exps = per_run["msd_exponent"]
 left_out = "; ".join(f"{e['run_name']}: {e['reason']}" for e in excluded) or "none"
@@ -199,7 +200,7 @@ independent numbers, so σ at 300 K below is still given for H_R = {haven_ratio:
 {per_run['rms_displacement_at_fit_end_A'].max():.1f} Å (fastest): a few Å means only a few hops per ion, so the
 lowest temperatures carry the largest relative errors. {finite_size_status}
 
-**Did the model keep the PS4 units intact?** {int((per_run['broken_PS4_fraction'] > 0).sum())} of {len(per_run)} runs have
+**Did the model keep the PS4 units intact?** {n_broken} of {len(per_run)} {'run has' if n_broken == 1 else 'runs have'}
 frames with a P bonded to fewer than four S within 3 Å, which no DFT configuration has (largest fraction
 {per_run['broken_PS4_fraction'].max():.1%}, {per_run.loc[per_run['broken_PS4_fraction'].idxmax(), 'run_name']}).
 Such runs are analysed over their longest intact stretch when it lasts at least {min_intact_ps:g} ps and are left

@@ -174,7 +174,7 @@ def test_pretraining_table_and_values_read_each_candidate_and_the_decision():
                                      "architecture": "c32-L1-r5", "passes": True, "reasons": []}],
                        "adopted": "f120"}}
     v = report_values._pretraining_values(pt)
-    assert v["pt_change"] == "-26, -5" and v["pt_archs"] == "c32-L1-r5, c32-L1-r5 (120 epochs)"
+    assert v["pt_change"] == "−26, −5" and v["pt_archs"] == "c32-L1-r5, c32-L1-r5 (120 epochs)"
     assert (v["pt_change_range"], v["pt_n_candidates"]) == ("−26 to −5", "two")
     assert (v["pt_scratch_failed"], v["pt_ft_failed"]) == ("9 of 15", "1 of 9")
     # an adopted model does not silently become the MD series' model: the report says the runs predate it
