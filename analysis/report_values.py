@@ -293,7 +293,8 @@ def experiment_gap_values(a: dict | None, target_K: float = 300.0) -> dict[str, 
 
 def finite_size_sentence(summary: dict) -> str:
     """What the report's limitations say of the cell size: the supercell runs' D against the 83-atom D
-    (``diffusion_pending["finite_size"]``) once a supercell run has finished a piece; "still running" while the
+    (``diffusion_pending["finite_size"]``: the ratio with its error and the pull, |pull| < 2 reading as no size effect
+    resolved) once a supercell run has finished a piece; "still running" while the
     plan declares a pending supercell set without any; "no larger cell was run" otherwise."""
     rows = (summary.get("diffusion_pending") or {}).get("finite_size") or []
     sets = [s for s in summary.get("diffusion_plan_sets") or [] if (s.get("supercell") or 1) > 1]
@@ -305,14 +306,17 @@ def finite_size_sentence(summary: dict) -> str:
     parts = []
     for r in rows:
         n = r["supercell"]
-        text = (f"in a {n}×{n}×{n} cell ({r['n_atoms']} atoms, {r['n_runs_supercell']} "
-                f"run{'s' if r['n_runs_supercell'] != 1 else ''}) at {r['temperature_K']:g} K, "
-                f"D = {sci(r['D_supercell_cm2_s'])} ± {sci(r['D_supercell_err_cm2_s'])} cm²/s")
+        cell = (f"a {n}×{n}×{n} cell ({r['n_atoms']} atoms, {r['n_runs_supercell']} "
+                f"run{'s' if r['n_runs_supercell'] != 1 else ''}) at {r['temperature_K']:g} K gives ")
         if r.get("ratio") is not None:
-            text += f" is {fixed(r['ratio'], 2)} times the {N_ATOMS}-atom value ({fixed(r['pull'], 1)} σ apart)"
+            ratio_err = r["ratio"] * math.hypot(r["D_supercell_err_cm2_s"] / r["D_supercell_cm2_s"],
+                                                r["D_cell_err_cm2_s"] / r["D_cell_cm2_s"])
+            reading = "no size effect resolved" if abs(r["pull"]) < 2 else "a size effect"
+            parts.append(cell + f"{fixed(r['ratio'], 2)} ± {fixed(ratio_err, 2)} times the {N_ATOMS}-atom D "
+                                f"({fixed(abs(r['pull']), 1)} σ: {reading})")
         else:
-            text += f" (no {N_ATOMS}-atom run at that temperature to compare)"
-        parts.append(text)
+            parts.append(cell + f"D = {sci(r['D_supercell_cm2_s'])} ± {sci(r['D_supercell_err_cm2_s'])} cm²/s "
+                                f"(no {N_ATOMS}-atom run at that temperature to compare)")
     return "; ".join(parts) + "."
 
 
@@ -666,8 +670,8 @@ def previous_values(now: dict | None, previous: dict | None, made_with: str = ""
         f" The series this fit replaced ({v['prev_n_runs']} runs at {v['prev_T_min']}–{v['prev_T_max']} K"
         f"{' with ' + made_with if made_with else ''}, not held to the convergence rule) gave Ea = {v['prev_Ea']} ± "
         f"{v['prev_Ea_err']} eV and D(300 K) = {v['prev_D300']} cm²/s; "
-        f"the present fit moves Ea by {v['prev_Ea_change_meV']} meV ({v['prev_Ea_pull']} combined standard deviations) "
-        f"and D(300 K) by a factor of {v['prev_D300_ratio']}.")
+        f"the present fit moves Ea by {v['prev_Ea_change_meV']} meV ({v['prev_Ea_pull']} σ combined) "
+        f"and D(300 K) by a factor {v['prev_D300_ratio']}.")
     return v
 
 
