@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 
-from analysis import paths, plan, render, report_values, stability
+from analysis import paths, plan, render, report_values, stability, temperature_series
 
 SOURCE = """---
 title: "T"
@@ -113,10 +113,8 @@ def test_the_committed_report_keeps_room_for_the_finite_size_result(tmp_path, mo
     monkeypatch.setenv("LIPS_STUDY_DIR", str(paths.ROOT / "data"))
     summary = json.loads(summary_path.read_text())
     cell = next(t for t in summary["diffusion_per_temperature"] if t["temperature_K"] == 500)
-    row = {"temperature_K": 500, "supercell": 2, "n_atoms": 664, "n_runs_supercell": 2,
-           "D_supercell_cm2_s": 0.95 * cell["D_cm2_s"], "D_supercell_err_cm2_s": 0.2 * cell["D_cm2_s"],
-           "D_cell_cm2_s": cell["D_cm2_s"], "D_cell_err_cm2_s": cell["D_err_cm2_s"], "ratio": 0.95, "pull": -0.25}
-    summary.setdefault("diffusion_pending", {})["finite_size"] = [row]
+    supercell = {"temperature_K": 500, "D_cm2_s": 0.95 * cell["D_cm2_s"], "D_err_cm2_s": 0.2 * cell["D_cm2_s"], "n_runs": 2}
+    summary.setdefault("diffusion_pending", {})["finite_size"] = temperature_series.finite_size([supercell], [cell], 2, 664)
     build = tmp_path / "_build"
     render.prepare(build)
     values = report_values.variables(summary)
