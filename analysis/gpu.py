@@ -44,8 +44,8 @@ MD_NOTEBOOK = paths.ROOT / "study" / "04_md.py"
 # the notebook's parameters that are not MDSettings (nor settings_from_parameters's own)
 RUN_PARAMETERS = ("model_path", "run_name", "compile_mode")
 # what a run keeps in git (analysis.md): all a later piece, on any machine, continues from
-RUN_FILES = re.compile(r"^(settings\.json|checkpoint\.json|checkpoint-\d+\.npz|thermo\.csv|positions\.npz|"
-                       r"summary(-production[\d.]+ps)?\.json)$")
+RUN_FILES = re.compile(r"^(settings\.json|checkpoint\.json|checkpoint-\d+\.npz|thermo\.csv|"
+                       r"positions\.npz|positions-from-\d+\.npz|summary(-production[\d.]+ps)?\.json)$")
 
 
 def notebook_defaults(notebook: Path = MD_NOTEBOOK) -> dict:

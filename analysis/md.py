@@ -9,7 +9,8 @@ A run folder holds ``settings.json``, trajectory chunks (``chunks/*.traj``, posi
 unwrapped, one frame every ``sample_interval_fs``), ``thermo.csv`` and, once finished,
 ``summary.json`` and ``positions.npz``: the unwrapped positions every ``POSITIONS_STRIDE_FS``
 (about 1 MB for 100 ps), small enough to commit, so the diffusion analysis reruns from a clean
-checkout without the trajectory chunks. A checkpoint (positions, momenta, step, thermostat RNG state) is written after
+checkout without the trajectory chunks; a resumed run continues them in a segment of its own
+(``positions-from-<k>.npz``, ``analysis.run_files``). A checkpoint (positions, momenta, step, thermostat RNG state) is written after
 every chunk, so an interrupted run resumes where it stopped and gives the same numbers.
 """
 
@@ -201,7 +202,7 @@ def _save_checkpoint(run: Path, atoms: Atoms, step: int, chunk: int, rng, thermo
     """Positions and momenta go to a file named by the step, then ``checkpoint.json`` points to it, then older
     array files go: an interruption at any moment leaves a consistent pair (json and the arrays it names).
 
-    Both are committed with the run (a few kB), together with ``positions.npz`` and ``thermo.csv``: a run
+    Both are committed with the run (a few kB), together with its positions files and ``thermo.csv``: a run
     continues, or is lengthened, from them on any machine; the trajectory chunks are a local cache only."""
     arrays = f"checkpoint-{step:010d}.npz"
     buf = io.BytesIO()
@@ -333,6 +334,7 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
     dyn.transferred_energy = thermostat_energy
     total_steps = settings.equilibration_steps + settings.production_steps
     started, first_step = time.time(), step
+    resumed_at = run_files.positions_kept(n_frames, settings.sample_interval_fs)  # this process's positions file
     here = device_label()  # a run may continue on another machine (a GPU): each device's share is recorded
     earlier_here, earlier_wall_here_s = steps_by_device.get(here, 0), wall_s_by_device.get(here, 0.0)
     failure = None
@@ -353,7 +355,7 @@ def _run_md(settings: MDSettings, model_path: Path, run: Path, start: Atoms | No
                 break
         if frames:
             run_files.write_chunk(run_files.chunk_path(run, chunk), frames)
-            run_files.append_positions(run, frames, n_frames, settings.sample_interval_fs)
+            run_files.append_positions(run, frames, n_frames, settings.sample_interval_fs, since=resumed_at)
             n_frames += len(frames)
             chunk += 1
         run_files.write_thermo(run / "thermo.csv", thermo_rows)
@@ -424,8 +426,8 @@ def _check_extensible(run: Path, new_ps: float) -> None:
     expected = run_files.positions_kept(n_frames, load_settings(run).sample_interval_fs)
     found = run_files.positions_count(run)
     if found != expected:
-        raise MDError(f"{run}: positions.npz holds {found} of the {expected} frames its checkpoint expects, so it "
-                      "cannot be extended; delete the folder to start again")
+        raise MDError(f"{run}: positions.npz and its segments hold {found} of the {expected} frames its checkpoint "
+                      "expects, so it cannot be extended; delete the folder to start again")
 
 
 def steps_per_device(record: dict, steps: int) -> dict[str, int]:

@@ -309,10 +309,8 @@ def finite_size_sentence(summary: dict) -> str:
         cell = (f"a {n}×{n}×{n} cell ({r['n_atoms']} atoms, {r['n_runs_supercell']} "
                 f"run{'s' if r['n_runs_supercell'] != 1 else ''}) at {r['temperature_K']:g} K gives ")
         if r.get("ratio") is not None:
-            ratio_err = r["ratio"] * math.hypot(r["D_supercell_err_cm2_s"] / r["D_supercell_cm2_s"],
-                                                r["D_cell_err_cm2_s"] / r["D_cell_cm2_s"])
             reading = "no size effect resolved" if abs(r["pull"]) < 2 else "a size effect"
-            parts.append(cell + f"{fixed(r['ratio'], 2)} ± {fixed(ratio_err, 2)} times the {N_ATOMS}-atom D "
+            parts.append(cell + f"{fixed(r['ratio'], 2)} ± {fixed(r['ratio_err'], 2)} times the {N_ATOMS}-atom D "
                                 f"({fixed(abs(r['pull']), 1)} σ: {reading})")
         else:
             parts.append(cell + f"D = {sci(r['D_supercell_cm2_s'])} ± {sci(r['D_supercell_err_cm2_s'])} cm²/s "

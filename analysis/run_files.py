@@ -2,6 +2,11 @@
 
 Shared by the MD driver (``analysis.md``) and everything that reads finished runs (diffusion, committee,
 stability), so readers need not import the driver. Positions in Å (unwrapped), times in fs or ps as named.
+
+The kept positions of a run are ``positions.npz`` plus, once the run has been resumed, one segment per resumption
+(``positions-from-<k>.npz``: the kept frames from ``k`` on). A resumed run writes only its own segment, so the
+files already committed are never rewritten and git stores each frame once, not once per checkpoint commit.
+Readers see the stitched whole (``load_positions``).
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +25,7 @@ from analysis import runs
 from analysis.model import file_sha256
 
 POSITIONS_FILE = "positions.npz"
+SEGMENT_NAME = re.compile(r"^positions-from-(\d+)\.npz$")
 POSITIONS_STRIDE_FS = 100.0
 THERMO_COLUMNS = ("step", "time_ps", "phase", "temperature_K", "epot_eV", "ekin_eV",
                   "min_distance_A", "thermostat_energy_eV", "core_repulsion_eV", "closest_to_limit",
@@ -110,35 +117,78 @@ def positions_kept(n_frames: int, sample_interval_fs: float) -> int:
     return (n_frames + stride - 1) // stride
 
 
+def segment_path(run: Path, first_kept: int) -> Path:
+    """The file that holds a run's kept frames from ``first_kept`` on: ``positions.npz`` for a run started here,
+    ``positions-from-<first_kept>.npz`` for one resumed there."""
+    return Path(run) / (POSITIONS_FILE if first_kept == 0 else f"positions-from-{first_kept:06d}.npz")
+
+
+def positions_files(run: Path) -> list[tuple[int, Path]]:
+    """``positions.npz`` and the segments that continue it, as (first kept frame, path), in order."""
+    run = Path(run)
+    files = [(0, run / POSITIONS_FILE)] if (run / POSITIONS_FILE).exists() else []
+    for path in run.glob("positions-from-*.npz"):
+        if match := SEGMENT_NAME.match(path.name):
+            files.append((int(match.group(1)), path))
+    return sorted(files)
+
+
+def load_positions(run: Path) -> dict:
+    """A run's kept positions stitched from its files: ``positions_A`` (frames, atoms, 3; Å, float32), ``numbers``,
+    ``cell_A`` and ``sample_interval_fs`` (spacing of the kept frames). A segment replaces whatever the files before
+    it hold from its first frame on (frames past a checkpoint, lost to an interruption and made again)."""
+    files = positions_files(run)
+    if not files or files[0][0] != 0:
+        raise FileNotFoundError(f"{Path(run) / POSITIONS_FILE}: missing")
+    whole: np.ndarray | None = None
+    meta: dict = {}
+    for first, path in files:
+        with np.load(path) as f:
+            count = 0 if whole is None else len(whole)
+            if first > count:
+                raise RunFileError(f"{path}: starts at kept frame {first}, but the files before it end at {count}")
+            if meta and (float(f["sample_interval_fs"]) != meta["sample_interval_fs"]
+                         or not np.array_equal(f["numbers"], meta["numbers"])):
+                raise RunFileError(f"{path}: other atoms or frame spacing than {POSITIONS_FILE}")
+            if not meta:
+                meta = {"numbers": f["numbers"], "cell_A": f["cell_A"],
+                        "sample_interval_fs": float(f["sample_interval_fs"])}
+            whole = f["positions_A"] if whole is None else np.concatenate([whole[:first], f["positions_A"]])
+    return {"positions_A": whole, **meta}
+
+
 def positions_count(run: Path) -> int:
-    path = Path(run) / POSITIONS_FILE
-    if not path.exists():
-        return 0
-    with np.load(path) as f:
-        return len(f["positions_A"])
+    """Kept frames of a run (0 if it has none yet)."""
+    return len(load_positions(run)["positions_A"]) if positions_files(run) else 0
 
 
-def append_positions(run: Path, frames: list[Atoms], first_index: int, sample_interval_fs: float) -> None:
-    """Add the frames of one chunk (production frames ``first_index`` on) to ``positions.npz``, keeping every
-    ``_positions_stride``-th frame of the whole production, as ``export_positions`` would from all chunks."""
+def append_positions(run: Path, frames: list[Atoms], first_index: int, sample_interval_fs: float,
+                     since: int = 0) -> None:
+    """Add the frames of one chunk (production frames ``first_index`` on) to the run's positions, keeping every
+    ``_positions_stride``-th frame of the whole production, as ``export_positions`` would from all chunks.
+
+    ``since``: the kept frame at which this process resumed (0 for a run started here). Its frames go to its own
+    file (``segment_path``), rewritten at every chunk; the files before it stay as they are."""
     stride = _positions_stride(sample_interval_fs)
     kept = [f for k, f in enumerate(frames, first_index) if k % stride == 0]
-    path = Path(run) / POSITIONS_FILE
     have, expected = positions_count(run), positions_kept(first_index, sample_interval_fs)
     if have < expected:
         if count_frames(run) == first_index + len(frames):  # the chunks are all here: rebuild from them
             export_positions(run, sample_interval_fs)
             return
-        raise RunFileError(f"{path}: holds {have} frames, expected {expected} before production frame {first_index}")
+        raise RunFileError(f"{Path(run) / POSITIONS_FILE}: with its segments holds {have} frames, expected "
+                           f"{expected} before production frame {first_index}")
     if not kept and have == expected:
         return
     new = np.array([f.positions for f in kept], dtype=np.float32).reshape(len(kept), -1, 3)
-    if have:
-        with np.load(path) as f:  # frames beyond the checkpoint (a chunk an interruption lost) are made again
-            new = np.concatenate([f["positions_A"][:expected], new])
+    if expected > since:  # this process's frames so far (frames beyond the checkpoint are made again)
+        new = np.concatenate([load_positions(run)["positions_A"][since:expected], new])
     if not len(new):
         return
-    _write_positions(path, new, frames[0], stride * sample_interval_fs)
+    for first, stale in positions_files(run):
+        if first > since:  # a later resumption whose checkpoint is gone: superseded by what is made now
+            stale.unlink()
+    _write_positions(segment_path(run, since), new, frames[0], stride * sample_interval_fs)
 
 
 def _write_positions(path: Path, positions_A: np.ndarray, like: Atoms, interval_fs: float) -> Path:
@@ -167,52 +217,55 @@ def export_positions(run: Path, sample_interval_fs: float, stride_fs: float = PO
         raise ValueError(f"{run}: no trajectory frames to export")
     step = _positions_stride(sample_interval_fs, stride_fs)
     kept = frames[::step]
-    return _write_positions(Path(run) / POSITIONS_FILE, np.array([f.positions for f in kept]), kept[0],
-                            step * sample_interval_fs)
+    written = _write_positions(Path(run) / POSITIONS_FILE, np.array([f.positions for f in kept]), kept[0],
+                               step * sample_interval_fs)
+    for first, segment in positions_files(run):
+        if first:  # positions.npz now holds every frame
+            segment.unlink()
+    return written
 
 
 def piece_positions(run: Path, piece: dict | None = None) -> int | None:
-    """How many of ``positions.npz``'s frames belong to one finished piece of the run: ``piece``, a summary the
-    caller read (``summary.json`` or a set-aside ``summary-production<ps>ps.json``), or by default the last finished
-    piece (``runs.piece_summary_path``). While a longer piece is made the file grows beyond it; None when the whole
-    file is the piece. Pass the summary that was read: the run may finish its new piece in between."""
+    """How many of the run's kept frames belong to one finished piece of the run: ``piece``, a summary the caller
+    read (``summary.json`` or a set-aside ``summary-production<ps>ps.json``), or by default the last finished piece
+    (``runs.piece_summary_path``). While a longer piece is made the positions grow beyond it; None when all of them
+    are the piece. Pass the summary that was read: the run may finish its new piece in between."""
     if piece is None:
         path = runs.piece_summary_path(run)
         if path is None or path == runs.summary_path(run):
             return None
         piece = runs.read_json(path)
-    file = Path(run) / POSITIONS_FILE
-    if not file.exists():
+    if not positions_files(run):
         return None
-    with np.load(file) as f:  # the file's own spacing: export_positions may have been given another stride
-        count, spacing_fs = len(f["positions_A"]), float(f["sample_interval_fs"])
+    data = load_positions(run)  # the files' own spacing: export_positions may have been given another stride
+    count, spacing_fs = len(data["positions_A"]), data["sample_interval_fs"]
     stride = max(1, round(spacing_fs / piece["settings"]["sample_interval_fs"]))
     n = (piece["n_frames"] + stride - 1) // stride
     return None if n >= count else n
 
 
 def positions_sha256(run: Path, piece: dict | None = None) -> str:
-    """sha256 of the positions the analysis reads (``read_positions`` with the same ``piece``): of ``positions.npz``,
-    or, while the run is extended, of its finished piece's positions (the same while the file grows)."""
-    path = Path(run) / POSITIONS_FILE
+    """sha256 of the positions the analysis reads (``read_positions`` with the same ``piece``): of ``positions.npz``
+    when it is all of them; else of the frames themselves (the same however they are split into files, and the same
+    while the run grows beyond its finished piece)."""
+    files = positions_files(run)
     n = piece_positions(run, piece)
-    if n is None:
-        return file_sha256(path)
-    with np.load(path) as f:
-        kept = np.ascontiguousarray(f["positions_A"][:n])
-    return f"first-{n}-frames:" + hashlib.sha256(kept.tobytes()).hexdigest()
+    if n is None and len(files) == 1:
+        return file_sha256(files[0][1])
+    kept = np.ascontiguousarray(load_positions(run)["positions_A"][:n])
+    return f"first-{len(kept)}-frames:" + hashlib.sha256(kept.tobytes()).hexdigest()
 
 
 def read_positions(run: Path, piece: dict | None = None) -> tuple[list[Atoms], float]:
-    """Production frames and their spacing (fs) from ``positions.npz``, made from the chunks if missing; of one
-    finished piece of the run (``piece_positions``: by default the last, while the run is extended)."""
+    """Production frames and their spacing (fs) from the run's kept positions, made from the chunks if missing; of
+    one finished piece of the run (``piece_positions``: by default the last, while the run is extended)."""
     path = Path(run) / POSITIONS_FILE
     if not path.exists():
         if not list((Path(run) / "chunks").glob("chunk-*.traj")):
             raise FileNotFoundError(f"{path}: missing, and no trajectory chunks to make it from")
         export_positions(run, runs.read_json(Path(run) / "settings.json")["settings"]["sample_interval_fs"])
     n = piece_positions(run, piece)
-    with np.load(path) as data:
-        frames = [Atoms(data["numbers"], positions=p, cell=data["cell_A"], pbc=True)
-                  for p in data["positions_A"][:n].astype(np.float64)]
-        return frames, float(data["sample_interval_fs"])
+    data = load_positions(run)
+    frames = [Atoms(data["numbers"], positions=p, cell=data["cell_A"], pbc=True)
+              for p in data["positions_A"][:n].astype(np.float64)]
+    return frames, data["sample_interval_fs"]

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
-from analysis import data, paths, runs
+from analysis import data, paths, run_files, runs
 
 # how many of each kind (see notebook 09 for why these numbers)
 MD_FRAMES_PER_RUN = 36
@@ -72,8 +72,7 @@ def make_recipe(md_runs: list[Path], n_train_frames: int, frames_per_run: int = 
     Gaussian noise of ``RATTLE_SIGMAS_A[k % 3]`` Å and strained, each with its own seed."""
     entries = []
     for run in sorted(md_runs, key=lambda p: p.name):
-        with np.load(run / "positions.npz") as f:
-            n_frames = len(f["positions_A"])
+        n_frames = run_files.positions_count(run)
         picks = np.unique(np.linspace(0, n_frames - 1, min(frames_per_run, n_frames)).round().astype(int))
         settings = runs.read_json(run / "settings.json")["settings"]
         entries += [{"kind": "md", "run": run.name, "frame": int(i), "temperature_K": settings["temperature_K"]}
@@ -91,9 +90,9 @@ def build_configuration(entry: dict, train_frames: list[Atoms], strain_max: floa
                         runs_root: Path | None = None) -> Atoms:
     """One configuration of the recipe (wrapped into the cell, no labels); MD frames from ``runs_root``."""
     if entry["kind"] == "md":
-        with np.load(Path(runs_root or paths.runs_dir()) / entry["run"] / "positions.npz") as f:
-            atoms = Atoms(f["numbers"], positions=f["positions_A"][entry["frame"]].astype(np.float64),
-                          cell=f["cell_A"], pbc=True)
+        stored = run_files.load_positions(Path(runs_root or paths.runs_dir()) / entry["run"])
+        atoms = Atoms(stored["numbers"], positions=stored["positions_A"][entry["frame"]].astype(np.float64),
+                      cell=stored["cell_A"], pbc=True)
     elif entry["kind"] == "rattled":
         rng = np.random.default_rng(entry["seed"])
         base = train_frames[entry["train_frame"]]

@@ -325,8 +325,8 @@ def analyse_previous(used: list[dict], excluded: list[dict], fit_start_ps: float
 def finite_size(supercell_per_temperature: list[dict], cell_per_temperature: list[dict], cells: int,
                 n_atoms: int) -> list[dict]:
     """Per temperature with runs of the ``cells`` x ``cells`` x ``cells`` supercell (``n_atoms``): their combined D
-    against the 83-atom cell's (cm²/s), the ratio and the
-    pull (difference over the combined standard deviation); the 83-atom D is None where no such run exists yet.
+    against the 83-atom cell's (cm²/s), the ratio with its error (both relative errors combined) and the pull
+    (difference over the combined standard deviation); the 83-atom D is None where no such run exists yet.
     A pull within ±2 finds no size effect at this precision (mean-field finite-size corrections to D in a solid
     are small; a 27-Li cell could still cut off correlated motion)."""
     cell = {r["temperature_K"]: r for r in cell_per_temperature}
@@ -335,9 +335,11 @@ def finite_size(supercell_per_temperature: list[dict], cell_per_temperature: lis
         c = cell.get(r["temperature_K"])
         row = {"temperature_K": r["temperature_K"], "supercell": cells, "n_atoms": n_atoms, "D_supercell_cm2_s": r["D_cm2_s"],
                "D_supercell_err_cm2_s": r["D_err_cm2_s"], "n_runs_supercell": r["n_runs"],
-               "D_cell_cm2_s": None, "D_cell_err_cm2_s": None, "ratio": None, "pull": None}
+               "D_cell_cm2_s": None, "D_cell_err_cm2_s": None, "ratio": None, "ratio_err": None, "pull": None}
         if c is not None:
-            row.update(D_cell_cm2_s=c["D_cm2_s"], D_cell_err_cm2_s=c["D_err_cm2_s"], ratio=r["D_cm2_s"] / c["D_cm2_s"],
+            ratio = r["D_cm2_s"] / c["D_cm2_s"]
+            row.update(D_cell_cm2_s=c["D_cm2_s"], D_cell_err_cm2_s=c["D_err_cm2_s"], ratio=ratio,
+                       ratio_err=abs(ratio) * math.hypot(r["D_err_cm2_s"] / r["D_cm2_s"], c["D_err_cm2_s"] / c["D_cm2_s"]),
                        pull=(r["D_cm2_s"] - c["D_cm2_s"]) / math.hypot(r["D_err_cm2_s"], c["D_err_cm2_s"]))
         out.append(row)
     return out

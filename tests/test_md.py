@@ -244,18 +244,25 @@ def test_a_run_continues_in_a_fresh_clone_from_its_committed_files(tiny_model, t
         if path.is_file() and not ignored:
             shutil.copyfile(path, clone / path.name)
     assert (clone / "checkpoint.json").exists() and not (clone / "chunks").exists()
+    committed = (clone / run_files.POSITIONS_FILE).read_bytes()
     extended = md.run_md(long, tiny_model, clone)
     assert extended["status"] == "done" and extended["n_frames"] == reference["n_frames"] == 30
-    with np.load(clone / run_files.POSITIONS_FILE) as a, np.load(tmp_path / "reference" / run_files.POSITIONS_FILE) as b:
-        assert len(a["positions_A"]) == 6 and np.array_equal(a["positions_A"], b["positions_A"])
-    assert run_files.read_thermo(clone / "thermo.csv") == run_files.read_thermo(tmp_path / "reference" / "thermo.csv")
-    # positions.npz that does not match the checkpoint: refused, nothing touched
-    with np.load(clone / run_files.POSITIONS_FILE) as f:
+    stitched = run_files.load_positions(clone)["positions_A"]
+    reference_dir = tmp_path / "reference"
+    assert len(stitched) == 6 and np.array_equal(stitched, run_files.load_positions(reference_dir)["positions_A"])
+    # the committed positions.npz is left as it was: the new frames are in a segment of their own
+    assert (clone / run_files.POSITIONS_FILE).read_bytes() == committed
+    assert [p.name for _, p in run_files.positions_files(clone)] == ["positions.npz", "positions-from-000003.npz"]
+    assert [p.name for _, p in run_files.positions_files(reference_dir)] == ["positions.npz"]
+    assert run_files.read_thermo(clone / "thermo.csv") == run_files.read_thermo(reference_dir / "thermo.csv")
+    # positions that do not match the checkpoint: refused, nothing touched
+    segment = clone / "positions-from-000003.npz"
+    with np.load(segment) as f:
         arrays = dict(f)
     arrays["positions_A"] = arrays["positions_A"][:-1]
-    np.savez_compressed(clone / run_files.POSITIONS_FILE, **arrays)
+    np.savez_compressed(segment, **arrays)
     before = {p: p.read_bytes() for p in clone.rglob("*") if p.is_file()}
-    with pytest.raises(md.MDError, match=r"positions.npz holds 5 of the 6 frames its checkpoint expects"):
+    with pytest.raises(md.MDError, match=r"positions.npz and its segments hold 5 of the 6 frames its checkpoint"):
         md.run_md(md.MDSettings(seed=4, **{**base, "production_ps": 0.8}), tiny_model, clone)
     assert {p: p.read_bytes() for p in clone.rglob("*") if p.is_file()} == before
 

@@ -523,6 +523,8 @@ def test_supercell_runs_are_compared_with_the_cell_at_the_same_temperature_not_p
     assert row["D_supercell_cm2_s"] == pytest.approx(sc["D_cm2_s"]) and row["D_cell_cm2_s"] == pytest.approx(cell["D_cm2_s"])
     assert sc["D_cm2_s"] != cell["D_cm2_s"]
     assert row["ratio"] == pytest.approx(sc["D_cm2_s"] / cell["D_cm2_s"])
+    assert row["ratio_err"] == pytest.approx(row["ratio"] * np.hypot(sc["D_err_cm2_s"] / sc["D_cm2_s"],
+                                                                     cell["D_err_cm2_s"] / cell["D_cm2_s"]))
     assert row["pull"] == pytest.approx((sc["D_cm2_s"] - cell["D_cm2_s"]) / np.hypot(sc["D_err_cm2_s"], cell["D_err_cm2_s"]))
     # once the 83-atom series has become the fit, the supercell (still pending) is compared with the fit's D, if the
     # fit was made with the same model

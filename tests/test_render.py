@@ -554,17 +554,19 @@ def test_finite_size_sentence_follows_the_supercell_runs():
     sets = [{"set": "finite size", "role": "pending", "supercell": 2}]
     assert report_values.finite_size_sentence({"diffusion_plan_sets": sets}) == \
         "a 2×2×2 cell (664 atoms), the finite-size check, is still running."
-    row = {"temperature_K": 500, "supercell": 2, "n_atoms": 664, "D_supercell_cm2_s": 8.0e-6,
-           "D_supercell_err_cm2_s": 1.0e-6, "n_runs_supercell": 2, "D_cell_cm2_s": 7.3e-6, "D_cell_err_cm2_s": 8.1e-7,
-           "ratio": 8.0 / 7.3, "pull": 0.7e-6 / math.hypot(1.0e-6, 8.1e-7)}
+    cell = {"temperature_K": 500, "D_cm2_s": 7.3e-6, "D_err_cm2_s": 8.1e-7}
+    [row] = temperature_series.finite_size([{"temperature_K": 500, "D_cm2_s": 8.0e-6, "D_err_cm2_s": 1.0e-6,
+                                             "n_runs": 2}], [cell], 2, 664)
     done = {"diffusion_plan_sets": sets, "diffusion_pending": {"finite_size": [row]}}
     assert report_values.finite_size_sentence(done) == (  # ratio error: 1.10 × hypot(1/8, 0.81/7.3) = 0.18
         "a 2×2×2 cell (664 atoms, 2 runs) at 500 K gives 1.10 ± 0.18 times the 83-atom D (0.5 σ: no size effect "
         "resolved).")
-    slower = {**row, "D_supercell_cm2_s": 4.0e-6, "ratio": 4.0 / 7.3, "pull": -3.3e-6 / math.hypot(1.0e-6, 8.1e-7)}
+    [slower] = temperature_series.finite_size([{"temperature_K": 500, "D_cm2_s": 4.0e-6, "D_err_cm2_s": 1.0e-6,
+                                                "n_runs": 2}], [cell], 2, 664)
     assert report_values.finite_size_sentence({"diffusion_pending": {"finite_size": [slower]}}).endswith(
         "gives 0.55 ± 0.15 times the 83-atom D (2.6 σ: a size effect).")
-    alone = {**row, "D_cell_cm2_s": None, "ratio": None, "pull": None, "n_runs_supercell": 1}
+    [alone] = temperature_series.finite_size([{"temperature_K": 500, "D_cm2_s": 8.0e-6, "D_err_cm2_s": 1.0e-6,
+                                               "n_runs": 1}], [], 2, 664)
     assert report_values.finite_size_sentence({"diffusion_pending": {"finite_size": [alone]}}).endswith(
         "1 run) at 500 K gives D = 8.0 × 10^−6^ ± 1.0 × 10^−6^ cm²/s (no 83-atom run at that temperature to compare).")
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+
+import numpy as np
+import pytest
+
 from analysis import run_files
+from analysis.model import file_sha256
 
 
 def test_a_stop_is_quoted_in_ps_of_production_with_the_time_since_the_start_beside_it():
@@ -19,3 +25,45 @@ def test_a_stop_is_quoted_in_ps_of_production_with_the_time_since_the_start_besi
     assert run_files.stopped_in_equilibration({"time_ps": 10.0, "phase": "equilibration"}, 10.0)
     assert run_files.failure_when({"time_ps": 10.0, "phase": "equilibration"}, 10.0).startswith("in equilibration")
     assert not run_files.stopped_in_equilibration({"time_ps": 3.2}, 0.0) and not run_files.stopped_in_equilibration(None, 10.0)
+
+
+def _write(path, positions_A, spacing_fs=100.0):
+    np.savez_compressed(path, positions_A=np.asarray(positions_A, dtype=np.float32), numbers=np.array([3, 15, 16, 3]),
+                        cell_A=np.eye(3) * 8.0, sample_interval_fs=np.float64(spacing_fs))
+
+
+def test_a_resumed_run_s_positions_are_read_as_one_whatever_files_hold_them(tmp_path):
+    """positions.npz and the segments of later resumptions read as one array: a segment replaces what came before
+    from its first frame on (here a frame past the checkpoint that an interruption left in positions.npz)."""
+    whole = np.random.default_rng(0).normal(size=(10, 4, 3)).astype(np.float32)
+    split, single = tmp_path / "split", tmp_path / "single"
+    split.mkdir(), single.mkdir()
+    _write(split / "positions.npz", np.concatenate([whole[:6], whole[:1] + 50.0]))  # frame 6: stale
+    _write(run_files.segment_path(split, 6), whole[6:])
+    _write(single / "positions.npz", whole)
+    assert run_files.segment_path(split, 6).name == "positions-from-000006.npz"
+    assert [first for first, _ in run_files.positions_files(split)] == [0, 6]
+    assert np.array_equal(run_files.load_positions(split)["positions_A"], whole)
+    assert run_files.positions_count(split) == 10 == run_files.positions_count(single)
+    frames, spacing_fs = run_files.read_positions(split)
+    assert spacing_fs == 100.0 and np.allclose([f.positions for f in frames], whole)
+    # the digest is of the frames: the same however they are split (one whole file: the file's hash, as before)
+    assert run_files.positions_sha256(split) == "first-10-frames:" + hashlib.sha256(whole.tobytes()).hexdigest()
+    assert run_files.positions_sha256(single) == file_sha256(single / "positions.npz")
+    assert run_files.positions_count(tmp_path) == 0
+
+
+def test_positions_files_that_do_not_join_up_are_refused_naming_the_file(tmp_path):
+    whole = np.zeros((4, 4, 3), dtype=np.float32)
+    _write(tmp_path / "positions.npz", whole)
+    _write(run_files.segment_path(tmp_path, 6), whole)  # frames 4 and 5 are missing
+    with pytest.raises(run_files.RunFileError, match=r"positions-from-000006.npz: starts at kept frame 6, but the "
+                                                     r"files before it end at 4"):
+        run_files.load_positions(tmp_path)
+    run_files.segment_path(tmp_path, 6).unlink()
+    _write(run_files.segment_path(tmp_path, 4), whole, spacing_fs=50.0)
+    with pytest.raises(run_files.RunFileError, match="positions-from-000004.npz: other atoms or frame spacing"):
+        run_files.load_positions(tmp_path)
+    (tmp_path / "positions.npz").unlink()
+    with pytest.raises(FileNotFoundError, match="positions.npz: missing"):
+        run_files.load_positions(tmp_path)
