@@ -68,7 +68,7 @@ def kept_disagreement(calcs: list, frames: list[Atoms], member_sha256: list[str]
 
 def along_runs(calcs: list, used_runs: list[dict], every_ps: float = 1.0,
                member_sha256: list[str] | None = None) -> list[dict]:
-    """Committee disagreement (eV/Å) every ``every_ps`` along each finished MD run's positions.npz,
+    """Committee disagreement (eV/Å) every ``every_ps`` along each finished MD run's kept positions,
     with the number of P atoms that have lost an S neighbour (``structure.undercoordinated``).
 
     With ``member_sha256`` (the committee's model hashes) each run's values are kept in its folder

@@ -371,7 +371,7 @@ def unpack(archive: Path) -> list[str]:
                 if RUN_FILES.match(fname):
                     (run / fname).write_bytes(tar.extractfile(member).read())
             for chunk in (run / "chunks").glob("*") if (run / "chunks").exists() else []:
-                chunk.unlink()  # this machine's chunks end where the run stood here: positions.npz is the record
+                chunk.unlink()  # this machine's chunks end where the run stood here: its positions files are the record
             placed.append(name)
             print(f"{name}: now at step {theirs['step']} ({theirs.get('steps_by_device')})")
     return placed

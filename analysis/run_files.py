@@ -171,7 +171,8 @@ def append_positions(run: Path, frames: list[Atoms], first_index: int, sample_in
     file (``segment_path``), rewritten at every chunk; the files before it stay as they are."""
     stride = _positions_stride(sample_interval_fs)
     kept = [f for k, f in enumerate(frames, first_index) if k % stride == 0]
-    have, expected = positions_count(run), positions_kept(first_index, sample_interval_fs)
+    # a run (re)started from its first frame replaces whatever positions files a run before it left
+    have, expected = positions_count(run) if first_index else 0, positions_kept(first_index, sample_interval_fs)
     if have < expected:
         if count_frames(run) == first_index + len(frames):  # the chunks are all here: rebuild from them
             export_positions(run, sample_interval_fs)
@@ -211,10 +212,18 @@ def read_trajectory(run: Path) -> list[Atoms]:
 
 
 def export_positions(run: Path, sample_interval_fs: float, stride_fs: float = POSITIONS_STRIDE_FS) -> Path:
-    """Write the run's unwrapped production positions (Å, float32) every ``stride_fs`` to ``positions.npz``."""
+    """Write the run's unwrapped production positions (Å, float32) every ``stride_fs`` to ``positions.npz`` (and
+    remove its segments), from the trajectory chunks; refused when they hold fewer frames than the positions files
+    (a clone's chunks start where the run resumed on this machine)."""
     frames = read_trajectory(run)
     if not frames:
         raise ValueError(f"{run}: no trajectory frames to export")
+    if positions_files(run):
+        stored = load_positions(run)
+        needed = (len(stored["positions_A"]) - 1) * round(stored["sample_interval_fs"] / sample_interval_fs) + 1
+        if len(frames) < needed:
+            raise RunFileError(f"{run}: its trajectory chunks hold {len(frames)} frames, the positions files "
+                               f"{needed}; they are kept as they are")
     step = _positions_stride(sample_interval_fs, stride_fs)
     kept = frames[::step]
     written = _write_positions(Path(run) / POSITIONS_FILE, np.array([f.positions for f in kept]), kept[0],
@@ -260,7 +269,7 @@ def read_positions(run: Path, piece: dict | None = None) -> tuple[list[Atoms], f
     """Production frames and their spacing (fs) from the run's kept positions, made from the chunks if missing; of
     one finished piece of the run (``piece_positions``: by default the last, while the run is extended)."""
     path = Path(run) / POSITIONS_FILE
-    if not path.exists():
+    if not positions_files(run):
         if not list((Path(run) / "chunks").glob("chunk-*.traj")):
             raise FileNotFoundError(f"{path}: missing, and no trajectory chunks to make it from")
         export_positions(run, runs.read_json(Path(run) / "settings.json")["settings"]["sample_interval_fs"])

@@ -119,6 +119,8 @@ def test_killed_run_resumes_to_the_same_result(tiny_model, tmp_path):
     assert resumed["status"] == "done"
     assert np.array_equal(run_files.read_trajectory(run)[-1].positions, run_files.read_trajectory(tmp_path / "reference")[-1].positions)
     assert resumed["n_frames"] == reference["n_frames"]
+    assert np.array_equal(run_files.load_positions(run)["positions_A"],
+                          run_files.load_positions(tmp_path / "reference")["positions_A"])
 
 
 def test_interruption_between_the_checkpoint_files_resumes_consistently(tiny_model, tmp_path, monkeypatch):
@@ -215,6 +217,8 @@ def test_longer_production_extends_a_finished_run_along_the_same_trajectory(tiny
     assert extended["n_frames"] == reference["n_frames"] == 33
     assert np.array_equal([f.positions for f in run_files.read_trajectory(run)],
                           [f.positions for f in run_files.read_trajectory(tmp_path / "reference")])
+    assert np.array_equal(run_files.load_positions(run)["positions_A"],
+                          run_files.load_positions(tmp_path / "reference")["positions_A"])
     assert runs.read_json(run / "summary-production0.046ps.json")["production_ps"] == pytest.approx(0.046)
     assert runs.read_json(run / "settings.json")["settings"]["production_ps"] == 0.066
     # shorter than what is there, or other physics: refused, nothing touched

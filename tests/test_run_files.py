@@ -6,6 +6,7 @@ import hashlib
 
 import numpy as np
 import pytest
+from ase import Atoms
 
 from analysis import run_files
 from analysis.model import file_sha256
@@ -67,3 +68,36 @@ def test_positions_files_that_do_not_join_up_are_refused_naming_the_file(tmp_pat
     (tmp_path / "positions.npz").unlink()
     with pytest.raises(FileNotFoundError, match="positions.npz: missing"):
         run_files.load_positions(tmp_path)
+
+
+def _frames(n: int, shift: float = 0.0) -> list[Atoms]:
+    rng = np.random.default_rng(1)
+    return [Atoms([3, 15, 16, 3], positions=rng.normal(size=(4, 3)) + shift, cell=np.eye(3) * 8.0, pbc=True)
+            for _ in range(n)]
+
+
+def test_positions_files_are_never_replaced_by_fewer_frames_or_left_stale(tmp_path):
+    """Chunks that cover only part of the run (a clone resumed here) do not replace its positions files; a run
+    restarted from its first frame, or resumed earlier than a segment left behind, replaces what it supersedes."""
+    whole = np.random.default_rng(0).normal(size=(10, 4, 3)).astype(np.float32)
+    _write(tmp_path / "positions.npz", whole[:6], spacing_fs=100.0)
+    _write(run_files.segment_path(tmp_path, 6), whole[6:], spacing_fs=100.0)
+    run_files.write_chunk(run_files.chunk_path(tmp_path, 0), _frames(20))  # 20 frames 20 fs apart: 4 kept, not 10
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("*.npz")}
+    with pytest.raises(run_files.RunFileError, match="chunks hold 20 frames, the positions files 46"):
+        run_files.export_positions(tmp_path, 20.0)
+    (tmp_path / "positions.npz").unlink()
+    with pytest.raises(FileNotFoundError, match="positions.npz: missing"):  # not remade from the chunks
+        run_files.read_positions(tmp_path)
+    assert run_files.segment_path(tmp_path, 6).read_bytes() == before["positions-from-000006.npz"]
+    # a run started again from its first frame: its positions.npz, the old segment gone
+    frames = _frames(10, shift=1.0)
+    run_files.append_positions(tmp_path, frames, 0, 20.0)
+    assert [p.name for _, p in run_files.positions_files(tmp_path)] == ["positions.npz"]
+    assert np.allclose(run_files.load_positions(tmp_path)["positions_A"], [frames[0].positions, frames[5].positions])
+    # resumed at kept frame 1 although a segment from 2 is there (its checkpoint lost): that segment goes
+    _write(run_files.segment_path(tmp_path, 2), whole[:3], spacing_fs=100.0)
+    more = _frames(5, shift=2.0)
+    run_files.append_positions(tmp_path, more, 5, 20.0, since=1)
+    assert [first for first, _ in run_files.positions_files(tmp_path)] == [0, 1]
+    assert np.allclose(run_files.load_positions(tmp_path)["positions_A"], [frames[0].positions, more[0].positions])
