@@ -172,7 +172,8 @@ def append_positions(run: Path, frames: list[Atoms], first_index: int, sample_in
     stride = _positions_stride(sample_interval_fs)
     kept = [f for k, f in enumerate(frames, first_index) if k % stride == 0]
     # a run (re)started from its first frame replaces whatever positions files a run before it left
-    have, expected = positions_count(run) if first_index else 0, positions_kept(first_index, sample_interval_fs)
+    stored = load_positions(run)["positions_A"] if first_index and positions_files(run) else np.zeros((0,))
+    have, expected = len(stored), positions_kept(first_index, sample_interval_fs)
     if have < expected:
         if count_frames(run) == first_index + len(frames):  # the chunks are all here: rebuild from them
             export_positions(run, sample_interval_fs)
@@ -183,7 +184,7 @@ def append_positions(run: Path, frames: list[Atoms], first_index: int, sample_in
         return
     new = np.array([f.positions for f in kept], dtype=np.float32).reshape(len(kept), -1, 3)
     if expected > since:  # this process's frames so far (frames beyond the checkpoint are made again)
-        new = np.concatenate([load_positions(run)["positions_A"][since:expected], new])
+        new = np.concatenate([stored[since:expected], new])
     if not len(new):
         return
     for first, stale in positions_files(run):
@@ -234,34 +235,48 @@ def export_positions(run: Path, sample_interval_fs: float, stride_fs: float = PO
     return written
 
 
+def _finished_piece(run: Path, piece: dict | None) -> dict | None:
+    """The summary of the piece to read: ``piece`` if given, else the last finished piece while the run is extended
+    (``runs.piece_summary_path``); None when the run's positions are all one finished (or unfinished) piece."""
+    if piece is not None:
+        return piece
+    path = runs.piece_summary_path(run)
+    return None if path is None or path == runs.summary_path(run) else runs.read_json(path)
+
+
+def _piece_length(stored: dict, piece: dict | None) -> int | None:
+    """Kept frames of ``stored`` (``load_positions``) in ``piece``; None when that is all of them. The files' own
+    spacing decides (``export_positions`` may have been given another stride)."""
+    if piece is None:
+        return None
+    stride = max(1, round(stored["sample_interval_fs"] / piece["settings"]["sample_interval_fs"]))
+    n = (piece["n_frames"] + stride - 1) // stride
+    return None if n >= len(stored["positions_A"]) else n
+
+
 def piece_positions(run: Path, piece: dict | None = None) -> int | None:
     """How many of the run's kept frames belong to one finished piece of the run: ``piece``, a summary the caller
     read (``summary.json`` or a set-aside ``summary-production<ps>ps.json``), or by default the last finished piece
     (``runs.piece_summary_path``). While a longer piece is made the positions grow beyond it; None when all of them
     are the piece. Pass the summary that was read: the run may finish its new piece in between."""
-    if piece is None:
-        path = runs.piece_summary_path(run)
-        if path is None or path == runs.summary_path(run):
-            return None
-        piece = runs.read_json(path)
-    if not positions_files(run):
+    piece = _finished_piece(run, piece)
+    if piece is None or not positions_files(run):
         return None
-    data = load_positions(run)  # the files' own spacing: export_positions may have been given another stride
-    count, spacing_fs = len(data["positions_A"]), data["sample_interval_fs"]
-    stride = max(1, round(spacing_fs / piece["settings"]["sample_interval_fs"]))
-    n = (piece["n_frames"] + stride - 1) // stride
-    return None if n >= count else n
+    return _piece_length(load_positions(run), piece)
 
 
 def positions_sha256(run: Path, piece: dict | None = None) -> str:
     """sha256 of the positions the analysis reads (``read_positions`` with the same ``piece``): of ``positions.npz``
     when it is all of them; else of the frames themselves (the same however they are split into files, and the same
     while the run grows beyond its finished piece)."""
-    files = positions_files(run)
-    n = piece_positions(run, piece)
+    files, piece = positions_files(run), _finished_piece(run, piece)
+    if piece is None and len(files) == 1:
+        return file_sha256(files[0][1])
+    stored = load_positions(run)
+    n = _piece_length(stored, piece)
     if n is None and len(files) == 1:
         return file_sha256(files[0][1])
-    kept = np.ascontiguousarray(load_positions(run)["positions_A"][:n])
+    kept = np.ascontiguousarray(stored["positions_A"][:n])
     return f"first-{len(kept)}-frames:" + hashlib.sha256(kept.tobytes()).hexdigest()
 
 
@@ -273,8 +288,8 @@ def read_positions(run: Path, piece: dict | None = None) -> tuple[list[Atoms], f
         if not list((Path(run) / "chunks").glob("chunk-*.traj")):
             raise FileNotFoundError(f"{path}: missing, and no trajectory chunks to make it from")
         export_positions(run, runs.read_json(Path(run) / "settings.json")["settings"]["sample_interval_fs"])
-    n = piece_positions(run, piece)
     data = load_positions(run)
+    n = _piece_length(data, _finished_piece(run, piece))
     frames = [Atoms(data["numbers"], positions=p, cell=data["cell_A"], pbc=True)
               for p in data["positions_A"][:n].astype(np.float64)]
     return frames, data["sample_interval_fs"]
