@@ -115,6 +115,13 @@ def forecast(runs_left: list[dict], D_by_T: dict[float, float], min_msd_A2: floa
     return sorted(out.values(), key=lambda r: r["temperature_K"])
 
 
+def cpu_ps_per_core_hour(md_compute: list[dict], sets: set[str]) -> float | None:
+    """CPU ps per core-hour pooled over the named plan sets (``md_compute``: ``by_set`` rows); None where they spent
+    no CPU time. Name sets of one cell size: a supercell's step costs several times an 83-atom one."""
+    rows = [c for c in md_compute if c["set"] in sets]
+    hours = sum(c["cpu_core_hours"] for c in rows)
+    return sum(c["cpu_ps"] for c in rows) / hours if hours else None
+
 def mean_D_by_T(per_run: list[dict]) -> dict[float, float]:
     """The mean of the runs' own D (cm²/s) per temperature, 83-atom cell only: for the forecast, steadier than one kinisi
     fit of the pooled short runs, which the plateau can pull far below every run's own D."""

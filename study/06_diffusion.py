@@ -78,11 +78,10 @@ if pending and rule:
     D_by_T = {float(r["temperature_K"]): arrhenius.extrapolate(fit, r["temperature_K"])[0]
               for r in left if fit is not None}
     D_by_T.update(compute.mean_D_by_T(pending["per_run"]))
-    pending_compute = [c for c in md_compute if c["role"] == "pending"]
-    cpu_hours = sum(c["cpu_core_hours"] for c in pending_compute)
+    cell_sets = {r["set"] for r in planned_all if r["role"] == "pending" and r["supercell"] == 1}  # as runs_left
     md_forecast = compute.forecast([r for r in left if float(r["temperature_K"]) in D_by_T], D_by_T,
                                    rule["min_msd_A2"], the_plan["md_protocol"]["equilibration_ps"],
-                                   sum(c["cpu_ps"] for c in pending_compute) / cpu_hours if cpu_hours else None)
+                                   compute.cpu_ps_per_core_hour(md_compute, cell_sets))
 plotting.save(plotting.msd_curves(result["msd_curves"], per_run["fit_start_ps"].min()), "msd")
 left_out = result.get("left_out")  # what the convergence rule took out of the fit, shown beside it
 plotting.save(plotting.arrhenius(per_run, per_T, fit, left_out=left_out), "arrhenius")
@@ -213,8 +212,6 @@ pending_sets = [x for x in plan.md_sets(the_plan) if x["role"] == "pending"]
 if pending_sets:
     made = [r for r in (pending["per_run"] if pending else []) if r["supercell"] == 1]  # supercells: below
     declared = [r for r in planned_all if r["role"] == "pending" and r["supercell"] == 1]
-    pending_cost = {k: sum(c[k] for c in md_compute if c["role"] == "pending")
-                    for k in ("simulated_ps", "cpu_ps", "gpu_ps", "cpu_core_hours", "gpu_hours")}
     text += f"""
 **The pending sets, so far.** The plan's pending sets ({'; '.join(
         ', '.join(x['set'] for x in pending_sets if x.get('model') == m) + ' with ' + str(m or 'the production model')
@@ -227,12 +224,13 @@ from the fit above: {(f"{len(made)} of their {len(declared)} runs in the {data.E
                          f"{r['msd_end_A2']:.1f} Å² at the end of the fit window, "
                          f"{temperature_series.pending_state(r)}" for r in made)) if made else ''}{(
         '; left out by the rules: ' + '; '.join(f"{e['run_name']} ({e['reason']})" for e in pending['excluded']))
-        if pending and pending['excluded'] else ''}. Made so far for them: {pending_cost['simulated_ps']:.0f} ps of MD{(
-        f", {pending_cost['cpu_ps']:.0f} ps in {pending_cost['cpu_core_hours']:.1f} CPU core-hours "
-        f"({pending_cost['cpu_ps'] / 1000 / (pending_cost['cpu_core_hours'] / 24):.2f} ns/day per core, one thread per "
-        "run, both cores of this machine busy)") if pending_cost['cpu_core_hours'] else ''}{(
-        f", {pending_cost['gpu_ps']:.0f} ps in {pending_cost['gpu_hours']:.2f} GPU hours on lent GPU machines")
-        if pending_cost['gpu_hours'] else ''}; the table at the end gives every set.
+        if pending and pending['excluded'] else ''}. Made so far for them, per set (one thread per run,
+both cores of this machine busy; a supercell step moves 8 times the atoms of an 83-atom one, so the rates are per set): {'; '.join(
+        f"{c['set']} {c['simulated_ps']:.0f} ps of MD" + (
+            f", {c['cpu_ps']:.0f} ps in {c['cpu_core_hours']:.1f} CPU core-hours ({c['cpu_ns_per_day_per_core']:.2f} "
+            "ns/day per core)" if c['cpu_core_hours'] else '') + (
+            f", {c['gpu_ps']:.0f} ps in {c['gpu_hours']:.2f} GPU hours on lent GPU machines" if c['gpu_hours'] else '')
+        for c in md_compute if c['role'] == 'pending')}; the table at the end gives every set.
 """
     if md_forecast:
         short = [r for r in md_forecast if r["n_capped_short"]]

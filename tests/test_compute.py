@@ -87,3 +87,13 @@ def test_mean_D_by_T_leaves_out_supercells():
                {"temperature_K": 500, "D_cm2_s": 5e-6, "supercell": 1},
                {"temperature_K": 500, "D_cm2_s": 9e-6, "supercell": 2}]
     assert compute.mean_D_by_T(per_run) == {350.0: pytest.approx(2e-6), 500.0: pytest.approx(5e-6)}
+
+
+def test_cpu_rate_pools_only_the_named_sets():
+    md_compute = [{"set": "cold", "cpu_ps": 600.0, "cpu_core_hours": 10.0},
+                  {"set": "cold too", "cpu_ps": 200.0, "cpu_core_hours": 10.0},
+                  {"set": "supercell", "cpu_ps": 30.0, "cpu_core_hours": 10.0},
+                  {"set": "gpu only", "cpu_ps": 0.0, "cpu_core_hours": 0.0}]
+    assert compute.cpu_ps_per_core_hour(md_compute, {"cold", "cold too"}) == pytest.approx(40.0)
+    assert compute.cpu_ps_per_core_hour(md_compute, {"gpu only"}) is None
+    assert compute.cpu_ps_per_core_hour(md_compute, set()) is None
