@@ -122,6 +122,7 @@ def cpu_ps_per_core_hour(md_compute: list[dict], sets: set[str]) -> float | None
     hours = sum(c["cpu_core_hours"] for c in rows)
     return sum(c["cpu_ps"] for c in rows) / hours if hours else None
 
+
 def mean_D_by_T(per_run: list[dict]) -> dict[float, float]:
     """The mean of the runs' own D (cm²/s) per temperature, 83-atom cell only: for the forecast, steadier than one kinisi
     fit of the pooled short runs, which the plateau can pull far below every run's own D."""
