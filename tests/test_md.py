@@ -94,7 +94,7 @@ def test_compiled_model_follows_the_eager_trajectory_and_is_recorded(tiny_model,
 
 def test_killed_run_resumes_to_the_same_result(tiny_model, tmp_path):
     """Ctrl-C, then SIGKILL, each followed by the same call: the run ends where one run straight through ends."""
-    settings = md.MDSettings(seed=2, **{**SHORT, "production_ps": 0.3})
+    settings = md.MDSettings(seed=2, **{**SHORT, "production_ps": 0.2})  # 20 chunks; each signal comes 3 chunks on
     reference = md.run_md(settings, tiny_model, tmp_path / "reference")
     run = tmp_path / "killed"
     # Ctrl-C as in a terminal: a child of a background job (make test &) inherits SIGINT ignored
@@ -230,16 +230,16 @@ def test_longer_production_extends_a_finished_run_along_the_same_trajectory(tiny
 
 
 def test_a_run_continues_in_a_fresh_clone_from_its_committed_files(tiny_model, tmp_path):
-    """Stopped at 0.3 ps, then lengthened to 0.6 ps from what git holds (checkpoint, positions.npz, thermo.csv;
+    """Stopped at 0.2 ps, then lengthened to 0.4 ps from what git holds (checkpoint, positions.npz, thermo.csv;
     no trajectory chunks): the same trajectory as one run straight through (same seed, same machine)."""
     import shutil
     import subprocess
 
     base = {**SHORT, "sample_interval_fs": 20.0, "chunk_ps": 0.1}
-    long = md.MDSettings(seed=4, **{**base, "production_ps": 0.6})
+    long = md.MDSettings(seed=4, **{**base, "production_ps": 0.4})
     reference = md.run_md(long, tiny_model, tmp_path / "reference")
     first = tmp_path / "first-machine"
-    md.run_md(md.MDSettings(seed=4, **{**base, "production_ps": 0.3}), tiny_model, first)
+    md.run_md(md.MDSettings(seed=4, **{**base, "production_ps": 0.2}), tiny_model, first)
     clone = tmp_path / "fresh-clone"
     clone.mkdir()
     for path in first.iterdir():  # what a commit of the run holds: every file git does not ignore
@@ -250,24 +250,24 @@ def test_a_run_continues_in_a_fresh_clone_from_its_committed_files(tiny_model, t
     assert (clone / "checkpoint.json").exists() and not (clone / "chunks").exists()
     committed = (clone / run_files.POSITIONS_FILE).read_bytes()
     extended = md.run_md(long, tiny_model, clone)
-    assert extended["status"] == "done" and extended["n_frames"] == reference["n_frames"] == 30
+    assert extended["status"] == "done" and extended["n_frames"] == reference["n_frames"] == 20
     stitched = run_files.load_positions(clone)["positions_A"]
     reference_dir = tmp_path / "reference"
-    assert len(stitched) == 6 and np.array_equal(stitched, run_files.load_positions(reference_dir)["positions_A"])
+    assert len(stitched) == 4 and np.array_equal(stitched, run_files.load_positions(reference_dir)["positions_A"])
     # the committed positions.npz is left as it was: the new frames are in a segment of their own
     assert (clone / run_files.POSITIONS_FILE).read_bytes() == committed
-    assert [p.name for _, p in run_files.positions_files(clone)] == ["positions.npz", "positions-from-000003.npz"]
+    assert [p.name for _, p in run_files.positions_files(clone)] == ["positions.npz", "positions-from-000002.npz"]
     assert [p.name for _, p in run_files.positions_files(reference_dir)] == ["positions.npz"]
     assert run_files.read_thermo(clone / "thermo.csv") == run_files.read_thermo(reference_dir / "thermo.csv")
     # positions that do not match the checkpoint: refused, nothing touched
-    segment = clone / "positions-from-000003.npz"
+    segment = clone / "positions-from-000002.npz"
     with np.load(segment) as f:
         arrays = dict(f)
     arrays["positions_A"] = arrays["positions_A"][:-1]
     np.savez_compressed(segment, **arrays)
     before = {p: p.read_bytes() for p in clone.rglob("*") if p.is_file()}
-    with pytest.raises(md.MDError, match=r"positions.npz and its segments hold 5 of the 6 frames its checkpoint"):
-        md.run_md(md.MDSettings(seed=4, **{**base, "production_ps": 0.8}), tiny_model, clone)
+    with pytest.raises(md.MDError, match=r"positions.npz and its segments hold 3 of the 4 frames its checkpoint"):
+        md.run_md(md.MDSettings(seed=4, **{**base, "production_ps": 0.6}), tiny_model, clone)
     assert {p: p.read_bytes() for p in clone.rglob("*") if p.is_file()} == before
 
 

@@ -196,7 +196,7 @@ def test_killed_training_resumes_from_its_checkpoint(study, tmp_path):
     # Ctrl-C as in a terminal: a child of a background job (make test &) inherits SIGINT ignored
     code = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
             "from analysis import training; training.train(training.TrainSettings(architecture='tiny', "
-            "n_train=10, seed=1, max_epochs=60, stage_two_start_epoch=None, eval_interval=1), "
+            "n_train=10, seed=1, max_epochs=12, stage_two_start_epoch=None, eval_interval=1), "
             f"{str(run)!r})")
 
     def checkpoints() -> set[str]:
