@@ -145,6 +145,8 @@ def variables(summary: dict) -> dict:
     runs = summary.get("diffusion", [])
     if runs:
         slowest = min(runs, key=lambda r: r["rms_displacement_at_fit_end_A"])
+        # a run too short for a log-log slope beyond the fit start has none (NaN, null in JSON)
+        exponents = [r["msd_exponent"] for r in runs if r.get("msd_exponent") is not None]
         v.update(md_temperatures=_temperatures(r["temperature_K"] for r in runs), md_n_runs=str(len(runs)),
                  md_n_temperatures=str(len({r["temperature_K"] for r in runs})),
                  md_production_ps=_span([r["production_ps"] for r in runs]),  # "100" or, extended runs, "40–640"
@@ -152,8 +154,8 @@ def variables(summary: dict) -> dict:
                  md_min_distance=fixed(min(r["min_distance_A"] for r in runs), 2),
                  md_fit_start_ps=fixed(min(r["fit_start_ps"] for r in runs), 1),
                  md_min_intact_ps=fixed(summary.get("diffusion_min_intact_ps"), 0),
-                 md_msd_exponent_min=fixed(min(r["msd_exponent"] for r in runs), 2),
-                 md_msd_exponent_max=fixed(max(r["msd_exponent"] for r in runs), 2),
+                 md_msd_exponent_min=fixed(min(exponents, default=None), 2),
+                 md_msd_exponent_max=fixed(max(exponents, default=None), 2),
                  md_n_excluded=str(len(summary.get("diffusion_excluded", []))),
                  md_timestep_fs=fixed(runs[0]["timestep_fs"], 1),
                  md_equil_ps=fixed(min(r.get("equilibration_ps", math.nan) for r in runs), 0),

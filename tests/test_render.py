@@ -605,6 +605,16 @@ def test_the_slowest_run_is_named_with_its_temperature():
     assert (v["md_rms_disp_min"], v["md_rms_disp_min_T"]) == ("4.5", "500")  # not the coldest temperature
 
 
+def test_runs_too_short_for_an_msd_exponent_are_rendered_as_n_a_not_a_crash():
+    """A 0.4-ps run has no MSD points beyond the fit start for a log-log slope: null in JSON, n/a in the report."""
+    run = {"temperature_K": 600, "rms_displacement_at_fit_end_A": 1.0, "production_ps": 0.4, "min_distance_A": 2.0,
+           "fit_start_ps": 0.05, "fit_end_ps": 0.2, "msd_exponent": None, "timestep_fs": 1.0, "steps_per_s": 10.0}
+    v = report_values.variables({"diffusion": [run, {**run, "temperature_K": 800}]})
+    assert (v["md_msd_exponent_min"], v["md_msd_exponent_max"]) == ("n/a", "n/a")
+    v = report_values.variables({"diffusion": [run, {**run, "temperature_K": 800, "msd_exponent": 0.93}]})
+    assert (v["md_msd_exponent_min"], v["md_msd_exponent_max"]) == ("0.93", "0.93")  # the one there is
+
+
 def test_the_names_table_defines_the_fitted_series_by_its_plan_name_and_cap():
     h = {"num_channels": 32, "max_L": 1, "r_max_A": 5.0, "max_epochs": 120, "stage_two_start_epoch": 90,
          "energy_weight": 1.0, "stage_two_energy_weight": 1000.0}
