@@ -1013,8 +1013,10 @@ def tables(summary: dict) -> dict[str, str]:
         # still_running is written by the current notebook 6, which Make reruns whenever analysis/ changes
         pending = (summary.get("diffusion_pending") or {}).get("per_run") or []
         ps = lambda x: "—" if x is None else f"{x:g}"  # noqa: E731
+        # a supercell run says so: its row would otherwise read as one more 83-atom seed
+        cell = {r["run_name"]: f" ({n}×{n}×{n} cell)" for r in pending if (n := r.get("supercell") or 1) > 1}
         running = {r["run_name"]: r["production_ps"] for r in pending if r.get("still_running")}
-        pending_done = {r["run_name"]: f"{ps(round(r['production_ps'], 1))}, " + (
+        pending_done = {r["run_name"]: f"{ps(round(r['production_ps'], 1))}{cell.get(r['run_name'], '')}, " + (
             "not converged" if r.get("converged") is False else "not in the fit")
             for r in pending if not r.get("still_running")}
         # a run the distance monitor stopped is not checked along its length, only over its last 2 ps
@@ -1051,7 +1053,7 @@ def tables(summary: dict) -> dict[str, str]:
                                ps(round(analysed[r["run_name"]], 1)) if r["run_name"] in analysed else
                                f"{ps(round(unconverged[r['run_name']], 1))}, not converged"
                                if r["run_name"] in unconverged else
-                               f"{ps(round(running[r['run_name']], 1))} so far, running"
+                               f"{ps(round(running[r['run_name']], 1))}{cell.get(r['run_name'], '')} so far, running"
                                if r["run_name"] in running else
                                pending_done[r["run_name"]] if r["run_name"] in pending_done else "left out"]))
         out["events"] = "\n".join(lines)

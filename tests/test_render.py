@@ -246,6 +246,11 @@ def test_lognormal_quantities_get_ranges_and_the_events_table_reads_per_run():
     for converged, cell in ((False, "1000, not converged"), (True, "1000, not in the fit")):
         running["diffusion_pending"]["per_run"][0].update(production_ps=1000.0, converged=converged, still_running=False)
         assert report_values.tables(running)["events"].splitlines()[3].endswith(f"| {cell} |")
+    # a supercell run names its cell, running or done: otherwise its row reads as one more 83-atom seed
+    running["diffusion_pending"]["per_run"][0].update(supercell=2, production_ps=40.0, still_running=True)
+    assert report_values.tables(running)["events"].splitlines()[3].endswith("| 40 (2×2×2 cell) so far, running |")
+    running["diffusion_pending"]["per_run"][0].update(production_ps=100.0, converged=True, still_running=False)
+    assert report_values.tables(running)["events"].splitlines()[3].endswith("| 100 (2×2×2 cell), not in the fit |")
     # a stopped run is not checked along its length: the table says what its last 2 ps showed, not "never"
     stopped = [{**e, "committee_checked": e["run_name"] != "md-T900-seed1"} for e in events]
     for sigma, cell in ((0.3, "in last 2 ps"), (0.1, "— (last 2 ps)")):
