@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -252,6 +254,8 @@ def _train(settings: TrainSettings, run: Path, pool: list) -> Path:
     train_file = run / "train.extxyz"
     data.write_extxyz(subset, train_file)
     argv = mace_arguments(settings, run, train_file)
+    for partial in (run / "checkpoints").glob("*" + PARTIAL_SUFFIX):
+        partial.unlink()  # a checkpoint write cut off by an earlier kill (see atomic_checkpoints)
     started = time.time()
     _call_mace(argv)
     model = final_model_path(run, settings)
@@ -286,10 +290,46 @@ def _call_mace(argv: list[str]) -> None:
     root_logger = logging.getLogger()
     handlers = list(root_logger.handlers)
     try:
-        mace_run(args)
+        with atomic_checkpoints():
+            mace_run(args)
     finally:
         # mace-torch attaches file handlers to the root logger; detach them after the run
         for handler in list(root_logger.handlers):
             if handler not in handlers:
                 root_logger.removeHandler(handler)
                 handler.close()
+
+
+PARTIAL_SUFFIX = ".part"
+
+
+@contextmanager
+def atomic_checkpoints() -> Iterator[None]:
+    """Make mace-torch's checkpoint saves safe against a kill mid-write, for the duration of the block.
+
+    mace-torch (``CheckpointIO.save``) deletes the previous checkpoint and then writes the next one
+    in place, so a Ctrl-C or SIGKILL during the write leaves only a truncated file; its
+    ``--restart_latest`` then fails to load it, silently, and training starts again from epoch 0.
+    Here each checkpoint is written to ``<name>.part`` and renamed into place, and the previous one
+    is deleted only after that: the latest complete checkpoint is always on disk. Same file names
+    and the same ``keep``/``keep_last`` rules as mace-torch.
+    """
+    import torch
+    from mace.tools.checkpoint import CheckpointIO
+
+    def save(self: CheckpointIO, checkpoint: dict, epochs: int, keep_last: bool = False) -> None:
+        path = os.path.join(self.directory, self._get_checkpoint_filename(epochs, self.swa_start))
+        os.makedirs(self.directory, exist_ok=True)
+        partial = path + PARTIAL_SUFFIX
+        torch.save(obj=checkpoint, f=partial)
+        os.replace(partial, path)
+        if not self.keep and self.old_path and not keep_last and self.old_path != path:
+            os.remove(self.old_path)
+        self.old_path = path
+
+    original = CheckpointIO.save
+    CheckpointIO.save = save
+    try:
+        yield
+    finally:
+        CheckpointIO.save = original

@@ -92,3 +92,31 @@ def test_model_without_zbl_is_its_own_run():
     settings = training.TrainSettings(architecture="tiny", n_train=10, seed=1, max_epochs=3, pair_repulsion=False)
     assert settings.run_name(160) == "train-tiny-n10-seed1-ep3-noZBL"
     assert "--pair_repulsion" not in training.mace_arguments(settings, paths.ROOT, paths.ROOT / "x.extxyz")
+
+
+class _KilledMidWrite:
+    """Pickling this stands in for a kill arriving while a checkpoint is being written."""
+
+    def __reduce__(self):
+        raise KeyboardInterrupt
+
+
+def test_a_checkpoint_write_cut_off_keeps_the_previous_checkpoint(tmp_path):
+    """mace-torch deletes the old checkpoint before writing the new one; under atomic_checkpoints a cut-off
+    write leaves the previous checkpoint loadable, so --restart_latest resumes instead of starting at epoch 0."""
+    import torch
+
+    training.import_mace()
+    from mace.tools.checkpoint import CheckpointIO
+
+    io = CheckpointIO(directory=str(tmp_path), tag="mace_run-1")
+    mace_save = CheckpointIO.save
+    with training.atomic_checkpoints():
+        io.save({"weights": torch.arange(3.0)}, epochs=1)
+        io.save({"weights": torch.arange(4.0)}, epochs=2)
+        with pytest.raises(KeyboardInterrupt):
+            io.save({"weights": torch.zeros(5), "cut": _KilledMidWrite()}, epochs=3)
+    assert CheckpointIO.save is mace_save  # mace-torch's own save is back after the block
+    checkpoint, epochs = CheckpointIO(directory=str(tmp_path), tag="mace_run-1").load_latest()
+    assert epochs == 2 and torch.equal(checkpoint["weights"], torch.arange(4.0))
+    assert sorted(p.name for p in tmp_path.glob("*.pt")) == ["mace_run-1_epoch-2.pt"]  # epoch 1 deleted after epoch 2 was whole
