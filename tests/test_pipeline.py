@@ -219,8 +219,24 @@ def test_killed_training_resumes_from_its_checkpoint(study, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads((run / "summary.json").read_text())
     assert summary["status"] == "done"
-    logs = "".join(p.read_text() for p in (run / "logs").glob("*.log"))
-    assert logs.count("Loading checkpoint") >= 2  # once after each interruption
+    # after each interruption mace-torch loaded the checkpoint and went on from its epoch, not from epoch 0
+    # (a checkpoint it fails to load is skipped silently, and training starts again)
+    restarts = resumed_epochs((run / "logs" / "mace_run-1.log").read_text())
+    assert len(restarts) == 2 and all(loaded == first for loaded, first in restarts), restarts
+
+
+def resumed_epochs(log: str) -> list[tuple[int, int]]:
+    """(epoch of the checkpoint loaded, first epoch trained after it) for each restart in a mace-torch log."""
+    import re
+
+    restarts, loaded = [], None
+    for line in log.splitlines():
+        if match := re.search(r"Loading checkpoint: .*_epoch-(\d+)\.pt", line):
+            loaded = int(match[1])
+        elif (match := re.search(r"INFO: Epoch (\d+):", line)) and loaded is not None:
+            restarts.append((loaded, int(match[1])))
+            loaded = None
+    return restarts
 
 
 def test_launch_prefix_wraps_every_notebook_run(smoke, tmp_path):
