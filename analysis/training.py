@@ -254,7 +254,7 @@ def _train(settings: TrainSettings, run: Path, pool: list) -> Path:
     train_file = run / "train.extxyz"
     data.write_extxyz(subset, train_file)
     argv = mace_arguments(settings, run, train_file)
-    for partial in (run / "checkpoints").glob("*" + PARTIAL_SUFFIX):
+    for partial in (run / "checkpoints").glob("*.tmp"):
         partial.unlink()  # a checkpoint write cut off by an earlier kill (see atomic_checkpoints)
     started = time.time()
     _call_mace(argv)
@@ -300,9 +300,6 @@ def _call_mace(argv: list[str]) -> None:
                 handler.close()
 
 
-PARTIAL_SUFFIX = ".part"
-
-
 @contextmanager
 def atomic_checkpoints() -> Iterator[None]:
     """Make mace-torch's checkpoint saves safe against a kill mid-write, for the duration of the block.
@@ -310,9 +307,9 @@ def atomic_checkpoints() -> Iterator[None]:
     mace-torch (``CheckpointIO.save``) deletes the previous checkpoint and then writes the next one
     in place, so a Ctrl-C or SIGKILL during the write leaves only a truncated file; its
     ``--restart_latest`` then fails to load it, silently, and training starts again from epoch 0.
-    Here each checkpoint is written to ``<name>.part`` and renamed into place, and the previous one
-    is deleted only after that: the latest complete checkpoint is always on disk. Same file names
-    and the same ``keep``/``keep_last`` rules as mace-torch.
+    Here each checkpoint is written to a temporary sibling (``runs.temporary_path``) and renamed
+    into place, and the previous one is deleted only after that: the latest complete checkpoint is
+    always on disk. Same file names and the same ``keep``/``keep_last`` rules as mace-torch.
     """
     import torch
     from mace.tools.checkpoint import CheckpointIO
@@ -320,7 +317,7 @@ def atomic_checkpoints() -> Iterator[None]:
     def save(self: CheckpointIO, checkpoint: dict, epochs: int, keep_last: bool = False) -> None:
         path = os.path.join(self.directory, self._get_checkpoint_filename(epochs, self.swa_start))
         os.makedirs(self.directory, exist_ok=True)
-        partial = path + PARTIAL_SUFFIX
+        partial = runs.temporary_path(Path(path))
         torch.save(obj=checkpoint, f=partial)
         os.replace(partial, path)
         if not self.keep and self.old_path and not keep_last and self.old_path != path:
