@@ -25,7 +25,10 @@ TRACKED_PACKAGES = ("mace-torch", "torch", "ase", "numpy", "scipy", "kinisi", "p
 PROVENANCE_KEYS = ("git_commit", "created", "versions", "machine", "host_cpus", "blas", "provenance")
 
 
-def temporary_path(path: Path, suffix: str = ".tmp") -> Path:
+TEMPORARY_SUFFIX = ".tmp"  # what temporary_path appends; globbed to clear files left by a kill
+
+
+def temporary_path(path: Path, suffix: str = TEMPORARY_SUFFIX) -> Path:
     """A sibling of ``path`` private to this process (``NAME.<pid>.tmp``), to write to and then rename.
 
     Two processes making the same file at once (two ``make`` targets that share the data split,

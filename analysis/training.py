@@ -254,7 +254,7 @@ def _train(settings: TrainSettings, run: Path, pool: list) -> Path:
     train_file = run / "train.extxyz"
     data.write_extxyz(subset, train_file)
     argv = mace_arguments(settings, run, train_file)
-    for partial in (run / "checkpoints").glob("*.tmp"):
+    for partial in (run / "checkpoints").glob("*" + runs.TEMPORARY_SUFFIX):
         partial.unlink()  # a checkpoint write cut off by an earlier kill (see atomic_checkpoints)
     started = time.time()
     _call_mace(argv)
